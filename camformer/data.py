@@ -1,0 +1,522 @@
+"""DREAM 2022 data: read, validate, filter, pack and encode promoter sequences.
+
+Sequences travel as ``uint8`` codes ``(N, 110)`` (A, C, G, T, N -> 0..4) with float32
+targets and stable integer ids; they are one-hot encoded on the device, per batch, by
+:func:`encode`. Reading is chunked and vectorised so that the 6.7M-line training file
+packs in seconds and in about 1 GB.
+
+Every problem in an input file raises :class:`DataFormatError`, naming the file, the
+line and what was wrong. The paper's filters drop rows, and every drop is counted in a
+:class:`DropReport`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ALPHABET = "ACGTN"
+SEQ_LEN = 110
+N_CODE = 4
+# Encoding name -> number of channels. Names are the paper's (score_board_*.csv, Seq_Enc).
+ENCODINGS: dict[str, int] = {
+    "onehot": 4,
+    "onehotWithN": 4,
+    "onehotWithP": 5,
+    "onehotWithInt": 5,
+    "onehotWithBoth": 6,
+}
+_INVALID = 255
+_LUT = np.full(256, _INVALID, dtype=np.uint8)
+for _i, _c in enumerate(ALPHABET):
+    _LUT[ord(_c)] = _i
+    _LUT[ord(_c.lower())] = _i
+
+
+class DataFormatError(ValueError):
+    """A data file that cannot be read: the message names the file, line and problem."""
+
+    def __init__(self, path: str | Path, line: int | None, problem: str):
+        self.path, self.line, self.problem = str(path), line, problem
+        where = f"{path}, line {line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """The paper's preprocessing: drop rows with more than ``max_n`` N or a length
+    outside ``seq_len`` ± ``length_tolerance``; pad the 3' end with N and cut to ``seq_len``."""
+
+    max_n: int = 3
+    length_tolerance: int = 3
+    seq_len: int = SEQ_LEN
+
+
+@dataclass
+class DropReport:
+    """Counts of what reading a file kept and dropped, by reason."""
+
+    path: str
+    lines: int = 0
+    kept: int = 0
+    too_many_n: int = 0
+    bad_length: int = 0
+    padded: int = 0
+    truncated: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.too_many_n + self.bad_length
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path}: {self.lines:,} rows read, {self.kept:,} kept, {self.dropped:,} dropped "
+            f"({self.too_many_n:,} with more than the allowed N, {self.bad_length:,} with length "
+            f"outside the allowed range); {self.padded:,} padded and {self.truncated:,} cut to length"
+        )
+
+
+@dataclass
+class SequenceData:
+    """Packed sequences.
+
+    Attributes
+    ----------
+    codes : np.ndarray, uint8, shape (N, L)
+        A, C, G, T, N as 0..4.
+    targets : np.ndarray, float32, shape (N,)
+        Measured expression.
+    ids : np.ndarray, int64, shape (N,)
+        Stable ids: the row number (0-based) in the source file, or the test set's ``id``.
+    real_valued : np.ndarray, bool, shape (N,)
+        True where the measured value is not an integer (the paper's "Int" flag input).
+    """
+
+    codes: np.ndarray
+    targets: np.ndarray
+    ids: np.ndarray
+    real_valued: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.real_valued is None:
+            self.real_valued = self.targets != np.round(self.targets)
+        n = len(self.codes)
+        if not (len(self.targets) == len(self.ids) == len(self.real_valued) == n):
+            raise ValueError("codes, targets, ids and real_valued must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def subset(self, ids: np.ndarray) -> "SequenceData":
+        """The rows with the given ids, in that order."""
+        order = np.argsort(self.ids, kind="stable")
+        pos = order[np.searchsorted(self.ids, ids, sorter=order)]
+        if not np.array_equal(self.ids[pos], ids):
+            raise KeyError("some ids are not in this data set")
+        return SequenceData(self.codes[pos], self.targets[pos], self.ids[pos], self.real_valued[pos])
+
+
+# ---------------------------------------------------------------------------- encoding
+
+def encode_sequences(seqs, seq_len: int = SEQ_LEN) -> np.ndarray:
+    """Strings -> uint8 codes ``(N, seq_len)``, padding the 3' end with N and cutting to length.
+
+    Raises ``ValueError`` naming the sequence index for a character outside ACGTN.
+    """
+    seqs = list(seqs)
+    out = np.full((len(seqs), seq_len), N_CODE, dtype=np.uint8)
+    for i, s in enumerate(seqs):
+        c = _LUT[np.frombuffer(s[:seq_len].encode("ascii", "replace"), dtype=np.uint8)]
+        if (c == _INVALID).any():
+            bad = s[int(np.argmax(c == _INVALID))]
+            raise ValueError(f"sequence {i}: character {bad!r} is not one of A, C, G, T, N")
+        out[i, : len(c)] = c
+    return out
+
+
+def decode(codes: np.ndarray) -> list[str]:
+    """uint8 codes ``(N, L)`` -> strings."""
+    table = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+    return [row.tobytes().decode() for row in table[np.asarray(codes)]]
+
+
+def encode(codes, encoding: str = "onehot", *, real_valued=None, dtype=None):
+    """One-hot encode uint8 codes on their device, in one of the paper's five encodings.
+
+    Parameters
+    ----------
+    codes : torch.Tensor, uint8 or int, shape (N, L)
+    encoding : str
+        ``onehot`` (4 channels, N = 0), ``onehotWithN`` (N = 0.25), ``onehotWithP`` (plus a
+        purine channel: A/G = 1, C/T = 0, N = 0.5), ``onehotWithInt`` (plus a channel that is
+        1 for a sequence with a real-valued measurement, 0 for an integer one), or
+        ``onehotWithBoth`` (the Int channel, then the purine channel). As in the paper, every
+        encoding but ``onehot`` writes N as 0.25 in the four base channels.
+    real_valued : torch.Tensor, bool, shape (N,), optional
+        The Int flag; ``None`` means 1 for every sequence (what the paper used at test time).
+    dtype : torch.dtype, default float32
+
+    Returns
+    -------
+    torch.Tensor, shape (N, C, L), C = ``ENCODINGS[encoding]``
+    """
+    import torch
+
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}; choose from {sorted(ENCODINGS)}")
+    dtype = dtype or torch.float32
+    codes = codes.long()
+    table = torch.zeros(5, ENCODINGS[encoding], dtype=dtype, device=codes.device)
+    table[:4, :4] = torch.eye(4, dtype=dtype, device=codes.device)
+    if encoding != "onehot":
+        table[4, :4] = 0.25
+    purine = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.5], dtype=dtype, device=codes.device)
+    if encoding == "onehotWithP":
+        table[:, 4] = purine
+    elif encoding == "onehotWithBoth":
+        table[:, 5] = purine
+    x = table[codes]  # (N, L, C)
+    if encoding in ("onehotWithInt", "onehotWithBoth"):
+        flag = torch.ones(len(codes), dtype=dtype, device=codes.device)
+        if real_valued is not None:
+            flag = real_valued.to(device=codes.device, dtype=dtype)
+        x[:, :, 4] = flag[:, None]
+    return x.transpose(1, 2).contiguous()
+
+
+# ---------------------------------------------------------------------------- reading
+
+def _open_chunks(path: Path, chunk_bytes: int):
+    """Yield raw byte chunks of a plain or gzip file, with a clear error for a truncated gzip."""
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rb") as fh:
+            while True:
+                block = fh.read(chunk_bytes)
+                if not block:
+                    return
+                yield block
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise DataFormatError(path, None, f"the gzip stream is truncated or corrupt ({err})") from None
+
+
+def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterConfig, report: DropReport):
+    """Parse whole lines in ``buf`` (uint8, ends with a newline). Returns codes, targets."""
+    nl = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], nl[:-1] + 1))
+    ends = nl.copy()  # exclusive, without the newline
+    cr = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+    ends[cr] -= 1
+    line_no = first_line + np.arange(len(starts))
+    report.lines += len(starts)
+    tabs = np.flatnonzero(buf == 9)
+    line_of_tab = np.searchsorted(nl, tabs)
+    n_tabs = np.bincount(line_of_tab, minlength=len(starts))
+    if (n_tabs != 1).any():
+        i = int(np.argmax(n_tabs != 1))
+        if ends[i] == starts[i]:
+            raise DataFormatError(path, int(line_no[i]), "blank line (only a trailing blank line is allowed)")
+        raise DataFormatError(
+            path, int(line_no[i]),
+            f"expected 2 tab-separated columns (sequence, expression), found {n_tabs[i] + 1}",
+        )
+    tab = tabs  # exactly one per line, in line order
+    lengths = tab - starts
+    # Validate every sequence character: mark the sequence spans and look for invalid codes.
+    codes_all = _LUT[buf]
+    span = np.zeros(len(buf) + 1, dtype=np.int8)
+    np.add.at(span, starts, 1)
+    np.add.at(span, tab, -1)
+    in_seq = np.cumsum(span[:-1], dtype=np.int8).astype(bool)
+    bad = np.flatnonzero(in_seq & (codes_all == _INVALID))
+    if len(bad):
+        i = int(np.searchsorted(nl, bad[0]))
+        ch = bytes(buf[bad[0]: bad[0] + 1]).decode("latin-1")
+        raise DataFormatError(
+            path, int(line_no[i]),
+            f"character {ch!r} at position {int(bad[0] - starts[i]) + 1} of the sequence is not one of A, C, G, T, N",
+        )
+    empty = lengths == 0
+    if empty.any():
+        raise DataFormatError(path, int(line_no[np.argmax(empty)]), "empty sequence")
+    # Expression values.
+    fields = [bytes(buf[a + 1: b]) for a, b in zip(tab.tolist(), ends.tolist())]
+    try:
+        values = np.array(fields, dtype=np.float64) if fields else np.zeros(0)
+    except ValueError:
+        for i, f in enumerate(fields):
+            try:
+                float(f)
+            except ValueError:
+                what = "missing" if not f.strip() else f"not a number: {f.decode('latin-1')!r}"
+                raise DataFormatError(path, int(line_no[i]), f"expression value is {what}") from None
+        raise
+    finite = np.isfinite(values)
+    if not finite.all():
+        i = int(np.argmax(~finite))
+        raise DataFormatError(path, int(line_no[i]), f"expression value is {fields[i].decode()!r}, not a finite number")
+    # The paper's filters.
+    n_count = np.add.reduceat(((codes_all == N_CODE) & in_seq).astype(np.int32), starts)
+    keep_n = n_count <= filters.max_n
+    keep_len = np.abs(lengths - filters.seq_len) <= filters.length_tolerance
+    report.too_many_n += int((~keep_n).sum())
+    report.bad_length += int((keep_n & ~keep_len).sum())
+    keep = keep_n & keep_len
+    report.padded += int((keep & (lengths < filters.seq_len)).sum())
+    report.truncated += int((keep & (lengths > filters.seq_len)).sum())
+    st, ln = starts[keep], lengths[keep]
+    pos = np.arange(filters.seq_len, dtype=np.int64)
+    idx = st[:, None] + pos[None, :]
+    codes = np.where(pos[None, :] < ln[:, None], codes_all[np.minimum(idx, len(buf) - 1)], N_CODE).astype(np.uint8)
+    return codes, values[keep].astype(np.float32), line_no[keep] - 1, values[keep] != np.round(values[keep])
+
+
+def read_dream_txt(
+    path: str | Path,
+    filters: FilterConfig = FilterConfig(),
+    *,
+    chunk_bytes: int = 16 << 20,
+    progress: bool = False,
+) -> tuple[SequenceData, DropReport]:
+    """Read a DREAM training file (``seq<TAB>expression``, no header, ``.txt`` or ``.gz``).
+
+    Sequences are case-insensitive A/C/G/T/N; CRLF line ends and a trailing blank line are
+    accepted. Rows failing the paper's filters are dropped and counted in the report. Ids
+    are 0-based row numbers in the file, so a split stored as ids is stable.
+
+    Returns
+    -------
+    (SequenceData, DropReport)
+
+    Raises
+    ------
+    DataFormatError
+        For an empty file, a truncated gzip, a bad character, a wrong column count, or a
+        missing, non-numeric or non-finite expression value (naming the file and line).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    report = DropReport(str(path))
+    parts: list[tuple] = []
+    carry = b""
+    line = 1
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"reading {path.name}")
+    blank_line = None  # first blank line seen; an error if any row follows it
+    for block in itertools.chain(_open_chunks(path, chunk_bytes), [None]):
+        if block is None:  # end of file: the last line may lack its newline
+            data, cut = carry + b"\n", len(carry) + 1 if carry else 0
+        else:
+            if bar is not None:
+                bar.update(len(block))
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        if not cut:
+            continue
+        part = _parse_chunk(data[:cut], path, line, filters, report)
+        n_lines, n_blank = part[4], part[5]
+        if blank_line is not None and n_lines > n_blank:
+            raise DataFormatError(path, blank_line, "blank line (only a trailing blank line is allowed)")
+        if n_blank and blank_line is None:
+            blank_line = line + n_lines - n_blank
+        parts.append(part)
+        line += n_lines
+    if bar is not None:
+        bar.close()
+    if report.lines == 0:
+        raise DataFormatError(path, None, "the file is empty (no sequence rows)")
+    codes = np.concatenate([p[0] for p in parts])
+    data = SequenceData(
+        codes=codes,
+        targets=np.concatenate([p[1] for p in parts]),
+        ids=np.concatenate([p[2] for p in parts]).astype(np.int64),
+        real_valued=np.concatenate([p[3] for p in parts]),
+    )
+    report.kept = len(data)
+    return data, report
+
+
+def _parse_chunk(chunk: bytes, path: Path, first_line: int, filters: FilterConfig, report: DropReport):
+    """Parse complete lines, allowing blank lines only at the very end of the file.
+
+    Returns (codes, targets, ids, real_valued, lines consumed, trailing blank lines).
+    """
+    body = chunk.rstrip(b"\r\n")
+    trailing = chunk[len(body):].count(b"\n") - (1 if body else 0)
+    if not body:
+        return (np.zeros((0, filters.seq_len), np.uint8), np.zeros(0, np.float32),
+                np.zeros(0, np.int64), np.zeros(0, bool), chunk.count(b"\n"), chunk.count(b"\n"))
+    buf = np.frombuffer(body + b"\n", dtype=np.uint8)
+    codes, targets, ids, real = _parse_block(buf, path, first_line, filters, report)
+    n_lines = int((buf == 10).sum())
+    return codes, targets, ids, real, n_lines + trailing, trailing
+
+
+# ---------------------------------------------------------------------------- bundled data
+
+def resource_path(name: str) -> Path:
+    """Path of a file shipped in ``camformer/resources`` (e.g. ``"dream2022_test.tsv.gz"``,
+    ``"paper/sota.csv"``). Sources and licences: ``camformer/resources/SOURCE.md``."""
+    path = Path(__file__).resolve().parent / "resources" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not a bundled camformer resource")
+    return path
+
+
+def load_test_table(path: str | Path | None = None) -> pd.DataFrame:
+    """The official DREAM 2022 test set: columns ``id, seq, expression, subsets, public``.
+
+    ``subsets`` is a ``;``-separated list of the official subsets (high, low, yeast,
+    random, challenging, SNVs, motif_perturbation, motif_tiling); ``public`` is 1 for the
+    9,045 public-leaderboard ids. Defaults to the bundled copy (71,103 rows).
+    """
+    path = Path(path) if path is not None else resource_path("dream2022_test.tsv.gz")
+    df = pd.read_csv(path, sep="\t", dtype={"id": np.int64, "seq": str, "expression": np.float64,
+                                            "subsets": str, "public": np.int8}, keep_default_na=False,
+                     na_values={"expression": [""]})
+    expected = ["id", "seq", "expression", "subsets", "public"]
+    if list(df.columns) != expected:
+        raise DataFormatError(path, 1, f"expected columns {expected}, found {list(df.columns)}")
+    bad = ~np.isfinite(df["expression"].to_numpy())
+    if bad.any():
+        raise DataFormatError(path, int(np.argmax(bad)) + 2, "expression value is missing or not finite")
+    return df
+
+
+def load_test_pairs(path: str | Path | None = None) -> pd.DataFrame:
+    """Variant pairs of the test set: columns ``subset, ref_id, alt_id, public``."""
+    path = Path(path) if path is not None else resource_path("dream2022_test_pairs.tsv.gz")
+    return pd.read_csv(path, sep="\t")
+
+
+def load_published_predictions(path: str | Path | None = None) -> pd.DataFrame:
+    """Camformer's published test-set predictions: columns ``id, original, mini`` (seed 42)."""
+    path = Path(path) if path is not None else resource_path("camformer_published_predictions.tsv.gz")
+    return pd.read_csv(path, sep="\t")
+
+
+def load_paper_table(name: str, **read_csv_kwargs) -> pd.DataFrame:
+    """A published figure-data table from the paper (``camformer/resources/paper/NAME``)."""
+    return pd.read_csv(resource_path(f"paper/{name}"), **read_csv_kwargs)
+
+
+def test_set_data(table: pd.DataFrame | None = None) -> SequenceData:
+    """The test set as packed :class:`SequenceData` (ids = the official ``id``)."""
+    table = load_test_table() if table is None else table
+    return SequenceData(
+        codes=encode_sequences(table["seq"]),
+        targets=table["expression"].to_numpy(np.float32),
+        ids=table["id"].to_numpy(np.int64),
+        real_valued=np.ones(len(table), dtype=bool),
+    )
+
+
+def subset_membership(table: pd.DataFrame) -> pd.DataFrame:
+    """Boolean membership ``(N, n_subsets)`` from the ``subsets`` column, indexed by id."""
+    dummies = table["subsets"].str.get_dummies(sep=";").astype(bool)
+    dummies.index = table["id"].to_numpy()
+    return dummies
+
+
+# ---------------------------------------------------------------------------- splits
+
+def stratified_split(
+    ids: np.ndarray,
+    targets: np.ndarray,
+    fractions: tuple[float, float, float] = (0.9, 0.05, 0.05),
+    *,
+    n_bins: int = 10,
+    seed: int = 42,
+) -> dict[str, np.ndarray]:
+    """Seeded split stratified by expression decile: ``{"train", "val", "test"}`` -> ids.
+
+    Within each decile the ids are shuffled and cut by ``fractions``, so every split has
+    the same expression distribution (to within one sequence per decile). The same
+    ``seed`` gives the same split; store the returned ids to repeat a run exactly.
+    """
+    ids, targets = np.asarray(ids), np.asarray(targets)
+    if not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions must sum to 1, got {fractions}")
+    rng = np.random.default_rng(seed)
+    ranks = np.argsort(np.argsort(targets, kind="stable"), kind="stable")
+    decile = (ranks * n_bins) // max(len(targets), 1)
+    out: dict[str, list] = {"train": [], "val": [], "test": []}
+    for d in range(n_bins):
+        members = ids[decile == d]
+        members = members[rng.permutation(len(members))]
+        n_train = int(round(fractions[0] * len(members)))
+        n_val = int(round(fractions[1] * len(members)))
+        out["train"].append(members[:n_train])
+        out["val"].append(members[n_train:n_train + n_val])
+        out["test"].append(members[n_train + n_val:])
+    return {k: np.sort(np.concatenate(v)) for k, v in out.items()}
+
+
+def variant_families(ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
+    """Family label per id: connected components of the (ref, alt) variant-pair graph.
+
+    A sequence and all its variants (SNVs, motif perturbations and tilings) share a label;
+    a sequence in no pair is a family of its own. Returns int64 ``(N,)`` aligned to ``ids``.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ids = np.asarray(ids)
+    order = np.argsort(ids)
+    ref = order[np.searchsorted(ids, pairs["ref_id"].to_numpy(), sorter=order)]
+    alt = order[np.searchsorted(ids, pairs["alt_id"].to_numpy(), sorter=order)]
+    ok = (ids[ref] == pairs["ref_id"].to_numpy()) & (ids[alt] == pairs["alt_id"].to_numpy())
+    graph = coo_matrix((np.ones(ok.sum()), (ref[ok], alt[ok])), shape=(len(ids), len(ids)))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def family_split(
+    ids: np.ndarray,
+    targets: np.ndarray,
+    pairs: pd.DataFrame,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    *,
+    seed: int = 42,
+) -> dict[str, np.ndarray]:
+    """Seeded split that keeps each variant family whole: ``{"train", "val", "test"}`` -> ids.
+
+    Used by the ``quick`` preset, which trains on the measured test library: a sequence and
+    its variants never straddle train and held-out. Families are shuffled and assigned
+    greedily until each split holds its fraction of the sequences.
+    """
+    ids = np.asarray(ids)
+    fam = variant_families(ids, pairs)
+    rng = np.random.default_rng(seed)
+    fam_ids = rng.permutation(np.unique(fam))
+    sizes = np.bincount(fam)[fam_ids]
+    cum = np.cumsum(sizes) / len(ids)
+    bounds = np.cumsum(fractions)[:2]
+    which = np.searchsorted(bounds, cum, side="left")  # 0 train, 1 val, 2 test
+    split_of_family = np.empty(fam.max() + 1, dtype=np.int64)
+    split_of_family[fam_ids] = np.minimum(which, 2)
+    s = split_of_family[fam]
+    return {name: np.sort(ids[s == k]) for k, name in enumerate(("train", "val", "test"))}
+
+
+def save_split(split: dict[str, np.ndarray], path: str | Path) -> None:
+    """Write a split as ``.npz`` of id arrays."""
+    np.savez_compressed(path, **split)
+
+
+def load_split(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a split written by :func:`save_split`."""
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}

@@ -69,6 +69,7 @@ class DropReport:
     bad_length: int = 0
     padded: int = 0
     truncated: int = 0
+    length_counts: dict[int, int] = field(default_factory=dict)  # sequence length -> rows
 
     @property
     def dropped(self) -> int:
@@ -230,6 +231,8 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
         )
     tab = tabs  # exactly one per line, in line order
     lengths = tab - starts
+    for length, count in zip(*np.unique(lengths, return_counts=True)):
+        report.length_counts[int(length)] = report.length_counts.get(int(length), 0) + int(count)
     # Validate every sequence character: mark the sequence spans and look for invalid codes.
     codes_all = _LUT[buf]
     span = np.zeros(len(buf) + 1, dtype=np.int8)
@@ -520,3 +523,6 @@ def load_split(path: str | Path) -> dict[str, np.ndarray]:
     """Read a split written by :func:`save_split`."""
     with np.load(path) as z:
         return {k: z[k] for k in z.files}
+
+
+test_set_data.__test__ = False  # not a pytest test, despite its name

@@ -1,9 +1,34 @@
-"""Metrics: Pearson r², Spearman ρ and the DREAM 2022 weighted score (numpy/pandas/scipy only)."""
+"""Metrics: Pearson r², Spearman ρ and the DREAM 2022 weighted score (numpy/pandas/scipy only).
+
+Scoring follows the challenge's official evaluation (de-Boer-Lab/random-promoter-dream-challenge-2022,
+``prixfixe/evaluation.py``): Pearson r and Spearman ρ on "all" and on each official subset; the three
+variant subsets (SNVs, motif_perturbation, motif_tiling) are scored on differences, measured
+``alt - ref`` against predicted ``alt - ref``. The final (private) leaderboard leaves out the
+public-leaderboard ids from "all" and the single subsets, and the public pairs from the pair subsets.
+The weighted score combines the subsets with :data:`SUBSET_WEIGHTS`, once on r² and once on ρ.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from scipy import stats
+
+from .data import DataFormatError, load_test_pairs, load_test_table
+
+#: The nine scored subsets, in the leaderboard's order.
+SUBSETS: tuple[str, ...] = ("all", "high", "low", "yeast", "random", "challenging",
+                            "SNVs", "motif_perturbation", "motif_tiling")
+#: Subsets scored on (reference, variant) differences.
+PAIR_SUBSETS: tuple[str, ...] = ("SNVs", "motif_perturbation", "motif_tiling")
+#: Weights of the challenge's score; the score divides by their sum, 4.65.
+SUBSET_WEIGHTS: dict[str, float] = {"all": 1.0, "high": 0.3, "low": 0.3, "yeast": 0.3, "random": 0.3,
+                                    "challenging": 0.5, "SNVs": 1.25, "motif_perturbation": 0.3,
+                                    "motif_tiling": 0.4}
+#: Metric names accepted by :func:`bootstrap_ci` and :func:`dream_score`.
+METRICS: tuple[str, ...] = ("pearson_r", "pearson_r2", "spearman_rho")
 
 
 def pearson_r(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -14,3 +39,254 @@ def pearson_r(y: np.ndarray, yhat: np.ndarray) -> float:
 def spearman_rho(y: np.ndarray, yhat: np.ndarray) -> float:
     """Spearman rank correlation of two 1-D arrays."""
     return float(stats.spearmanr(np.asarray(y, np.float64), np.asarray(yhat, np.float64))[0])
+
+
+def _metric_row(y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:
+    n = len(y)
+    if n < 3:  # too few points for a correlation; say so with NaN and the count
+        return {"n": n, "pearson_r": np.nan, "pearson_r2": np.nan, "spearman_rho": np.nan}
+    r = pearson_r(y, yhat)
+    return {"n": n, "pearson_r": r, "pearson_r2": r * r, "spearman_rho": spearman_rho(y, yhat)}
+
+
+def _as_series(pred: pd.Series | pd.DataFrame) -> pd.Series:
+    if isinstance(pred, pd.DataFrame):
+        if pred.shape[1] != 1:
+            raise ValueError(f"predictions must have exactly one column, got {list(pred.columns)}")
+        pred = pred.iloc[:, 0]
+    pred = pd.Series(pred, dtype=np.float64)
+    if pred.index.has_duplicates:
+        dup = pred.index[pred.index.duplicated()][0]
+        raise ValueError(f"predictions hold id {dup} more than once")
+    if pred.isna().any():
+        raise ValueError(f"prediction for id {pred.index[pred.isna().to_numpy()][0]} is missing (NaN)")
+    return pred
+
+
+def score_predictions(
+    pred: pd.Series | pd.DataFrame,
+    table: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
+    *,
+    private: bool = True,
+) -> pd.DataFrame:
+    """Per-subset Pearson r, r² and Spearman ρ of test-set predictions, as the challenge scored them.
+
+    Parameters
+    ----------
+    pred
+        Predicted expression indexed by test-set id (a Series, or a one-column DataFrame).
+        Ids not in ``pred`` are left out of every subset (and a pair is left out unless both
+        of its ids are predicted), so a prediction of part of the test set is scored on that part.
+    table
+        The test table (:func:`camformer.data.load_test_table`; columns ``id, expression,
+        subsets, public``). Defaults to the bundled DREAM 2022 test set.
+    pairs
+        Variant pairs (:func:`camformer.data.load_test_pairs`; ``subset, ref_id, alt_id, public``).
+        Defaults to the bundled pairs.
+    private
+        Score as the final (private) leaderboard did: leave out ids with ``public == 1`` from
+        "all" and the single subsets, and pairs with ``public == 1`` from the pair subsets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subset of :data:`SUBSETS` (index ``subset``), columns ``n`` (sequences, or
+        pairs for a pair subset), ``pearson_r``, ``pearson_r2``, ``spearman_rho``. A subset with
+        fewer than 3 scored items has NaN metrics.
+
+    Raises
+    ------
+    ValueError
+        If ``pred`` has ids that are not in the test table, duplicate ids or NaN values.
+    """
+    pred = _as_series(pred)
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    truth = pd.Series(table["expression"].to_numpy(np.float64), index=table["id"].to_numpy())
+    unknown = ~pred.index.isin(truth.index)
+    if unknown.any():
+        raise ValueError(f"{int(unknown.sum())} predicted ids are not in the test table "
+                         f"(first: {pred.index[unknown][0]})")
+
+    covered = table["id"].isin(pred.index).to_numpy()
+    keep = covered & ~(table["public"].to_numpy() == 1) if private else covered
+    ids = table["id"].to_numpy()
+    membership = table["subsets"].fillna("").str.split(";")
+    rows = {}
+    for name in SUBSETS:
+        if name in PAIR_SUBSETS:
+            p = pairs[pairs["subset"] == name]
+            ok = p["ref_id"].isin(pred.index) & p["alt_id"].isin(pred.index)
+            if private:
+                ok &= p["public"] != 1
+            ref, alt = p.loc[ok, "ref_id"].to_numpy(), p.loc[ok, "alt_id"].to_numpy()
+            y = truth.loc[alt].to_numpy() - truth.loc[ref].to_numpy()
+            yhat = pred.loc[alt].to_numpy() - pred.loc[ref].to_numpy()
+        else:
+            mask = keep if name == "all" else keep & membership.map(lambda s, n=name: n in s).to_numpy()
+            sel = ids[mask]
+            y, yhat = truth.loc[sel].to_numpy(), pred.loc[sel].to_numpy()
+        rows[name] = _metric_row(y, yhat)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "subset"
+    out["n"] = out["n"].astype(np.int64)
+    return out
+
+
+def dream_score(per_subset: pd.DataFrame, metric: str = "pearson_r2") -> float:
+    """The challenge's weighted score from a :func:`score_predictions` table.
+
+    ``(all + 0.3 high + 0.3 low + 0.3 yeast + 0.3 random + 0.5 challenging + 1.25 SNVs
+    + 0.3 motif_perturbation + 0.4 motif_tiling) / 4.65`` of column ``metric``: the Pearson
+    score uses ``"pearson_r2"``, the Spearman score ``"spearman_rho"``. NaN if any subset is NaN.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    missing = [s for s in SUBSET_WEIGHTS if s not in per_subset.index]
+    if missing:
+        raise ValueError(f"per-subset table lacks subsets {missing}")
+    w = pd.Series(SUBSET_WEIGHTS)
+    # NaN (a subset too small to score) propagates: a partial score would not be the challenge's
+    return float(np.sum(per_subset.loc[w.index, metric].to_numpy(np.float64) * w.to_numpy()) / w.sum())
+
+
+def read_predictions(path: str | Path, column: str | None = None) -> pd.Series:
+    """Read a predictions file (TSV or CSV, optionally gzipped) with an ``id`` column.
+
+    Parameters
+    ----------
+    path
+        File with a header line, an ``id`` column of integer test-set ids and a prediction column.
+    column
+        Name of the prediction column; by default the file's only column besides ``id``, or
+        ``prediction`` if present.
+
+    Returns
+    -------
+    pandas.Series
+        float64 predictions indexed by id (named after the column).
+
+    Raises
+    ------
+    camformer.data.DataFormatError
+        Naming the file, the line and the problem: no ``id`` column, an ambiguous or missing
+        prediction column, an id or value that is missing or not a number, or a repeated id.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such predictions file")
+    name = path.name.removesuffix(".gz")
+    sep = "," if name.endswith(".csv") else "\t"
+    df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    if "id" not in df.columns:
+        raise DataFormatError(path, 1, f"no 'id' column in the header (found {list(df.columns)})")
+    others = [c for c in df.columns if c != "id"]
+    if column is None:
+        if "prediction" in others:
+            column = "prediction"
+        elif len(others) == 1:
+            column = others[0]
+        else:
+            raise DataFormatError(path, 1, f"several prediction columns {others}; choose one with --column")
+    if column not in others:
+        raise DataFormatError(path, 1, f"no column {column!r} (found {list(df.columns)})")
+    ids = pd.to_numeric(df["id"], errors="coerce")
+    values = pd.to_numeric(df[column], errors="coerce")
+    for label, arr in (("id", ids), (column, values)):
+        bad = ~np.isfinite(arr.to_numpy(np.float64))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataFormatError(path, i + 2, f"{label} value {df[label].iloc[i]!r} is missing or not a number")
+    if (ids % 1 != 0).any():
+        i = int(np.argmax((ids % 1 != 0).to_numpy()))
+        raise DataFormatError(path, i + 2, f"id {df['id'].iloc[i]!r} is not an integer")
+    dup = ids.duplicated().to_numpy()
+    if dup.any():
+        i = int(np.argmax(dup))
+        raise DataFormatError(path, i + 2, f"id {int(ids.iloc[i])} appears more than once")
+    return pd.Series(values.to_numpy(np.float64), index=ids.to_numpy(np.int64), name=column)
+
+
+# ---------------------------------------------------------------------------- uncertainty
+
+def _rows_pearson(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+    """Pearson r of each row of two ``(B, n)`` arrays."""
+    y = y - y.mean(axis=1, keepdims=True)
+    yhat = yhat - yhat.mean(axis=1, keepdims=True)
+    return (y * yhat).sum(axis=1) / np.sqrt((y * y).sum(axis=1) * (yhat * yhat).sum(axis=1))
+
+
+def bootstrap_samples(
+    y: np.ndarray,
+    yhat: np.ndarray,
+    metric: str = "pearson_r2",
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    sample_size: int | None = None,
+    chunk: int = 64,
+) -> np.ndarray:
+    """Metric on ``n_boot`` resamples (with replacement) of the pairs ``(y, yhat)``.
+
+    Parameters
+    ----------
+    y, yhat
+        Measured and predicted values, shape ``(n,)``.
+    metric
+        ``"pearson_r"``, ``"pearson_r2"`` or ``"spearman_rho"`` (re-ranked within each resample).
+    n_boot
+        Number of resamples.
+    seed
+        Seed of the resampling; the same seed gives the same samples.
+    sample_size
+        Size of each resample (default ``n``).
+    chunk
+        Resamples computed at once (vectorised); memory is about ``chunk * sample_size * 24`` bytes.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n_boot,)``.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    y, yhat = np.asarray(y, np.float64), np.asarray(yhat, np.float64)
+    if y.shape != yhat.shape or y.ndim != 1:
+        raise ValueError(f"y and yhat must be 1-D of the same length, got {y.shape} and {yhat.shape}")
+    n = len(y)
+    size = n if sample_size is None else int(sample_size)
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_boot)
+    for start in range(0, n_boot, chunk):
+        b = min(chunk, n_boot - start)
+        idx = rng.integers(0, n, size=(b, size))
+        ys, ps = y[idx], yhat[idx]
+        if metric == "spearman_rho":
+            ys, ps = stats.rankdata(ys, axis=1), stats.rankdata(ps, axis=1)
+        out[start:start + b] = _rows_pearson(ys, ps)
+    return out ** 2 if metric == "pearson_r2" else out
+
+
+def bootstrap_ci(
+    y: np.ndarray,
+    yhat: np.ndarray,
+    metric: str = "pearson_r2",
+    n_boot: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval ``(low, high)`` of a metric (see :func:`bootstrap_samples`)."""
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must be in (0, 1), got {ci}")
+    samples = bootstrap_samples(y, yhat, metric, n_boot=n_boot, seed=seed)
+    low, high = np.quantile(samples, [(1 - ci) / 2, (1 + ci) / 2])
+    return float(low), float(high)
+
+
+def ensemble_summary(values: np.ndarray | pd.Series) -> tuple[float, float]:
+    """Mean and sample standard deviation (``ddof=1``) of a metric over a seed ensemble."""
+    values = np.asarray(values, np.float64)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"need a 1-D array of at least 2 values, got shape {values.shape}")
+    return float(values.mean()), float(values.std(ddof=1))

@@ -1,0 +1,29 @@
+# The two set-up commands of the README: `make book` and `make test`.
+# Both create an isolated environment in .venv and install everything pinned in pyproject.toml.
+PYTHON ?= python3
+VENV   := .venv
+PRESET ?= quick
+
+.PHONY: book test notebooks clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	# torch first and pinned: its CPU wheel; any other version pulls a multi-GB CUDA build.
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e ".[book,test]"
+	touch $@
+
+book: $(VENV)/.installed
+	$(VENV)/bin/python book/build.py --preset $(PRESET)
+
+# The browser test needs Debian's headless Chromium; install it when running as root.
+test: $(VENV)/.installed
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
+	$(VENV)/bin/python -m pytest -ra
+
+notebooks: $(VENV)/.installed
+	$(VENV)/bin/python book/sync_notebooks.py
+
+clean:
+	rm -rf _build results

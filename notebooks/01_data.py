@@ -1,0 +1,139 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The data
+#
+# Camformer was trained on the random promoters of the Random Promoter DREAM Challenge 2022:
+# 6.7 million 80-nt random sequences, embedded in constant plasmid flanks to 110 nt, each with
+# an expression value measured in yeast on a 0–17 scale. It was scored on a separate test
+# library of 71,103 designed sequences: random promoters, native yeast promoters, sequences at
+# the extremes of expression, and variant pairs (single-nucleotide variants, motif
+# perturbations and motif tilings).
+#
+# This chapter reads the data with `camformer.data`, shows what the validation and the paper's
+# filters do, and draws the distributions of the paper's Figure 1b.
+
+# %% tags=["parameters"]
+preset = "quick"
+results_dir = "results"
+train_file = ""
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from camformer import data, report
+
+# %% [markdown]
+# ## The training data
+#
+# On the `quick` preset this chapter reads the 1,000 training sequences that ship with the
+# package (a sample of the challenge's training file, copied from the Camformer repository);
+# on the `paper` preset it reads the full file, fetched once with `camformer data fetch`.
+# Rows with more than 3 N or a length outside 110 ± 3 are dropped, as in the paper; the
+# others are padded at the 3′ end with N or cut to 110 nt. Every drop is counted.
+
+# %%
+if train_file:
+    source = train_file
+elif preset == "paper":
+    from camformer import fetch
+
+    source = fetch.fetch_file(fetch.TRAIN_FILE)
+else:
+    source = data.resource_path("dream2022_train_sample1000.txt")
+train, drops = data.read_dream_txt(source, progress=preset == "paper")
+print(drops)
+
+# %%
+counts = pd.Series(drops.length_counts).sort_index()
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+axes[0].bar(counts.index, counts.values, color="0.4")
+axes[0].axvspan(110 - 3.5, 110 + 3.5, color="tab:green", alpha=0.15, label="kept: 110 ± 3")
+axes[0].set_yscale("log")
+axes[0].set_xlabel("sequence length in the file (nt)")
+axes[0].set_ylabel("sequences")
+axes[0].legend(frameon=False)
+axes[1].hist([train.targets[~train.real_valued], train.targets[train.real_valued]], bins=np.arange(-0.5, 18, 1),
+             stacked=True, color=["tab:blue", "tab:orange"], label=["integer value", "real value"])
+axes[1].legend(frameon=False)
+axes[1].set_xlabel("measured expression (training scale, 0–17)")
+axes[1].set_ylabel("sequences")
+axes[1].set_title(f"training data, n = {len(train):,}" + (" (bundled sample)" if preset != "paper" else ""))
+plt.tight_layout()
+plt.show()
+
+# %%
+share_real = train.real_valued.mean()
+display(Markdown(
+    f"Of the {drops.lines:,} rows read, {drops.kept:,} pass the filters "
+    f"({drops.too_many_n:,} have more than 3 N, {drops.bad_length:,} a length outside 110 ± 3). "
+    f"{share_real:.1%} of the kept values are not integers; the paper's `Int` encodings give "
+    "the model this flag as an extra input channel (set to 1 for every test sequence)."
+))
+report.record(results_dir, preset, "data", train_rows=drops.lines, train_kept=drops.kept,
+              train_dropped=drops.dropped, train_real_valued_share=float(share_real))
+
+# %% [markdown]
+# ## The test set
+#
+# The official test set ships with the package: 71,103 sequences with their measured
+# expression (on the test scale, which differs from the training scale), the official subset
+# labels, and the 9,045 ids of the public leaderboard, which the final (private) scoring
+# leaves out. The table counts each subset in full and as the private leaderboard scores it.
+
+# %%
+table = data.load_test_table()
+pairs = data.load_test_pairs()
+members = data.subset_membership(table)
+private = table.set_index("id")["public"] == 0
+single = ["high", "low", "yeast", "random", "challenging"]
+rows = [{"subset": "all", "kind": "sequences", "in the test set": len(table), "scored (private)": int(private.sum())}]
+for name in single:
+    rows.append({"subset": name, "kind": "sequences", "in the test set": int(members[name].sum()),
+                 "scored (private)": int((members[name] & private).sum())})
+for name in ["SNVs", "motif_perturbation", "motif_tiling"]:
+    p = pairs[pairs["subset"] == name]
+    rows.append({"subset": name, "kind": "variant pairs", "in the test set": len(p),
+                 "scored (private)": int((p["public"] == 0).sum())})
+sizes = pd.DataFrame(rows)
+sizes
+
+# %%
+lengths_test = table["seq"].str.len()
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+bins = np.linspace(table["expression"].min(), table["expression"].max(), 60)
+for name, colour in zip(single, plt.cm.tab10.colors):
+    axes[0].hist(table.loc[members[name].to_numpy(), "expression"], bins=bins, histtype="step",
+                 lw=1.5, color=colour, label=name, density=True)
+axes[0].set_xlabel("measured expression (test scale)")
+axes[0].set_ylabel("density")
+axes[0].legend(frameon=False, fontsize=8)
+axes[1].bar(sizes["subset"], sizes["scored (private)"], color=["0.3"] * 6 + ["tab:orange"] * 3)
+axes[1].set_yscale("log")
+axes[1].set_ylabel("scored on the private leaderboard")
+axes[1].tick_params(axis="x", rotation=60)
+plt.tight_layout()
+plt.show()
+
+# %%
+medians = {name: table.loc[members[name].to_numpy(), "expression"].median() for name in single}
+display(Markdown(
+    f"All {len(table):,} test sequences are between {lengths_test.min()} and {lengths_test.max()} nt long. "
+    f"The high and low subsets sit at the two ends of the expression range (medians "
+    f"{medians['high']:.2f} and {medians['low']:.2f}, against {medians['random']:.2f} for the random promoters). "
+    f"The SNV pairs ({int((pairs['subset'] == 'SNVs').sum()):,}) carry the largest weight in "
+    "the challenge's score (1.25); the private SNV pairs are partly reconstructed "
+    "(see `camformer/resources/SOURCE.md`), the other subsets are the official ones."
+))
+report.record(results_dir, preset, "data", test_sequences=len(table), test_private=int(private.sum()))

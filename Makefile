@@ -3,6 +3,9 @@
 PYTHON ?= python3
 VENV   := .venv
 PRESET ?= quick
+# Where to take torch from. Empty: the default index (on these machines, its CPU wheel on disk).
+# Elsewhere set TORCH_INDEX to a CPU-only wheel index to avoid the multi-GB CUDA build.
+TORCH_INDEX ?=
 
 .PHONY: book test notebooks clean
 
@@ -10,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	# torch first and pinned: its CPU wheel; any other version pulls a multi-GB CUDA build.
-	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(VENV)/bin/pip install --quiet -e ".[book,test]"
 	touch $@
 

@@ -30,10 +30,145 @@ def _add_data(sub) -> None:
     c.add_argument("--progress", action="store_true")
     c.set_defaults(func=_data_check)
     # --- data fetch (owner: fetch) ---
+    def _data_fetch(args: argparse.Namespace) -> int:
+        from . import fetch
+
+        try:
+            names = [args.file] if args.file else fetch.record_files(args.record)
+            for name in names:
+                path = fetch.fetch_file(name, cache_dir=args.cache_dir, base_url=args.base_url,
+                                        progressbar=not args.no_progress)
+                print(f"{path}  [{fetch.expected_hash(name, args.cache_dir)[1]}]")
+        except fetch.FetchError as err:
+            print(f"camformer: error: {err}", file=sys.stderr)
+            return 2
+        print(f"{len(names)} file(s) in {fetch.resolve_cache_dir(args.cache_dir)}")
+        return 0
+
+    f = dsub.add_parser("fetch", help="download the challenge data from Zenodo (checked hashes, cached)")
+    f.add_argument("--record", choices=["7395397", "10633252", "all"], default="all",
+                   help="Zenodo record: 7395397 training and test files, 10633252 official test subsets")
+    f.add_argument("--file", help="fetch only this file of the registry (see camformer.fetch.registry)")
+    f.add_argument("--cache-dir", help="download directory (default: $CAMFORMER_DATA_DIR or the user cache)")
+    f.add_argument("--base-url", help="download URL/<name> instead of Zenodo (a mirror or a test server)")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    f.set_defaults(func=_data_fetch)
     # --- end data fetch ---
 
 
 # --- train / predict (owner: train) ---
+def _train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .models import save_model
+    from .train import TrainConfig, init_distributed, run_preset
+
+    overrides = {k: v for k, v in {
+        "max_epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "amp": args.amp,
+        "compile": args.compile, "device": args.device, "train_size": args.train_size,
+    }.items() if v is not None}
+    if args.no_progress:
+        overrides["progress"] = False
+    config = TrainConfig.preset(args.preset, **overrides)
+    rank, _ = init_distributed()
+    result = run_preset(config, args.run_dir, train_file=args.train_file)
+    if rank == 0:
+        model_dir = save_model(result.model, Path(args.run_dir) / "model")
+        m = result.metrics
+        label = " (small-data demonstration on the measured test library; not comparable to the leaderboard)" \
+            if config.dataset == "test_library" else ""
+        print(f"best epoch {m['best_epoch']}: validation r {m['val_pearson']:.4f}, rho {m['val_spearman']:.4f}")
+        if "test_pearson" in m:
+            print(f"held-out test: r {m['test_pearson']:.4f}, rho {m['test_spearman']:.4f}{label}")
+        print(f"model written to {model_dir}; history in {Path(args.run_dir) / 'history.csv'}")
+    return 0
+
+
+def _add_train(sub) -> None:
+    from .train import PRESETS
+
+    p = sub.add_parser("train", help="train a model with a preset (resumes from RUN_DIR/checkpoint.pt)",
+                       description="Train with a preset; run under torchrun for several GPUs or hosts.")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+    p.add_argument("--run-dir", required=True, help="checkpoints, history, split and the final model go here")
+    p.add_argument("--train-file", help="the challenge's training file (paper preset; see `camformer data fetch`)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--train-size", type=int, help="subsample this many training sequences")
+    p.add_argument("--amp", choices=["auto", "bf16", "off"])
+    p.add_argument("--compile", choices=["auto", "on", "off"])
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1, ...")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_train)
+
+
+def _read_sequences(path: str):
+    """A DREAM ``seq<TAB>expression`` file, or a TSV with a header holding ``seq`` (and ``id``)."""
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from .data import DataFormatError, SequenceData, encode_sequences, read_dream_txt
+
+    with open(path, "rb") as fh:
+        head = fh.read(2)
+    if head != b"\x1f\x8b":
+        with open(path) as fh:
+            first = fh.readline()
+    else:
+        import gzip
+
+        with gzip.open(path, "rt") as fh:
+            first = fh.readline()
+    if "seq" not in first.rstrip("\r\n").split("\t"):
+        return read_dream_txt(path)[0]
+    table = pd.read_csv(path, sep="\t")
+    try:
+        codes = encode_sequences(table["seq"].astype(str))
+    except ValueError as err:
+        raise DataFormatError(Path(path), None, str(err)) from None
+    ids = table["id"].to_numpy(np.int64) if "id" in table else np.arange(len(table), dtype=np.int64)
+    return SequenceData(codes, np.zeros(len(table), np.float32), ids, np.ones(len(table), bool))
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from .models import load_model
+    from .train import predict
+
+    directory = Path(args.checkpoint)
+    if not (directory / "config.json").exists() and (directory / "model" / "config.json").exists():
+        directory = directory / "model"  # a run directory of `camformer train`
+    model = load_model(directory, map_location="cpu")
+    data = _read_sequences(args.file)
+    values = predict(model, data.codes, args.encoding, batch_size=args.batch_size, amp=args.amp,
+                     progress=not args.no_progress)
+    table = pd.DataFrame({"id": data.ids, "prediction": values})
+    if args.output == "-":
+        table.to_csv(sys.stdout, sep="\t", index=False)
+    else:
+        table.to_csv(args.output, sep="\t", index=False)
+        print(f"{len(table):,} predictions written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_predict(sub) -> None:
+    from .data import ENCODINGS
+
+    p = sub.add_parser("predict", help="predict expression for a sequence file with a saved model")
+    p.add_argument("--checkpoint", required=True, help="a model directory (model.pt + config.json) or a run directory")
+    p.add_argument("file", help="DREAM seq<TAB>expression file, or a TSV with a header holding seq (and id)")
+    p.add_argument("--output", "-o", default="-", help="TSV with columns id, prediction ('-': standard output)")
+    p.add_argument("--encoding", choices=sorted(ENCODINGS), help="default: from the model's input channels")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--amp", choices=["auto", "bf16", "off"], default="off")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_predict)
 # --- end train / predict ---
 
 # --- evaluate (owner: metrics) ---
@@ -41,17 +176,13 @@ def _evaluate_checkpoint(directory: str):
     """Predict the bundled test set with a saved model; returns predictions indexed by id."""
     import pandas as pd
 
-    from . import train
-    from .data import test_set_data
+    from . import data, train
     from .models import load_model
 
-    if not hasattr(train, "predict"):
-        raise RuntimeError("camformer.train has no predict(model, codes, ...) function to run a checkpoint")
-    data = test_set_data()
+    test = data.test_set_data()
     model = load_model(directory)
-    values = train.predict(model, data.codes)
-    values = values.detach().cpu().numpy() if hasattr(values, "detach") else values
-    return pd.Series(values, index=data.ids, name="prediction")
+    values = train.predict(model, test.codes, progress=True)
+    return pd.Series(values, index=test.ids, name="prediction")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -61,7 +192,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         print("camformer evaluate: give either a PREDICTIONS file or --checkpoint DIR", file=sys.stderr)
         return 2
     if args.checkpoint is not None:
-        pred, source = _evaluate_checkpoint(args.checkpoint), f"checkpoint {args.checkpoint}"
+        try:
+            pred, source = _evaluate_checkpoint(args.checkpoint), f"checkpoint {args.checkpoint}"
+        except ValueError as err:
+            print(f"camformer: error: {args.checkpoint}: {err}", file=sys.stderr)
+            return 2
     else:
         pred = read_predictions(args.predictions, args.column)
         source = f"{args.predictions} (column {pred.name})"

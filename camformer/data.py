@@ -236,9 +236,10 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
     # Validate every sequence character: mark the sequence spans and look for invalid codes.
     codes_all = _LUT[buf]
     span = np.zeros(len(buf) + 1, dtype=np.int8)
-    np.add.at(span, starts, 1)
-    np.add.at(span, tab, -1)
-    in_seq = np.cumsum(span[:-1], dtype=np.int8).astype(bool)
+    span[starts] += 1  # indices are unique within each statement, so buffered += is exact
+    span[tab] -= 1
+    in_seq = np.cumsum(span[:-1], dtype=np.int8).view(bool)
+    del span
     bad = np.flatnonzero(in_seq & (codes_all == _INVALID))
     if len(bad):
         i = int(np.searchsorted(nl, bad[0]))
@@ -251,7 +252,8 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
     if empty.any():
         raise DataFormatError(path, int(line_no[np.argmax(empty)]), "empty sequence")
     # Expression values.
-    fields = [bytes(buf[a + 1: b]) for a, b in zip(tab.tolist(), ends.tolist())]
+    body = buf.base if isinstance(buf.base, bytes) else buf.tobytes()  # slicing bytes beats numpy views
+    fields = [body[a + 1: b] for a, b in zip(tab.tolist(), ends.tolist())]
     try:
         values = np.array(fields, dtype=np.float64) if fields else np.zeros(0)
     except ValueError:
@@ -267,7 +269,10 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
         i = int(np.argmax(~finite))
         raise DataFormatError(path, int(line_no[i]), f"expression value is {fields[i].decode()!r}, not a finite number")
     # The paper's filters.
-    n_count = np.add.reduceat(((codes_all == N_CODE) & in_seq).astype(np.int32), starts)
+    # N is rare: count it from its positions rather than over every byte.
+    n_pos = np.flatnonzero(codes_all == N_CODE)
+    n_pos = n_pos[in_seq[n_pos]]
+    n_count = np.bincount(np.searchsorted(nl, n_pos), minlength=len(starts))
     keep_n = n_count <= filters.max_n
     keep_len = np.abs(lengths - filters.seq_len) <= filters.length_tolerance
     report.too_many_n += int((~keep_n).sum())
@@ -276,9 +281,15 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
     report.padded += int((keep & (lengths < filters.seq_len)).sum())
     report.truncated += int((keep & (lengths > filters.seq_len)).sum())
     st, ln = starts[keep], lengths[keep]
-    pos = np.arange(filters.seq_len, dtype=np.int64)
-    idx = st[:, None] + pos[None, :]
-    codes = np.where(pos[None, :] < ln[:, None], codes_all[np.minimum(idx, len(buf) - 1)], N_CODE).astype(np.uint8)
+    # Gather rows through a strided window view (no (N, L) index matrix), then pad short rows with N.
+    L = filters.seq_len
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([codes_all, np.full(L, N_CODE, np.uint8)]), L)
+    codes = windows[st]
+    short = np.flatnonzero(ln < L)
+    if len(short):
+        rows = codes[short]
+        rows[np.arange(L)[None, :] >= ln[short, None]] = N_CODE
+        codes[short] = rows
     return codes, values[keep].astype(np.float32), line_no[keep] - 1, values[keep] != np.round(values[keep])
 
 
@@ -309,12 +320,18 @@ def read_dream_txt(
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     report = DropReport(str(path))
-    parts: list[tuple] = []
+    # Count the rows first (about 1 s for the 6.7M-line file) and fill preallocated arrays, so
+    # that the chunks' results and their concatenation never coexist in memory.
+    capacity = sum(block.count(b"\n") for block in _open_chunks(path, chunk_bytes)) + 1
+    codes = np.empty((capacity, filters.seq_len), np.uint8)
+    targets, ids = np.empty(capacity, np.float32), np.empty(capacity, np.int64)
+    real_valued = np.empty(capacity, bool)
+    kept = 0
     carry = b""
     line = 1
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"reading {path.name}")
     blank_line = None  # first blank line seen; an error if any row follows it
@@ -335,21 +352,18 @@ def read_dream_txt(
             raise DataFormatError(path, blank_line, "blank line (only a trailing blank line is allowed)")
         if n_blank and blank_line is None:
             blank_line = line + n_lines - n_blank
-        parts.append(part)
+        k = len(part[0])
+        codes[kept:kept + k], targets[kept:kept + k], ids[kept:kept + k], real_valued[kept:kept + k] = part[:4]
+        kept += k
         line += n_lines
+        del part, data
     if bar is not None:
         bar.close()
     if report.lines == 0:
         raise DataFormatError(path, None, "the file is empty (no sequence rows)")
-    codes = np.concatenate([p[0] for p in parts])
-    data = SequenceData(
-        codes=codes,
-        targets=np.concatenate([p[1] for p in parts]),
-        ids=np.concatenate([p[2] for p in parts]).astype(np.int64),
-        real_valued=np.concatenate([p[3] for p in parts]),
-    )
-    report.kept = len(data)
-    return data, report
+    out = SequenceData(codes=codes[:kept], targets=targets[:kept], ids=ids[:kept], real_valued=real_valued[:kept])
+    report.kept = kept
+    return out, report
 
 
 def _parse_chunk(chunk: bytes, path: Path, first_line: int, filters: FilterConfig, report: DropReport):

@@ -63,6 +63,59 @@ def _as_series(pred: pd.Series | pd.DataFrame) -> pd.Series:
     return pred
 
 
+def _check_predictions(pred: pd.Series | pd.DataFrame, truth: pd.Series) -> pd.Series:
+    pred = _as_series(pred)
+    unknown = ~pred.index.isin(truth.index)
+    if unknown.any():
+        raise ValueError(f"{int(unknown.sum())} predicted ids are not in the test table "
+                         f"(first: {pred.index[unknown][0]})")
+    return pred
+
+
+def _subset_values(pred: pd.Series, truth: pd.Series, table: pd.DataFrame, pairs: pd.DataFrame,
+                   subset: str, private: bool) -> tuple[np.ndarray, np.ndarray]:
+    if subset in PAIR_SUBSETS:
+        p = pairs[pairs["subset"] == subset]
+        ok = p["ref_id"].isin(pred.index) & p["alt_id"].isin(pred.index)
+        if private:
+            ok &= p["public"] != 1
+        ref, alt = p.loc[ok, "ref_id"].to_numpy(), p.loc[ok, "alt_id"].to_numpy()
+        return (truth.loc[alt].to_numpy() - truth.loc[ref].to_numpy(),
+                pred.loc[alt].to_numpy() - pred.loc[ref].to_numpy())
+    if subset not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
+    mask = table["id"].isin(pred.index).to_numpy()
+    if private:
+        mask = mask & (table["public"].to_numpy() != 1)
+    if subset != "all":
+        mask = mask & table["subsets"].fillna("").str.split(";").map(lambda names: subset in names).to_numpy(bool)
+    ids = table["id"].to_numpy()[mask]
+    return truth.loc[ids].to_numpy(), pred.loc[ids].to_numpy()
+
+
+def _truth(table: pd.DataFrame) -> pd.Series:
+    return pd.Series(table["expression"].to_numpy(np.float64), index=table["id"].to_numpy())
+
+
+def subset_values(
+    pred: pd.Series | pd.DataFrame,
+    subset: str,
+    table: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
+    *,
+    private: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Measured and predicted values that :func:`score_predictions` correlates for one subset.
+
+    Returns ``(y, yhat)``, float64 ``(n,)`` each: expression of the subset's sequences, or for a
+    pair subset the ``alt - ref`` differences of its pairs. Arguments as in :func:`score_predictions`.
+    """
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    truth = _truth(table)
+    return _subset_values(_check_predictions(pred, truth), truth, table, pairs, subset, private)
+
+
 def score_predictions(
     pred: pd.Series | pd.DataFrame,
     table: pd.DataFrame | None = None,
@@ -100,34 +153,11 @@ def score_predictions(
     ValueError
         If ``pred`` has ids that are not in the test table, duplicate ids or NaN values.
     """
-    pred = _as_series(pred)
     table = load_test_table() if table is None else table
     pairs = load_test_pairs() if pairs is None else pairs
-    truth = pd.Series(table["expression"].to_numpy(np.float64), index=table["id"].to_numpy())
-    unknown = ~pred.index.isin(truth.index)
-    if unknown.any():
-        raise ValueError(f"{int(unknown.sum())} predicted ids are not in the test table "
-                         f"(first: {pred.index[unknown][0]})")
-
-    covered = table["id"].isin(pred.index).to_numpy()
-    keep = covered & ~(table["public"].to_numpy() == 1) if private else covered
-    ids = table["id"].to_numpy()
-    membership = table["subsets"].fillna("").str.split(";")
-    rows = {}
-    for name in SUBSETS:
-        if name in PAIR_SUBSETS:
-            p = pairs[pairs["subset"] == name]
-            ok = p["ref_id"].isin(pred.index) & p["alt_id"].isin(pred.index)
-            if private:
-                ok &= p["public"] != 1
-            ref, alt = p.loc[ok, "ref_id"].to_numpy(), p.loc[ok, "alt_id"].to_numpy()
-            y = truth.loc[alt].to_numpy() - truth.loc[ref].to_numpy()
-            yhat = pred.loc[alt].to_numpy() - pred.loc[ref].to_numpy()
-        else:
-            mask = keep if name == "all" else keep & membership.map(lambda s, n=name: n in s).to_numpy()
-            sel = ids[mask]
-            y, yhat = truth.loc[sel].to_numpy(), pred.loc[sel].to_numpy()
-        rows[name] = _metric_row(y, yhat)
+    truth = _truth(table)
+    pred = _check_predictions(pred, truth)
+    rows = {name: _metric_row(*_subset_values(pred, truth, table, pairs, name, private)) for name in SUBSETS}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "subset"
     out["n"] = out["n"].astype(np.int64)
@@ -149,6 +179,18 @@ def dream_score(per_subset: pd.DataFrame, metric: str = "pearson_r2") -> float:
     w = pd.Series(SUBSET_WEIGHTS)
     # NaN (a subset too small to score) propagates: a partial score would not be the challenge's
     return float(np.sum(per_subset.loc[w.index, metric].to_numpy(np.float64) * w.to_numpy()) / w.sum())
+
+
+def leaderboard_layout(per_subset: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`score_predictions` table in the leaderboard's layout.
+
+    Returns a DataFrame with rows ``pearson_r2`` and ``spearman_rho`` and columns the nine
+    :data:`SUBSETS` then ``score`` (the weighted score of that row's metric).
+    """
+    rows = {}
+    for metric in ("pearson_r2", "spearman_rho"):
+        rows[metric] = [*per_subset.loc[list(SUBSETS), metric], dream_score(per_subset, metric)]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[*SUBSETS, "score"])
 
 
 def read_predictions(path: str | Path, column: str | None = None) -> pd.Series:
@@ -210,11 +252,50 @@ def read_predictions(path: str | Path, column: str | None = None) -> pd.Series:
 
 # ---------------------------------------------------------------------------- uncertainty
 
-def _rows_pearson(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
-    """Pearson r of each row of two ``(B, n)`` arrays."""
-    y = y - y.mean(axis=1, keepdims=True)
-    yhat = yhat - yhat.mean(axis=1, keepdims=True)
-    return (y * yhat).sum(axis=1) / np.sqrt((y * y).sum(axis=1) * (yhat * yhat).sum(axis=1))
+def _weighted_rows_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pearson r of each row of ``(B, n)`` arrays, weighting item j of row b by ``w[b, j]``."""
+    total = w.sum(axis=1)
+    mx = np.einsum("ij,ij->i", w, x) / total
+    my = np.einsum("ij,ij->i", w, y) / total
+    cov = np.einsum("ij,ij,ij->i", w, x, y) / total - mx * my
+    vx = np.einsum("ij,ij,ij->i", w, x, x) / total - mx * mx
+    vy = np.einsum("ij,ij,ij->i", w, y, y) / total - my * my
+    return cov / np.sqrt(vx * vy)
+
+
+def _weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pearson r of fixed ``x, y`` ``(n,)`` under each row of weights ``w`` ``(B, n)``."""
+    x, y = x - x.mean(), y - y.mean()  # centring first keeps the moment sums well conditioned
+    total = w.sum(axis=1)
+    mx, my = w @ x / total, w @ y / total
+    cov = w @ (x * y) / total - mx * my
+    return cov / np.sqrt((w @ (x * x) / total - mx * mx) * (w @ (y * y) / total - my * my))
+
+
+def _sorted_resample_ranks(values: np.ndarray, order: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Average ranks ``(B, n)`` of the items ``order`` (``values`` sorted ascending) in each resample.
+
+    A resample holds ``counts[b, j]`` copies of item j; copies (and equal values) tie, so each gets
+    the mean of the ranks they span: the number of smaller values plus ``(ties + 1) / 2``. This is
+    what ranking the resample would give, without sorting it. Column k of the result is item ``order[k]``.
+    """
+    per_item = np.take(counts, order, axis=1)
+    _, starts, inverse = np.unique(values[order], return_index=True, return_inverse=True)
+    if len(starts) == len(values):
+        return np.cumsum(per_item, axis=1) - 0.5 * (per_item - 1)
+    per_value = np.add.reduceat(per_item, starts, axis=1)  # tied values share their ranks
+    return np.take(np.cumsum(per_value, axis=1) - 0.5 * (per_value - 1), inverse, axis=1)
+
+
+def _bootstrap_spearman(y: np.ndarray, yhat: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Spearman ρ of each resample given as copy counts ``(B, n)``; works in the order of sorted ``y``."""
+    order_y = np.argsort(y, kind="stable")
+    order_p = np.argsort(yhat, kind="stable")
+    position_p = np.empty_like(order_p)
+    position_p[order_p] = np.arange(len(order_p))
+    rank_y = _sorted_resample_ranks(y, order_y, counts)
+    rank_p = np.take(_sorted_resample_ranks(yhat, order_p, counts), position_p[order_y], axis=1)
+    return _weighted_rows_pearson(rank_y, rank_p, np.take(counts, order_y, axis=1))
 
 
 def bootstrap_samples(
@@ -229,6 +310,10 @@ def bootstrap_samples(
 ) -> np.ndarray:
     """Metric on ``n_boot`` resamples (with replacement) of the pairs ``(y, yhat)``.
 
+    Each resample is held as copy counts of the original items, so a chunk of resamples is a few
+    vectorised passes over ``(chunk, n)`` arrays; Spearman ρ is exact (ties averaged) without
+    sorting each resample.
+
     Parameters
     ----------
     y, yhat
@@ -238,11 +323,13 @@ def bootstrap_samples(
     n_boot
         Number of resamples.
     seed
-        Seed of the resampling; the same seed gives the same samples.
+        Seed of the resampling; the same seed gives the same samples. Resample ``b`` draws the
+        indices ``rng.integers(0, n, size=(chunk, sample_size))[b]`` of a
+        ``numpy.random.default_rng(seed)``, chunk after chunk.
     sample_size
         Size of each resample (default ``n``).
     chunk
-        Resamples computed at once (vectorised); memory is about ``chunk * sample_size * 24`` bytes.
+        Resamples computed at once; memory is about ``chunk * (n + sample_size) * 40`` bytes.
 
     Returns
     -------
@@ -261,10 +348,12 @@ def bootstrap_samples(
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
         idx = rng.integers(0, n, size=(b, size))
-        ys, ps = y[idx], yhat[idx]
+        counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
+        counts = counts.astype(np.float64)
         if metric == "spearman_rho":
-            ys, ps = stats.rankdata(ys, axis=1), stats.rankdata(ps, axis=1)
-        out[start:start + b] = _rows_pearson(ys, ps)
+            out[start:start + b] = _bootstrap_spearman(y, yhat, counts)
+        else:
+            out[start:start + b] = _weighted_pearson(y, yhat, counts)
     return out ** 2 if metric == "pearson_r2" else out
 
 
@@ -290,3 +379,35 @@ def ensemble_summary(values: np.ndarray | pd.Series) -> tuple[float, float]:
     if values.ndim != 1 or len(values) < 2:
         raise ValueError(f"need a 1-D array of at least 2 values, got shape {values.shape}")
     return float(values.mean()), float(values.std(ddof=1))
+
+
+def additive_variance_shares(table: pd.DataFrame, factors: list[str], response: str) -> pd.Series:
+    """Share of the variance of ``response`` explained by each factor of an additive (main-effects) model.
+
+    Fits ``response ~ factor_1 + ... + factor_k`` (categorical factors, least squares) and gives
+    each factor the drop in explained sum of squares when it alone is left out (type II sums of
+    squares), divided by the total sum of squares. In a balanced full-factorial design, such as
+    the paper's 270-model grid, these are the classical main-effect shares and they add up, with
+    ``"residual"`` (interactions and noise), to 1.
+
+    Returns
+    -------
+    pandas.Series
+        Share per factor, then ``"residual"``, indexed by name.
+    """
+    y = table[response].to_numpy(np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError(f"{response} has missing or non-finite values")
+
+    def rss(names: list[str]) -> float:
+        design = [np.ones((len(y), 1))]
+        design += [pd.get_dummies(table[f].astype(str), drop_first=True).to_numpy(np.float64) for f in names]
+        x = np.hstack(design)
+        resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+        return float(resid @ resid)
+
+    total = float(((y - y.mean()) ** 2).sum())
+    full = rss(factors)
+    shares = {f: (rss([g for g in factors if g != f]) - full) / total for f in factors}
+    shares["residual"] = full / total
+    return pd.Series(shares, name=f"share of variance of {response}")

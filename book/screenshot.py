@@ -1,0 +1,110 @@
+"""Open the built book in headless Chromium: serve it locally, take screenshots, read the DOM.
+
+Used by ``tests/test_book.py`` and to make the README's screenshot::
+
+    python book/screenshot.py                      # docs/book.png of the built introduction
+    python book/screenshot.py --page notebooks/01_data.html --out /tmp/data.png
+
+Chromium is Debian's ``chromium`` package (``apt-get install chromium``); set ``CHROMIUM`` to
+use another binary. It runs headless, without a sandbox (so it also runs as root), without
+a GPU and without any network access but the local server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HTML = REPO_ROOT / "_build" / "book" / "_build" / "html"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--mute-audio",
+)
+
+
+def chromium_path() -> str | None:
+    """The Chromium binary: ``$CHROMIUM``, else ``chromium`` on the PATH; None if neither."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base signature
+        pass
+
+
+@contextlib.contextmanager
+def serve(html_dir: Path) -> Iterator[str]:
+    """Serve ``html_dir`` on 127.0.0.1 at an ephemeral port; yields the base URL (with ``/``)."""
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _run_chromium(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    binary = chromium_path()
+    if binary is None:
+        raise FileNotFoundError("chromium not found: apt-get install chromium (or set CHROMIUM)")
+    with tempfile.TemporaryDirectory(prefix="camformer-chromium-") as profile:
+        command = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"chromium exited {result.returncode}: {result.stderr[-2000:]}")
+    return result
+
+
+def screenshot(url: str, output: Path, *, width: int = 1280, height: int = 900, timeout: float = 60) -> Path:
+    """Save a PNG of the page at ``url`` as rendered by headless Chromium (``width`` × ``height`` px)."""
+    output = Path(output).resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.unlink(missing_ok=True)
+    _run_chromium(
+        [f"--screenshot={output}", f"--window-size={width},{height}", "--virtual-time-budget=5000", url],
+        timeout,
+    )
+    if not output.exists():
+        raise RuntimeError(f"chromium wrote no screenshot of {url}")
+    return output
+
+
+def dump_dom(url: str, *, timeout: float = 60) -> str:
+    """The page's DOM after Chromium loaded it and ran its scripts, as HTML text."""
+    return _run_chromium(["--dump-dom", "--virtual-time-budget=5000", url], timeout).stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Screenshot a page of the built book.")
+    parser.add_argument("html_dir", nargs="?", type=Path, default=DEFAULT_HTML, help="the built HTML folder")
+    parser.add_argument("--page", default="notebooks/00_intro.html", help="page path inside the HTML folder")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "book.png", help="PNG to write")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=900)
+    args = parser.parse_args(argv)
+    if not (args.html_dir / args.page).exists():
+        print(f"{args.html_dir / args.page} does not exist: build the book first (make book)", file=sys.stderr)
+        return 2
+    with serve(args.html_dir) as base:
+        path = screenshot(base + args.page, args.out, width=args.width, height=args.height)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

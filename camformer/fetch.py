@@ -1,0 +1,289 @@
+"""Download the Random Promoter DREAM Challenge 2022 data from Zenodo, with hash checks.
+
+Two Zenodo records hold the data (Rafi et al. 2024, Nature Biotechnology,
+doi:10.1038/s41587-024-02414-w):
+
+- **7395397**: the challenge's training file (6.7M random promoters with measured expression)
+  and the test sequences.
+- **10633252**: the later, citable release that adds the official test subsets, the
+  public-leaderboard ids and the measured test expression.
+
+Files go to a user cache directory: ``--cache-dir`` / ``cache_dir=``, else the
+``CAMFORMER_DATA_DIR`` environment variable, else ``pooch.os_cache("camformer")``; each record
+in its own folder ``zenodo-<record>/``.
+
+Hash checking
+-------------
+Each file in :func:`registry` has a ``hash`` (``"md5:<hex>"`` as Zenodo publishes it, or
+``"sha256:<hex>"``) and a ``hash_source`` naming where it was published. Where no hash was
+available when this table was written (``hash=None``), the first download is trusted and its
+sha256 is pinned in ``pinned_hashes.txt`` in the cache directory (trust on first use); every
+later download, and every cached copy, is checked against the pin. A file whose hash does not
+match is refused with :class:`HashMismatchError` naming the file and both hashes, and it is
+deleted, so nothing unverified stays in the cache under the file's name. Delete a line of
+``pinned_hashes.txt`` to accept a new version of that file.
+
+At the time of writing, no hash is pinned from a published source: the Zenodo records' md5
+checksums could not be read from this build machine, so every file is trust-on-first-use.
+The file names and their records come from public code and documentation that download them,
+named in each entry's ``name_source``; check them against the record pages when online.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ZENODO_URL = "https://zenodo.org/records/{record}/files/{name}?download=1"
+RECORDS: dict[str, str] = {
+    "7395397": "Random Promoter DREAM Challenge 2022: training and test files",
+    "10633252": "Random Promoter DREAM Challenge 2022 (Rafi et al. 2024): official test subsets and evaluation data",
+}
+ENV_VAR = "CAMFORMER_DATA_DIR"
+PINS_FILE = "pinned_hashes.txt"
+TRAIN_FILE = "train_sequences.txt"  # the challenge's 6.7M-line training file (record 7395397)
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a Zenodo record.
+
+    Attributes
+    ----------
+    name : str
+        File name in the record (also its name in the cache).
+    record : str
+        Zenodo record id.
+    description : str
+        What the file holds.
+    name_source : str
+        Where the file name (and its place in this record) is documented.
+    hash : str or None
+        ``"md5:<hex>"`` or ``"sha256:<hex>"`` from a published source; ``None``: trust on first use.
+    hash_source : str or None
+        Where ``hash`` was published.
+    """
+
+    name: str
+    record: str
+    description: str
+    name_source: str
+    hash: str | None = None
+    hash_source: str | None = None
+
+    @property
+    def url(self) -> str:
+        return ZENODO_URL.format(record=self.record, name=self.name)
+
+
+_CAMFORMER = "Bornelov-lab/Camformer"
+_CHALLENGE = "de-Boer-Lab/random-promoter-dream-challenge-2022"
+_FILES: tuple[RemoteFile, ...] = (
+    RemoteFile(
+        TRAIN_FILE, "7395397",
+        "training file: about 6.7 million random promoters, seq<TAB>expression (0-17)",
+        f"{_CAMFORMER} manuscript_figures/Figure_1/Figure1b_histogram.R (download URL of this record)",
+    ),
+    RemoteFile(
+        "test_sequences.txt", "7395397",
+        "the 71,103 challenge test sequences, seq<TAB>placeholder",
+        f"challenge file name used by the teams' code ({_CAMFORMER} score_rep.py; {_CHALLENGE} "
+        "dream_submissions/*); record 7395397 per the Camformer README",
+    ),
+    RemoteFile(
+        "filtered_test_data_with_MAUDE_expression.txt", "10633252",
+        "measured expression of the test sequences, seq<TAB>expression",
+        f"{_CHALLENGE} data/ and {_CAMFORMER} base/eval_utils.py (OfficialEval/); record 10633252 "
+        "per the HuggingFaceBio/random-promoter-dream-2022 repackaging (labelled test split)",
+    ),
+    RemoteFile(
+        "test_subset_ids.tar.gz", "10633252",
+        "official test subsets (high, low, yeast, random, challenging, SNVs, motif perturbation/tiling)",
+        "HuggingFaceBio/random-promoter-dream-2022 README (repackages record 10633252)",
+    ),
+    RemoteFile(
+        "public_leaderboard_ids.tar.gz", "10633252",
+        "ids of the public-leaderboard part of each subset",
+        "HuggingFaceBio/random-promoter-dream-2022 README (repackages record 10633252)",
+    ),
+)
+
+
+class FetchError(RuntimeError):
+    """A file could not be downloaded (network, HTTP error, unknown name)."""
+
+
+class HashMismatchError(FetchError):
+    """A downloaded or cached file does not have the recorded hash."""
+
+    def __init__(self, name: str, source: str, expected: str, actual: str, where: str):
+        self.name, self.source, self.expected, self.actual = name, source, expected, actual
+        super().__init__(
+            f"{name}: hash mismatch, refusing the file from {source}: expected {expected} "
+            f"({where}), got {actual}. The file was deleted; if the record was updated on purpose, "
+            f"remove its line from {PINS_FILE} in the cache directory and fetch again."
+        )
+
+
+def registry() -> dict[str, RemoteFile]:
+    """The known files of Zenodo records 7395397 and 10633252, by file name."""
+    return {f.name: f for f in _FILES}
+
+
+def record_files(record: str) -> list[str]:
+    """Names of the registry files of a record (``"7395397"``, ``"10633252"`` or ``"all"``)."""
+    if record != "all" and record not in RECORDS:
+        raise FetchError(f"{record}: not a known Zenodo record; choose from {sorted(RECORDS)} or 'all'")
+    return [f.name for f in _FILES if record in ("all", f.record)]
+
+
+def resolve_cache_dir(path: str | os.PathLike | None = None) -> Path:
+    """The download directory: ``path``, else ``$CAMFORMER_DATA_DIR``, else ``pooch.os_cache("camformer")``."""
+    if path is not None:
+        return Path(path).expanduser()
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).expanduser()
+    import pooch
+
+    return Path(pooch.os_cache("camformer"))
+
+
+def pinned_hashes(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """Hashes pinned on first download (``pinned_hashes.txt`` in the cache): name -> ``"sha256:<hex>"``."""
+    pins = resolve_cache_dir(root) / PINS_FILE
+    if not pins.exists():
+        return {}
+    out = {}
+    for line in pins.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, value = line.split()[:2]
+            out[name] = value
+    return out
+
+
+def _pin(root: Path, name: str, value: str) -> None:
+    pins = pinned_hashes(root)
+    pins[name] = value
+    text = "# camformer: sha256 of files trusted on first download (name hash)\n"
+    text += "".join(f"{k} {v}\n" for k, v in sorted(pins.items()))
+    tmp = root / f".{PINS_FILE}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, root / PINS_FILE)
+
+
+def file_hash(path: str | os.PathLike, alg: str = "sha256") -> str:
+    """``"<alg>:<hex>"`` of a file (``alg``: md5, sha256, ... as :func:`pooch.file_hash` takes)."""
+    import pooch
+
+    return f"{alg}:{pooch.file_hash(str(path), alg)}"
+
+
+def expected_hash(name: str, cache: str | os.PathLike | None = None) -> tuple[str | None, str]:
+    """The hash a file must have and where it comes from: published, pinned, or ``None`` (not yet)."""
+    entry = _entry(name)
+    if entry.hash:
+        return entry.hash, f"published: {entry.hash_source}"
+    root = resolve_cache_dir(cache)
+    pin = pinned_hashes(root).get(name)
+    if pin:
+        return pin, f"pinned on first download in {root / PINS_FILE}"
+    return None, "no hash recorded yet (trust on first use)"
+
+
+def _entry(name: str) -> RemoteFile:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise FetchError(f"{name}: not a known file; choose from {sorted(registry())}") from None
+
+
+def _same(path: Path, expected: str) -> tuple[bool, str]:
+    alg = expected.split(":", 1)[0] if ":" in expected else "sha256"
+    actual = file_hash(path, alg)
+    want = expected if ":" in expected else f"sha256:{expected}"
+    return actual.lower() == want.lower(), actual
+
+
+def fetch_file(
+    name: str,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    base_url: str | None = None,
+    progressbar: bool = True,
+) -> Path:
+    """Download one file of the registry (or take it from the cache) and check its hash.
+
+    Parameters
+    ----------
+    name : str
+        A file name from :func:`registry`.
+    cache_dir : path, optional
+        Where files go; default ``$CAMFORMER_DATA_DIR`` or ``pooch.os_cache("camformer")``.
+    base_url : str, optional
+        Download ``{base_url}/{name}`` instead of the Zenodo URL (a mirror, or a test server).
+    progressbar : bool
+        Show a tqdm progress bar while downloading.
+
+    Returns
+    -------
+    Path
+        The verified file, ``{cache_dir}/zenodo-{record}/{name}``.
+
+    Raises
+    ------
+    HashMismatchError
+        The file's hash differs from the published or pinned one; the file is deleted.
+    FetchError
+        Unknown name, or the download failed.
+    """
+    import pooch
+    import requests
+
+    entry = _entry(name)
+    root = resolve_cache_dir(cache_dir)
+    target = root / f"zenodo-{entry.record}" / name
+    expected, where = expected_hash(name, root)
+    if target.exists():
+        if expected is None:  # downloaded by an earlier fetch whose pin was removed: pin it again
+            _pin(root, name, file_hash(target))
+            return target
+        if _same(target, expected)[0]:
+            return target
+        target.unlink()  # a stale or damaged copy is not valid: download it again
+    url = f"{base_url.rstrip('/')}/{name}" if base_url else entry.url
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            pooch.HTTPDownloader(progressbar=progressbar)(url, str(tmp), None)
+        except requests.exceptions.RequestException as err:
+            raise FetchError(f"{name}: download from {url} failed: {err}") from None
+        if expected is None:
+            _pin(root, name, file_hash(tmp))
+        else:
+            ok, actual = _same(tmp, expected)
+            if not ok:
+                raise HashMismatchError(name, url, expected, actual, where)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def fetch_record(
+    record: str,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    base_url: str | None = None,
+    progressbar: bool = True,
+) -> list[Path]:
+    """Fetch every registry file of a Zenodo record (``"7395397"``, ``"10633252"`` or ``"all"``).
+
+    Same arguments as :func:`fetch_file`; returns the verified paths in registry order.
+    """
+    names = record_files(record)
+    return [fetch_file(n, cache_dir=cache_dir, base_url=base_url, progressbar=progressbar) for n in names]

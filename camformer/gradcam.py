@@ -1,0 +1,119 @@
+"""Grad-CAM for sequence models, as the Camformer paper defines it.
+
+For a chosen convolution layer with output ``A`` ``(N, K, L_k)``, the map is the channel
+mean of ``A``, linearly upsampled to the input length when ``L_k != L``, times the gradient
+of the prediction with respect to the input ``X`` ``(N, C, L)``:
+
+``M[n, c, l] = mean_k A[n, k, l] * d f(X_n) / d X[n, c, l]``
+
+normalised by its maximum (``base/gradcam_utils.py`` of the authors: the hook sits on the
+convolution module itself, so ``A`` is its raw output before batch norm; a single map is
+divided by its maximum, an average map is averaged first, then divided). Works for any model
+and any module whose output is ``(N, K, L_k)``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from camformer.ism import eval_mode, pick_device, predict_scalar
+
+
+def find_layer(model: nn.Module, layer: str | nn.Module) -> nn.Module:
+    """The submodule named ``layer`` (as in ``model.named_modules()``), or ``layer`` itself."""
+    if isinstance(layer, nn.Module):
+        return layer
+    modules = dict(model.named_modules())
+    if layer not in modules:
+        convs = [n for n, m in modules.items() if isinstance(m, nn.Conv1d)]
+        raise KeyError(f"model has no layer {layer!r}; its convolution layers are {convs}")
+    return modules[layer]
+
+
+def conv_layers(model: nn.Module) -> list[str]:
+    """Names of every ``nn.Conv1d`` in ``model``, in definition order."""
+    return [n for n, m in model.named_modules() if isinstance(m, nn.Conv1d)]
+
+
+def normalize_by_max(maps: torch.Tensor) -> torch.Tensor:
+    """Divide each map (all axes but the first) by its maximum, as the paper does.
+
+    Parameters
+    ----------
+    maps : torch.Tensor, shape (N, ...)
+
+    Returns
+    -------
+    torch.Tensor, same shape; a map whose maximum is 0 is returned unchanged. As in the
+    paper, a map whose maximum is negative changes sign.
+    """
+    top = maps.flatten(1).max(1).values
+    top = torch.where(top == 0, torch.ones_like(top), top)
+    return maps / top.view(-1, *([1] * (maps.ndim - 1)))
+
+
+def gradcam(
+    model: nn.Module,
+    X: torch.Tensor,
+    layer: str | nn.Module,
+    *,
+    normalize: bool = True,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+) -> torch.Tensor:
+    """Grad-CAM maps of ``model`` at one layer, one map per sequence.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps float ``(B, C, L)`` to ``(B,)`` or ``(B, 1)``; run in eval mode (its training
+        flag is restored afterwards) and moved to ``device``.
+    X : torch.Tensor, float, shape (N, C, L)
+        Encoded sequences.
+    layer : str or nn.Module
+        The layer (a name from ``model.named_modules()``, e.g. ``"blocks.0.conv"``, or the
+        module) whose output ``(B, K, L_k)`` is averaged over its ``K`` channels.
+    normalize : bool
+        Divide each map by its maximum (:func:`normalize_by_max`). For an average over
+        sequences, take ``normalize=False``, average, then normalise.
+    batch_size : int
+    device : str or torch.device, optional
+        ``None`` picks CUDA if available, else CPU.
+    progress : bool
+        Show a tqdm progress bar over batches.
+
+    Returns
+    -------
+    torch.Tensor, float32, shape (N, C, L), on the CPU
+    """
+    device = pick_device(device)
+    model.to(device)
+    module = find_layer(model, layer)
+    captured = {}
+
+    def hook(_module, _inputs, output):
+        captured["A"] = output
+
+    handle = module.register_forward_hook(hook)
+    maps = []
+    try:
+        with eval_mode(model):
+            for i in tqdm(range(0, len(X), batch_size), desc="Grad-CAM", disable=not progress):
+                x = X[i : i + batch_size].to(device).float().requires_grad_(True)
+                pred = predict_scalar(model, x)
+                (grad,) = torch.autograd.grad(pred.sum(), x)
+                A = captured["A"].detach()
+                if A.ndim != 3:
+                    raise ValueError(f"layer {layer!r} gives shape {tuple(A.shape)}; Grad-CAM needs (N, K, L)")
+                cam = A.mean(1, keepdim=True)  # (B, 1, L_k)
+                if cam.shape[-1] != x.shape[-1]:
+                    cam = F.interpolate(cam, size=x.shape[-1], mode="linear", align_corners=False)
+                maps.append((cam * grad).cpu())
+    finally:
+        handle.remove()
+    out = torch.cat(maps)
+    return normalize_by_max(out) if normalize else out

@@ -1,0 +1,233 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Camformer: an executable paper
+#
+# This book reproduces *Camformer: Predicting gene expression using millions of yeast
+# promoters reveals cis-regulatory logic* {cite}`camformer`, from the Bornelöv lab: a residual
+# convolutional neural network that predicts the expression of a 110-nt yeast promoter,
+# trained on the 6.7 million random promoters of the Random Promoter DREAM Challenge 2022
+# {cite}`rafi2024`. Every chapter is a notebook that runs the `camformer` package on data shown
+# on the page and draws one of the paper's results, in the paper's order.
+
+# %% tags=["parameters"]
+preset = "quick"
+results_dir = "results"
+
+# %% tags=["remove-cell"]
+# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
+# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
+                    "pyjaspar", "memelite", "logomaker"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/camformer/camformer"], check=True)
+
+# %% [markdown]
+# ## The paper's claims and this book's numbers
+#
+# Each claim of the paper, the number the paper gives, the number this book computed when it
+# was built (read from the records the chapters wrote with `camformer.report`), and the
+# chapter that computed it.
+
+# %% tags=["remove-input"]
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from camformer.report import load_records
+
+records = load_records(results_dir, preset)
+# A table of mixed numbers stores counts as floats; give whole numbers back their int type.
+records["value"] = pd.Series(
+    [int(value) if isinstance(value, float) and value.is_integer() else value for value in records["value"]],
+    index=records.index, dtype=object,
+)
+numbers = {(row.section, row.key): row.value for row in records.itertuples()}
+
+# Each claim: (claim, the paper's number, chapter, record section,
+#              alternatives of (record keys, format), the first whose keys all exist is shown).
+claims = [
+    ("Test-set r² of Camformer Original (mean ± s.d. over seeds)", "0.914 ± 0.003",
+     "04_performance", "performance",
+     [(["original_r2_seeds_full_test_mean", "original_r2_seeds_full_test_sd",
+        "original_r2_seeds_mean", "original_r2_seeds_sd"],
+       "{:.3f} ± {:.3f} (all test sequences); {:.3f} ± {:.3f} (private leaderboard set)"),
+      (["original_r2_seeds_mean", "original_r2_seeds_sd"], "{:.3f} ± {:.3f}"),
+      (["original_r2"], "{:.3f} (one model)")]),
+    ("Test-set Spearman ρ of Camformer Original (mean ± s.d. over seeds)", "0.962 ± 0.002",
+     "04_performance", "performance",
+     [(["original_rho_seeds_full_test_mean", "original_rho_seeds_full_test_sd",
+        "original_rho_seeds_mean", "original_rho_seeds_sd"],
+       "{:.3f} ± {:.3f} (all test sequences); {:.3f} ± {:.3f} (private leaderboard set)"),
+      (["original_rho_seeds_mean", "original_rho_seeds_sd"], "{:.3f} ± {:.3f}"),
+      (["original_rho"], "{:.3f} (one model)")]),
+    ("Place in the Random Promoter DREAM Challenge 2022", "4th",
+     "05_leaderboard", "leaderboard", [(["camformer_rank"], "{}")]),
+    ("Parameters of Camformer Original", "16,611,073",
+     "02_architecture", "architecture", [(["original_params"], "{:,}")]),
+    ("Parameters of Camformer Mini", "1,446,721",
+     "02_architecture", "architecture", [(["mini_params"], "{:,}")]),
+    ("Mini nearly matches Original (test-set r²)", "nearly matches",
+     "04_performance", "performance", [(["mini_r2", "original_r2"], "Mini {:.3f}, Original {:.3f}")]),
+    ("Models in the grid (5 encodings × 3 losses × 2 optimisers × 3 schedulers × 3 sizes)", "270",
+     "06_grid", "grid", [(["n_models"], "{}")]),
+    ("The design choice that matters most in the grid", "the optimiser",
+     "06_grid", "grid",
+     [(["top_factor", "top_factor_rho"], "{} (on validation r), {} (on validation ρ)"), (["top_factor"], "{}")]),
+    ("An IME1 motif on its own raises expression", "raises",
+     "13_motifs", "motifs", [(["ime1_effect", "n_ime1"], "{:+.3f} (n = {:,})"), (["ime1_effect"], "{:+.3f}")]),
+    ("IME1 with a co-occurring UME6 motif lowers expression", "lowers",
+     "13_motifs", "motifs",
+     [(["ime1_ume6_effect", "n_ime1_ume6"], "{:+.3f} (n = {:,})"), (["ime1_ume6_effect"], "{:+.3f}")]),
+]
+chapter_titles = {}
+for path in sorted(Path("notebooks").glob("[0-9][0-9]_*.py")):
+    title = next((line[4:].strip() for line in path.read_text().splitlines() if line.startswith("# # ")), path.stem)
+    chapter_titles[path.stem] = title
+
+lines = ["| Claim | The paper | This book | Where |", "|---|---|---|---|"]
+shown = set()
+for claim, paper_number, chapter, section, alternatives in claims:
+    computed = "not computed on this preset"
+    for keys, template in alternatives:
+        if all((section, key) in numbers for key in keys):
+            computed = template.format(*(numbers[(section, key)] for key in keys))
+            shown.update((section, key) for key in keys)
+            break
+    where = f"[{chapter_titles[chapter]}]({chapter}.ipynb)" if chapter in chapter_titles else chapter
+    lines.append(f"| {claim} | {paper_number} | {computed} | {where} |")
+display(Markdown("\n".join(lines)))
+display(Markdown(
+    f"Preset: `{preset}`. The paper's numbers are quoted from the paper; the book's numbers were "
+    f"computed by the chapters when this page was built ({len(numbers)} numbers recorded in "
+    f"{records['section'].nunique()} chapters)."
+))
+
+# %% [markdown]
+# On the `quick` preset the book trains a small model on a small sample on a CPU, so the
+# trained-model numbers are far from the paper's; the published-data numbers (the
+# leaderboard, the scores of the published predictions, the parameter counts) should agree
+# with the paper. Each chapter says which of the two kinds its figure is. Every other number
+# the chapters recorded is listed below.
+
+# %% tags=["remove-input"]
+others = records[[(section, key) not in shown for section, key in zip(records["section"], records["key"])]]
+if others.empty:
+    display(Markdown("No other numbers were recorded on this preset."))
+else:
+    shown_values = [
+        f"{value:,}" if isinstance(value, int) else f"{value:.4g}" if isinstance(value, float) else str(value)
+        for value in others["value"]
+    ]
+    display(others.assign(value=shown_values).set_index(["section", "key"]))
+
+# %% [markdown]
+# ## How long the book took to build
+
+# %% tags=["remove-input"]
+timings_file = Path(results_dir) / preset / "timings.csv"
+if timings_file.exists():
+    timings = pd.read_csv(timings_file)
+    chapter_rows = timings[~timings["chapter"].isin(["total", "00_intro"])]
+    total_rows = timings[timings["chapter"] == "total"]
+    text = (
+        f"Measured on the machine that built this page: the chapters before this introduction took "
+        f"{chapter_rows['seconds'].sum() / 60:.1f} min together on the `{preset}` preset "
+        f"(the slowest, {chapter_rows.loc[chapter_rows['seconds'].idxmax(), 'chapter']}, "
+        f"{chapter_rows['seconds'].max():.0f} s)."
+        if not chapter_rows.empty else "No chapter timings were recorded yet."
+    )
+    if not total_rows.empty:
+        text += (
+            f" The last complete build on this preset (every chapter and the HTML) took "
+            f"{total_rows['seconds'].iloc[0] / 60:.1f} min, finished at {total_rows['measured_at'].iloc[0]}."
+        )
+    display(Markdown(text))
+    display(timings.set_index("chapter"))
+else:
+    display(Markdown(f"No timings recorded: `{timings_file}` does not exist (it is written by `book/build.py`)."))
+
+# %% [markdown]
+# The `quick` preset must run the whole book, training included, in at most 15 minutes on a
+# 2-core CPU without a network connection.
+#
+# ## The paper's abstract
+#
+# Quoted from the paper's record (CC BY 4.0):
+#
+# > **Motivation.** Gene regulation involves complex interactions between transcription
+# > factors. While early attempts to predict gene expression were trained using naturally
+# > occurring promoters, gigantic parallel reporter assays have vastly expanded potential
+# > training data. Despite this, it is still unclear how to best use deep learning to study gene
+# > regulation. Here we investigate the association between promoters and expression using
+# > Camformer, a residual convolutional neural network that ranked 4th in the Random Promoter
+# > DREAM Challenge 2022. We present the original model trained on 6.7 million sequences and
+# > investigate 270 alternative models to find determinants of model performance. Finally, we
+# > use explainable AI to uncover regulatory signals.
+# >
+# > **Results.** Camformer accurately decodes the association between promoters and gene
+# > expression (r2=0.914±0.003, ρ=0.962±0.002) and provides a substantial improvement over
+# > previous state of the art. Using Grad-CAM and in silico mutagenesis, we demonstrate that our
+# > model learns both individual motifs and their hierarchy. For example, while an IME1 motif on
+# > its own increases gene expression, a co-occurring UME6 motif instead strongly reduces gene
+# > expression. Thus, deep learning models such as Camformer can provide detailed insights into
+# > cis-regulatory logic.
+# >
+# > **Availability and Implementation.** Data and code are available at:
+# > <https://github.com/Bornelov-lab/Camformer>.
+#
+# ## How to read and run this book
+#
+# Every chapter is a notebook. Its source is a Jupytext file `notebooks/NN_name.py` with a
+# paired `notebooks/NN_name.ipynb`; the page you read is that notebook as executed by
+# [papermill](https://papermill.readthedocs.io) with one *preset* for the whole book:
+#
+# `quick`
+# : the default: a 2-core CPU, no network. Chapters use the data bundled with the package
+#   (the challenge's 71,103 test sequences, 1,000 training sequences, and the paper's
+#   published figure data) and train small models for minutes.
+#
+# `paper`
+# : a GPU and the challenge's full training data (fetched once with `camformer data fetch`),
+#   with the paper's training recipe.
+#
+# Build the whole book with `make book` (or `python book/build.py --preset quick`). Run one
+# chapter alone, from the repository root, with
+#
+# ```bash
+# papermill notebooks/04_performance.ipynb out.ipynb -p preset quick -p results_dir results
+# ```
+#
+# Chapters that use a trained model read it from `results/{preset}/model/`, which the training
+# chapter writes, so run that one first. The rocket icon at the top of each chapter opens the
+# notebook on [Binder](https://mybinder.org) (the environment of `environment.yml`) or on
+# [Colab](https://colab.research.google.com).
+#
+# Where a figure can only be made from the paper's published data on a small machine, the
+# chapter says so and names the file; where the book retrains a model, it says with which
+# preset.
+#
+# ## Where the data come from
+#
+# The package bundles the challenge's measured test set (71,103 sequences with their official
+# subsets), Camformer's published test-set predictions, a 1,000-sequence sample of the
+# training data, and the data behind the paper's figures, copied from the paper's repository
+# (github.com/Bornelov-lab/Camformer) and the challenge's repository
+# (github.com/de-Boer-Lab/random-promoter-dream-challenge-2022); the original data are Zenodo
+# records 7395397 and 10633252 {cite}`rafi2024`. The file `camformer/resources/SOURCE.md` in
+# the repository lists each file, where it comes from, its checksum, and how the variant pairs
+# were rebuilt.

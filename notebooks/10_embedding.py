@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The model's map of promoters
+#
+# The paper's Figure 7 (and S9) looks inside Camformer: the activations of its last hidden
+# layer, one vector per promoter, are laid out in two dimensions with t-SNE (after
+# standardising and a PCA to 50 dimensions, `base/emb_utils.py`) and coloured by expression.
+# If the model has learnt a representation that orders promoters by expression, the colours
+# form a gradient across the map. The paper's own map (`tsne_2d.tar.gz`) is not bundled with
+# this book, so the maps here are computed from the book's own model (chapter 03_training), on
+# held-out promoters; with the `quick` preset it is a small-data model, **so these maps are
+# small-data results**.
+
+# %% tags=["parameters"]
+preset = "quick"
+results_dir = "results"
+seed = 0
+
+# %% tags=["remove-cell"]
+# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
+# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
+                    "pyjaspar", "memelite", "logomaker"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/camformer/camformer"], check=True)
+
+# %%
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+from scipy.stats import spearmanr
+
+from camformer.data import encode, encode_sequences, load_test_table
+from camformer.embedding import embed_2d, pca, penultimate_activations
+from camformer.plot_interpret import embedding_scatter
+from camformer.report import record
+from camformer.train import load_book_model, model_encoding
+
+started = time.perf_counter()
+torch.set_num_threads(2)
+model, heldout = load_book_model(results_dir, preset)
+encoding = model_encoding(model)
+n_points = 2000 if preset == "quick" else 20000
+
+table = load_test_table().set_index("id")
+heldout = heldout.set_index("id")
+rng = np.random.default_rng(seed)
+ids = np.sort(rng.choice(heldout.index.to_numpy(), size=min(n_points, len(heldout)), replace=False))
+measured = table.loc[ids, "expression"].to_numpy()
+predicted = heldout.loc[ids, "prediction"].to_numpy()
+X = encode(torch.as_tensor(encode_sequences(table.loc[ids, "seq"].tolist())), encoding)
+A = penultimate_activations(model, X, device="cpu")
+display(Markdown(f"Penultimate-layer activations of {len(ids):,} held-out promoters: {A.shape[1]} values each "
+                 f"({(A > 0).mean() * 100:.0f}% non-zero after the ReLU)."))
+
+# %% [markdown]
+# ## Two maps
+#
+# Left: the first two principal components of the activations (a linear view). Right: the
+# paper's t-SNE recipe (a non-linear view that keeps neighbours together). Both are coloured by
+# the *measured* expression of each promoter.
+
+# %%
+Y_pca = embed_2d(A, "pca")
+Y_tsne = embed_2d(A, "tsne", seed=seed)
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+embedding_scatter(Y_pca, measured, ax=axes[0], label="measured expression", xlabel="PC 1", ylabel="PC 2", title="PCA")
+embedding_scatter(Y_tsne, measured, ax=axes[1], label="measured expression", xlabel="t-SNE 1", ylabel="t-SNE 2", title="t-SNE")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## How well does the map order promoters?
+#
+# A summary of the gradient: the Spearman correlation of each map axis with measured and with
+# predicted expression. The prediction is a linear read-out of exactly these activations, so
+# its correlation with a linear axis (PCA) bounds what the measurement can reach.
+
+# %%
+rows = []
+for name, Y in (("PCA", Y_pca), ("t-SNE", Y_tsne)):
+    for axis in range(2):
+        rows.append({"map": name, "axis": axis + 1,
+                     "rho measured": spearmanr(Y[:, axis], measured)[0],
+                     "rho predicted": spearmanr(Y[:, axis], predicted)[0]})
+summary = pd.DataFrame(rows)
+display(summary.round(3))
+variance = pca(A, min(10, A.shape[1])).var(0)
+pc1_share = variance[0] / np.var(A - A.mean(0), axis=0).sum()
+pc1 = summary.query("map == 'PCA' and axis == 1").iloc[0]
+display(Markdown(
+    f"The first principal component carries {100 * pc1_share:.1f}% of the activations' variance and "
+    f"correlates with measured expression at |ρ| = {abs(pc1['rho measured']):.2f} (with the model's "
+    f"own predictions at |ρ| = {abs(pc1['rho predicted']):.2f}). "
+    + ("The model's internal representation is, to a large part, one expression axis."
+       if abs(pc1["rho predicted"]) > 0.7 else
+       "Expression is not simply the main axis of variation of the activations.")
+))
+
+# %%
+record(
+    results_dir, preset, "embedding",
+    n_points=len(ids),
+    dimensions=int(A.shape[1]),
+    pc1_abs_rho_measured=float(abs(pc1["rho measured"])),
+    pc1_abs_rho_predicted=float(abs(pc1["rho predicted"])),
+    pc1_variance_share=float(pc1_share),
+    tsne_max_abs_rho_measured=float(summary.query("map == 't-SNE'")["rho measured"].abs().max()),
+    seconds=round(time.perf_counter() - started, 1),
+)
+display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

@@ -1,0 +1,205 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # In-silico mutagenesis
+#
+# In-silico mutagenesis (ISM) asks the model directly what each nucleotide is worth: every
+# position of a promoter is changed to each of the three other bases, and the change of the
+# predicted expression, $\Delta E$ = prediction(mutant) − prediction(reference), is recorded.
+# The paper draws it as a sequence logo of $\Delta E / 3$ (so that the letters of one column
+# add up to the mean effect of the three substitutions) over the 80 variable positions
+# (0-based 17–96). `camformer.ism.ism` builds all mutants of many sequences on the device and
+# predicts them in large batches; it is exact against a one-mutant-at-a-time loop (tested to
+# 1e-5), and `benchmarks/bench_ism.py` times it against that loop and against tangermeme.
+#
+# This chapter uses the book's own model from chapter 03_training on promoters it did not
+# train on. With the `quick` preset that model is Camformer Mini trained for minutes on a
+# small sample: **its effects are small-data results**, not the paper's model.
+
+# %% tags=["parameters"]
+preset = "quick"
+results_dir = "results"
+seed = 0
+
+# %% tags=["remove-cell"]
+# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
+# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
+                    "pyjaspar", "memelite", "logomaker"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                    "git+https://github.com/camformer/camformer"], check=True)
+
+# %%
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import Markdown, display
+from scipy.stats import pearsonr, spearmanr
+
+from camformer.data import decode, encode, encode_sequences, load_paper_table, load_test_table
+from camformer.ism import ism, mutant_table, pssm
+from camformer.plot_interpret import logo
+from camformer.report import record
+from camformer.train import load_book_model, model_encoding
+
+started = time.perf_counter()
+torch.set_num_threads(2)
+model, heldout = load_book_model(results_dir, preset)
+encoding = model_encoding(model)
+n_sequences = 32 if preset == "quick" else 2000
+
+table = load_test_table().set_index("id")
+rng = np.random.default_rng(seed)
+ids = np.sort(rng.choice(heldout["id"].to_numpy(), size=min(n_sequences, len(heldout)), replace=False))
+codes = encode_sequences(table.loc[ids, "seq"].tolist())
+with torch.no_grad():
+    reference = model(encode(torch.as_tensor(codes), encoding)).numpy()
+delta = ism(model, codes, positions=None, encoding=encoding, batch_size=512, device="cpu").numpy()
+display(Markdown(
+    f"ISM of **{len(ids)}** held-out promoters at all 110 positions ({delta.shape[0] * 330:,} mutants, "
+    f"model: {model.config.architecture}, encoding {encoding}) took {time.perf_counter() - started:.0f} s."
+))
+
+# %% [markdown]
+# ## Sequence logos
+#
+# The logos below are the paper's ISM plots for the promoters with the highest and the lowest
+# predicted expression in the sample (among those where some substitution matters): letters above the line are substitutions that would
+# raise the prediction, faded letters below it lower it. The grey bands are the constant
+# plasmid flanks (positions 0–16 and 97–109), which the paper leaves out.
+
+# %%
+# a promoter on which no substitution changes the prediction (possible for a small ReLU model
+# whose hidden units are all silent on it) makes an empty logo: pick among the others
+active = np.flatnonzero(np.abs(delta).sum(axis=(1, 2)) > 0)
+if len(active) == 0:
+    raise RuntimeError("no substitution changes any prediction: the model is constant on these sequences")
+examples = [int(active[np.argmax(reference[active])]), int(active[np.argmin(reference[active])])]
+fig, axes = plt.subplots(2, 1, figsize=(12, 5), sharex=True)
+for ax, i in zip(axes, examples):
+    logo(pssm(delta[i]), ax=ax, title=f"test id {ids[i]}: predicted {reference[i]:.2f}, measured {table.loc[ids[i], 'expression']:.2f}")
+    ax.axvspan(-0.5, 16.5, color="grey", alpha=0.15)
+    ax.axvspan(96.5, 109.5, color="grey", alpha=0.15)
+plt.tight_layout()
+plt.show()
+seqs = decode(codes[examples])
+display(Markdown(
+    f"Variable region of the high example: `{seqs[0][17:97]}`; of the low example: `{seqs[1][17:97]}`. "
+    f"On {len(ids) - len(active)} of the {len(ids)} promoters no substitution changes the prediction at all."
+))
+
+# %% [markdown]
+# ## The spread of variant effects
+#
+# Most substitutions barely move the prediction; a few move it a lot. Left: the distribution
+# of $\Delta E$ over every substitution in the variable region. Right: the mean $|\Delta E|$ at
+# each position, over all sequences and substitutions: the model should care about the
+# variable region and much less about the constant flanks, which are the same in every
+# training sequence and so carry no information about expression.
+
+# %%
+effects = mutant_table(delta, codes, positions=range(110))
+variable = effects["position"].between(17, 96)
+per_position = effects.groupby("position")["delta"].apply(lambda d: d.abs().mean())
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
+axes[0].hist(effects.loc[variable, "delta"], bins=80, color="steelblue")
+axes[0].set_yscale("log")
+axes[0].set_xlabel(r"$\Delta E$ (variable region)")
+axes[0].set_ylabel("substitutions")
+axes[1].plot(per_position.index, per_position.to_numpy(), color="black")
+axes[1].axvspan(-0.5, 16.5, color="grey", alpha=0.15)
+axes[1].axvspan(96.5, 109.5, color="grey", alpha=0.15)
+axes[1].set_xlabel("position (nt, 0-based)")
+axes[1].set_ylabel(r"mean $|\Delta E|$")
+plt.tight_layout()
+plt.show()
+
+abs_var = effects.loc[variable, "delta"].abs()
+abs_flank = effects.loc[~variable, "delta"].abs()
+spread = float(np.std(reference))
+display(Markdown(
+    f"Over {variable.sum():,} substitutions in the variable region the mean $|\\Delta E|$ is "
+    f"**{abs_var.mean():.4f}**, against **{abs_flank.mean():.4f}** in the flanks "
+    f"(ratio {abs_var.mean() / abs_flank.mean():.1f}); the largest single effect is "
+    f"{effects['delta'].abs().max():.3f}, and {100 * (abs_var > 0.1 * spread).mean():.1f}% of "
+    f"variable-region substitutions move the prediction by more than a tenth of the spread of "
+    f"the reference predictions (s.d. {spread:.3f})."
+))
+
+# %% [markdown]
+# ## GC content (Figure S12)
+#
+# The paper's Figure S12 plots predicted expression against GC content for 10,000 test
+# sequences. Left: the paper's published data (`paper/GC_content_nt_effect_snv_test10k.csv`,
+# the paper's Camformer; it cannot be recomputed here without the paper's trained model).
+# Middle: the same plot for this book's model, on all the held-out promoters of chapter
+# 03_training. Right: the question asked with ISM, which changes one base and nothing else:
+# the mean $\Delta E$ of the substitutions in the variable region that add a G or C
+# (A/T → G/C), that keep the GC content (A↔T, C↔G), and that remove one (G/C → A/T).
+
+# %%
+published = load_paper_table("GC_content_nt_effect_snv_test10k.csv")
+gc_col, expr_col = published.columns[:2]
+heldout_gc = 100 * np.isin(encode_sequences(table.loc[heldout["id"], "seq"].tolist()), [1, 2]).mean(1)
+heldout_pred = heldout["prediction"].to_numpy()
+gain = np.isin(effects["alt"], [1, 2]).astype(int) - np.isin(effects["ref"], [1, 2]).astype(int)
+classes = pd.Series(np.select([gain > 0, gain < 0], ["A/T → G/C", "G/C → A/T"], "GC kept"))
+by_class = effects.loc[variable, "delta"].groupby(classes[variable].to_numpy()).agg(["mean", "sem", "size"])
+by_class = by_class.loc[["A/T → G/C", "GC kept", "G/C → A/T"]]
+
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+axes[0].scatter(published[gc_col], published[expr_col], s=2, alpha=0.1, color="black")
+axes[0].set_title("paper's Camformer (published data)")
+axes[1].scatter(heldout_gc, heldout_pred, s=2, alpha=0.1, color="black")
+axes[1].set_title(f"book's model ({preset}), held-out promoters")
+for ax in axes[:2]:
+    ax.set_xlabel("GC content (%)")
+    ax.set_ylabel("predicted expression")
+axes[2].bar(by_class.index, by_class["mean"], yerr=by_class["sem"], color=["tab:orange", "grey", "tab:green"])
+axes[2].axhline(0, color="black", lw=0.5)
+axes[2].set_ylabel(r"mean $\Delta E$ ($\pm$ s.e.)")
+axes[2].set_title(f"ISM: changing GC content ({len(ids)} promoters)")
+plt.tight_layout()
+plt.show()
+
+r_paper, rho_paper = pearsonr(published[gc_col], published[expr_col])[0], spearmanr(published[gc_col], published[expr_col])[0]
+r_book, rho_book = pearsonr(heldout_gc, heldout_pred)[0], spearmanr(heldout_gc, heldout_pred)[0]
+display(Markdown(
+    f"In the paper's published data (n = {len(published):,}) GC content and predicted expression "
+    f"correlate with r = {r_paper:.3f} (ρ = {rho_paper:.3f}). For this book's model, over "
+    f"{len(heldout_gc):,} held-out promoters, r = {r_book:.3f} (ρ = {rho_book:.3f}). In the ISM, adding "
+    f"a G or C changes the prediction by {by_class.loc['A/T → G/C', 'mean']:+.4f} on average and "
+    f"removing one by {by_class.loc['G/C → A/T', 'mean']:+.4f} (substitutions that keep the GC "
+    f"content: {by_class.loc['GC kept', 'mean']:+.4f})."
+))
+
+# %%
+record(
+    results_dir, preset, "ism",
+    n_sequences=len(ids),
+    mean_abs_delta_variable=float(abs_var.mean()),
+    mean_abs_delta_flanks=float(abs_flank.mean()),
+    gc_pearson_book=float(r_book),
+    gc_pearson_paper_data=float(r_paper),
+    gc_gain_mean_delta=float(by_class.loc["A/T → G/C", "mean"]),
+    gc_loss_mean_delta=float(by_class.loc["G/C → A/T", "mean"]),
+    seconds=round(time.perf_counter() - started, 1),
+)
+display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

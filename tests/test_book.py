@@ -1,0 +1,283 @@
+"""The book: its build script, and the built book checked as a reader would see it.
+
+The ``slow`` tests open the built book in headless Chromium. Their session fixture builds the
+whole book on the quick preset with ``book/build.py`` (up to 15 minutes), unless
+``CAMFORMER_BOOK_HTML`` names an HTML folder it already built. The pages are served on
+127.0.0.1 and loaded in Chromium (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import html.parser
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import numpy as np
+import pytest
+import yaml
+from matplotlib import image as mpimg
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_NAMES = [
+    "01_data", "02_architecture", "03_training", "04_performance", "05_leaderboard", "06_grid",
+    "07_grid_retrained", "08_native", "09_bootstrap", "10_embedding", "11_gradcam", "12_ism", "13_motifs",
+]
+
+
+def _load(name: str):
+    # book/ holds scripts, not a package: load them from their files (registered, so that
+    # build.py's `from sync_notebooks import ...` finds its sibling).
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "book" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+screenshot = _load("screenshot")
+_load("sync_notebooks")
+build = _load("build")
+PAGES = build.toc_pages()
+CHAPTERS = [page for page in PAGES if page.is_chapter]
+
+
+# --- the build script (fast) ---
+
+
+def test_toc_holds_every_chapter_in_the_papers_order():
+    assert PAGES[0].entry == "notebooks/00_intro"
+    assert [page.name for page in CHAPTERS] == ["00_intro", *CHAPTER_NAMES]
+    assert PAGES[-1].entry == "book/references" and not PAGES[-1].is_chapter
+    # The introduction runs last, so that it reads every other chapter's numbers.
+    assert [page.name for page in build.execution_order(PAGES)] == [*CHAPTER_NAMES, "00_intro"]
+
+
+def test_select_orders_chapters_and_rejects_unknown_names():
+    chosen = build.select(PAGES, ["00_intro", "notebooks/04_performance.py", "01_data"])
+    assert [page.name for page in chosen] == ["01_data", "04_performance", "00_intro"]
+    with pytest.raises(build.BuildError, match="not a chapter of _toc.yml: 99_nothing"):
+        build.select(PAGES, ["99_nothing"])
+
+
+def test_missing_sources_are_named():
+    with pytest.raises(build.BuildError) as error:
+        build.check_sources([build.Page("notebooks/99_missing"), build.Page("book/nothing"), PAGES[0]])
+    assert "notebooks/99_missing: notebooks/99_missing.py is missing" in str(error.value)
+    assert "book/nothing: book/nothing.md is missing" in str(error.value)
+    assert "00_intro" not in str(error.value)
+
+
+def test_timings_keep_other_chapters(tmp_path: Path):
+    path = build.timings_path(tmp_path, "quick")
+    assert path == tmp_path / "quick" / "timings.csv"
+    assert build.timings_path(Path("results"), "paper") == REPO_ROOT / "results" / "paper" / "timings.csv"
+    build.write_timing(path, "01_data", 3.04)
+    build.write_timing(path, "02_architecture", 7.0)
+    build.write_timing(path, "01_data", 5.26)
+    rows = list(csv.DictReader(path.open()))
+    assert [(row["chapter"], row["seconds"]) for row in rows] == [("01_data", "5.3"), ("02_architecture", "7.0")]
+    assert all(row["measured_at"].endswith("+00:00") for row in rows)
+
+
+def test_stage_mirrors_the_repository_and_marks_unexecuted_chapters(tmp_path: Path):
+    executed = tmp_path / "notebooks" / "01_data.ipynb"
+    executed.parent.mkdir()
+    executed.write_text(json.dumps({
+        "cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# The data"}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }))
+    left_out = build.stage(PAGES, tmp_path)
+    assert [page.name for page in left_out] == [page.name for page in CHAPTERS if page.name != "01_data"]
+    assert (tmp_path / "_config.yml").read_text() == (REPO_ROOT / "_config.yml").read_text()
+    assert (tmp_path / "_toc.yml").read_text() == (REPO_ROOT / "_toc.yml").read_text()
+    assert (tmp_path / "book" / "references.bib").is_file() and not (tmp_path / "book" / "build.py").exists()
+    placeholder = json.loads((tmp_path / "notebooks" / "00_intro.ipynb").read_text())
+    assert placeholder["metadata"]["placeholder"] is True
+    assert "".join(placeholder["cells"][0]["source"]).startswith("# Camformer: an executable paper")
+    assert "placeholder" not in json.loads(executed.read_text())["metadata"]
+
+
+def test_config_points_the_launch_buttons_at_the_repository():
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["only_build_toc_files"] is True
+    assert config["repository"]["path_to_book"] == "" and config["repository"]["branch"] == "main"
+    assert config["launch_buttons"]["colab_url"] and config["launch_buttons"]["binderhub_url"]
+    for bibfile in config["bibtex_bibfiles"]:
+        assert (REPO_ROOT / bibfile).is_file()
+
+
+# --- the built book, in Chromium (slow) ---
+
+
+class Elements(html.parser.HTMLParser):
+    """The links, images, ids and title of an HTML document."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.images: list[str] = []
+        self.assets: list[str] = []
+        self.ids: set[str] = set()
+        self.title = ""
+        self.h1: list[str] = []
+        self._in_title = self._in_h1 = False
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id"):
+            self.ids.add(attributes["id"])
+        if tag == "a" and attributes.get("href"):
+            self.hrefs.append(attributes["href"])
+        elif tag == "img" and attributes.get("src"):
+            self.images.append(attributes["src"])
+        elif tag == "script" and attributes.get("src"):
+            self.assets.append(attributes["src"])
+        elif tag == "link" and attributes.get("rel") == "stylesheet" and attributes.get("href"):
+            self.assets.append(attributes["href"])
+        elif tag == "h1":
+            self.h1.append("")
+        self._in_title = tag == "title"
+        self._in_h1 = tag == "h1"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = self._in_h1 = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        if self._in_h1:
+            self.h1[-1] += data
+
+
+@pytest.fixture(scope="session")
+def html_dir() -> Path:
+    given = os.environ.get("CAMFORMER_BOOK_HTML")
+    if given:
+        path = Path(given)
+        assert (path / "index.html").exists(), f"CAMFORMER_BOOK_HTML={given} holds no built book"
+        return path
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "book" / "build.py"), "--preset", "quick"],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, f"book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return build.HTML_DIR
+
+
+@pytest.fixture(scope="session")
+def base_url(html_dir: Path):
+    if screenshot.chromium_path() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with screenshot.serve(html_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def doms(base_url: str) -> dict[str, Elements]:
+    """Each toc page as loaded by Chromium (the DOM after its scripts ran)."""
+    return {page.entry: Elements(screenshot.dump_dom(base_url + page.entry + ".html")) for page in PAGES}
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(html_file: Path) -> frozenset[str]:
+    return frozenset(Elements(html_file.read_text()).ids)
+
+
+def _distinct_colours(png: Path) -> int:
+    pixels = mpimg.imread(png)
+    return len(np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0))
+
+
+def _image_outputs(notebook: Path) -> int:
+    """How many figures the executed notebook shows (cells not removed from the page)."""
+    count = 0
+    for cell in json.loads(notebook.read_text())["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] != "code" or {"remove-cell", "remove-output"} & set(tags):
+            continue
+        count += sum("image/png" in output.get("data", {}) or "image/svg+xml" in output.get("data", {})
+                     for output in cell.get("outputs", []))
+    return count
+
+
+@pytest.mark.slow
+def test_screenshots_of_the_introduction_and_a_figure_page(html_dir: Path, base_url: str, tmp_path_factory):
+    figure_page = next(
+        page for page in CHAPTERS[1:] if _image_outputs(html_dir / "_sources" / f"{page.entry}.ipynb") > 0
+    )
+    out = tmp_path_factory.mktemp("screenshots")
+    for page in (PAGES[0], figure_page):
+        png = screenshot.screenshot(base_url + page.entry + ".html", out / f"{page.name}.png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 20_000, f"{png} is suspiciously small"
+        # A blank or error page has a handful of colours; a rendered page with text has hundreds.
+        assert _distinct_colours(png) > 200, f"{png} looks blank"
+        print(f"screenshot of {page.entry}: {png}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_page_loads_with_title_and_figures(page, html_dir: Path, base_url: str, doms: dict[str, Elements]):
+    with urllib.request.urlopen(base_url + page.entry + ".html") as response:
+        assert response.status == 200
+    dom = doms[page.entry]
+    assert dom.title.strip(), f"{page.entry} has no title"
+    assert dom.h1 and dom.h1[-1].strip(), f"{page.entry} has no heading"
+    assert dom.title.startswith(dom.h1[-1].strip()), f"{page.entry}: title {dom.title!r} is not its heading"
+    page_dir = (html_dir / page.entry).parent
+    figures = [src for src in dom.images if "_images/" in src or src.startswith("data:image")]
+    for src in dom.images:
+        if src.startswith("data:"):
+            continue
+        file = (page_dir / unquote(urlsplit(src).path)).resolve()
+        assert file.is_file() and file.stat().st_size > 0, f"{page.entry}: image {src} missing or empty"
+    if page.is_chapter:
+        notebook = html_dir / "_sources" / f"{page.entry}.ipynb"
+        assert "placeholder" not in json.loads(notebook.read_text())["metadata"], f"{page.entry} was not executed"
+        assert len(figures) >= _image_outputs(notebook), f"{page.entry}: figures missing from the page"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_no_broken_internal_links(page, html_dir: Path, base_url: str, doms: dict[str, Elements]):
+    page_url = base_url + page.entry + ".html"
+    dom = doms[page.entry]
+    broken = []
+    for link in dom.hrefs + dom.assets:
+        target = urlsplit(urljoin(page_url, link))
+        if not (target.scheme + "://" + target.netloc + "/").startswith(base_url):
+            continue  # external: Colab, Binder, GitHub, DOIs
+        file = html_dir / unquote(target.path).lstrip("/")
+        if file.is_dir():
+            file = file / "index.html"
+        if not file.is_file():
+            broken.append(link)
+        elif target.fragment and file.suffix == ".html" and unquote(target.fragment) not in _ids(file):
+            broken.append(link)
+    assert not broken, f"{page.entry}: broken internal links {broken}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTERS, ids=[page.name for page in CHAPTERS])
+def test_launch_buttons_open_the_committed_notebook(page, doms: dict[str, Elements]):
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    repository = urlsplit(config["repository"]["url"]).path.strip("/")
+    branch = config["repository"]["branch"]
+    notebook = f"{page.entry}.ipynb"
+    hrefs = doms[page.entry].hrefs
+    colab = f"https://colab.research.google.com/github/{repository}/blob/{branch}/{notebook}"
+    binder = f"https://mybinder.org/v2/gh/{repository}/{branch}?urlpath=tree/{notebook}"
+    assert colab in hrefs, f"{page.entry}: no Colab button to {colab}"
+    assert binder in hrefs, f"{page.entry}: no Binder button to {binder}"
+    assert (REPO_ROOT / notebook).is_file(), f"the launch buttons open {notebook}, which is not in the repository"

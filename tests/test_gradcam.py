@@ -1,0 +1,75 @@
+"""Grad-CAM against closed forms on hand-built convolution models."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from camformer.gradcam import conv_layers, gradcam, normalize_by_max
+
+torch.set_num_threads(1)
+L = 12
+
+
+class ConvMeanLinear(nn.Module):
+    """conv(k, one channel) -> mean over length -> a * m + d. With kernel 1 and weights w,
+    bias c: f(x) = a/L * sum_l (w . x_l + c) + d, so the conv output is A_l = w . x_l + c,
+    the gradient is a w_b / L, and Grad-CAM[b, l] = (w . x_l + c) a w_b / L."""
+
+    def __init__(self, w, c, a, d, kernel=1):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 1, kernel)
+        self.dense = nn.Linear(1, 1)
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.as_tensor(w, dtype=torch.float32).view(1, 4, 1).expand(1, 4, kernel))
+            self.conv.bias.fill_(c)
+            self.dense.weight.fill_(a)
+            self.dense.bias.fill_(d)
+
+    def forward(self, x):
+        return self.dense(self.conv(x).mean(-1))  # (N, 1)
+
+
+@pytest.fixture
+def X():
+    g = torch.Generator().manual_seed(0)
+    return nn.functional.one_hot(torch.randint(0, 4, (3, L), generator=g), 4).transpose(1, 2).float()
+
+
+def test_gradcam_closed_form_kernel_1(X):
+    w, c, a, d = torch.tensor([1.0, -2.0, 0.5, 3.0]), 0.25, 2.0, -1.0
+    model = ConvMeanLinear(w, c, a, d)
+    raw = gradcam(model, X, "conv", normalize=False, device="cpu")
+    A = torch.einsum("c,ncl->nl", w, X) + c  # (N, L)
+    expect = A[:, None, :] * (a * w / L)[None, :, None]
+    torch.testing.assert_close(raw, expect, atol=1e-6, rtol=1e-6)
+    maps = gradcam(model, X, model.conv, device="cpu")
+    torch.testing.assert_close(maps, expect / expect.flatten(1).max(1).values[:, None, None], atol=1e-6, rtol=1e-6)
+    assert torch.allclose(maps.flatten(1).max(1).values, torch.ones(3))
+
+
+def test_gradcam_upsamples_a_shorter_layer_linearly(X):
+    """A valid conv of kernel 3 gives L - 2 outputs; the channel mean is upsampled to L by
+    linear interpolation (half-pixel centres, clamped at the ends)."""
+    w, c, a = torch.tensor([0.3, -1.0, 2.0, 0.7]), 0.1, 1.5
+    model = ConvMeanLinear(w, c, a, 0.0, kernel=3)
+    raw = gradcam(model, X, "conv", normalize=False, device="cpu")
+    A = torch.einsum("c,ncl->nl", w, X)
+    A = (A[:, :-2] + A[:, 1:-1] + A[:, 2:] + c).numpy()  # (N, L - 2)
+    src = np.clip((np.arange(L) + 0.5) * (L - 2) / L - 0.5, 0, L - 3)
+    up = np.stack([np.interp(src, np.arange(L - 2), row) for row in A])  # (N, L)
+    # gradient: x[b, l] enters the outputs l-2..l that exist; each with weight a w_b / (L - 2)
+    count = np.array([min(l, L - 3) - max(l - 2, 0) + 1 for l in range(L)])
+    grad = (a * w.numpy())[None, :, None] * count[None, None, :] / (L - 2)
+    np.testing.assert_allclose(raw.numpy(), up[:, None, :] * grad, rtol=1e-5, atol=1e-6)
+
+
+def test_normalize_by_max_and_layer_names():
+    maps = torch.tensor([[[1.0, -4.0], [2.0, 0.5]], [[0.0, 0.0], [0.0, 0.0]]])
+    out = normalize_by_max(maps)
+    torch.testing.assert_close(out[0], maps[0] / 2.0)
+    torch.testing.assert_close(out[1], maps[1])  # an all-zero map stays zero
+    model = ConvMeanLinear(torch.ones(4), 0.0, 1.0, 0.0)
+    assert conv_layers(model) == ["conv"]
+    with pytest.raises(KeyError, match="convolution layers are"):
+        gradcam(model, torch.zeros(1, 4, L), "nope", device="cpu")

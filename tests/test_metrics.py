@@ -1,0 +1,292 @@
+"""Known answers for camformer.metrics and ``camformer evaluate``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from camformer import metrics
+from camformer.cli import main
+from camformer.data import DataFormatError, load_paper_table, load_published_predictions
+
+# ----------------------------------------------------------------------------- the paper's numbers
+
+
+@pytest.fixture(scope="module")
+def published_scores():
+    pred = load_published_predictions().set_index("id")
+    return {model: metrics.score_predictions(pred[col]) for col, model in (("original", "Orig"), ("mini", "Mini"))}
+
+
+@pytest.mark.parametrize("model", ["Orig", "Mini"])
+def test_reproduces_paper_seed42_rows(published_scores, model):
+    """Every subset (r and ρ) and both weighted scores of the paper's seed-42 rows, to 3 decimals."""
+    grid = load_paper_table("grid_res_all_models_pvt.csv")
+    row = grid[(grid["Seed"] == 42) & (grid["Model"] == model)].iloc[0]
+    table = published_scores[model]
+    for subset in metrics.SUBSETS:
+        prefix = "" if subset == "all" else f"{subset}_"
+        assert table.loc[subset, "pearson_r"] == pytest.approx(row[f"{prefix}pearson"], abs=5e-4), subset
+        assert table.loc[subset, "spearman_rho"] == pytest.approx(row[f"{prefix}spearman"], abs=5e-4), subset
+    assert table.loc["all", "pearson_r2"] == pytest.approx(row["all_pearson_r2"], abs=5e-4)
+    assert metrics.dream_score(table, "pearson_r2") == pytest.approx(row["pearsons_score"], abs=5e-4)
+    assert metrics.dream_score(table, "spearman_rho") == pytest.approx(row["spearmans_score"], abs=5e-4)
+
+
+def test_original_headline_numbers(published_scores):
+    table = published_scores["Orig"]
+    assert round(table.loc["all", "pearson_r2"], 4) == 0.9166
+    assert round(table.loc["all", "spearman_rho"], 4) == 0.9631
+    assert round(metrics.dream_score(table, "pearson_r2"), 4) == 0.7541
+    assert round(metrics.dream_score(table, "spearman_rho"), 4) == 0.8225
+    # private leaderboard: 71,103 - 9,045 public ids
+    assert table.loc["all", "n"] == 71103 - 9045
+
+
+# ----------------------------------------------------------------------------- hand-computed cases
+
+Y = np.array([1.0, 2.0, 4.0, 3.0, 5.0, 7.0])
+P = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0])
+
+
+def _tiny(public_ids=(), public_pairs=()):
+    table = pd.DataFrame({
+        "id": np.arange(6), "seq": ["A" * 110] * 6, "expression": Y,
+        "subsets": ["SNVs;high", "SNVs;high", "SNVs;high", "SNVs;low", "SNVs;low", "SNVs;low"],
+        "public": [1 if i in public_ids else 0 for i in range(6)],
+    })
+    refalt = [(0, 1), (0, 2), (0, 3), (4, 5)]
+    pairs = pd.DataFrame({"subset": "SNVs", "ref_id": [r for r, _ in refalt], "alt_id": [a for _, a in refalt],
+                          "public": [1 if k in public_pairs else 0 for k in range(4)]})
+    return table, pairs
+
+
+def test_tiny_table_hand_computed():
+    table, pairs = _tiny(public_ids=(4, 5), public_pairs=(3,))
+    pred = pd.Series(P, index=np.arange(6))
+    out = metrics.score_predictions(pred, table, pairs, private=False)
+    # all 6: ranks of P are [1,3,2,5,4,6], of Y [1,2,4,3,5,6]; sum d^2 = 10 -> rho = 1 - 60/210
+    assert out.loc["all", "spearman_rho"] == pytest.approx(1 - 6 * 10 / (6 * 35))
+    assert out.loc["all", "pearson_r"] == pytest.approx(np.corrcoef(Y, P)[0, 1])
+    assert out.loc["all", "pearson_r2"] == pytest.approx(np.corrcoef(Y, P)[0, 1] ** 2)
+    assert out.loc["high", "n"] == 3 and out.loc["low", "n"] == 3
+    assert out.loc["high", "pearson_r"] == pytest.approx(np.corrcoef(Y[:3], P[:3])[0, 1])
+    # SNVs on alt - ref: truth [1, 3, 2, 2], prediction [2, 1, 4, 2]
+    assert out.loc["SNVs", "n"] == 4
+    assert out.loc["SNVs", "pearson_r"] == pytest.approx(np.corrcoef([1, 3, 2, 2], [2, 1, 4, 2])[0, 1])
+    assert np.isnan(out.loc["motif_tiling", "pearson_r"]) and out.loc["motif_tiling", "n"] == 0
+
+
+def test_private_leaves_out_public_ids_and_pairs():
+    table, pairs = _tiny(public_ids=(4, 5), public_pairs=(3,))
+    out = metrics.score_predictions(pd.Series(P, index=np.arange(6)), table, pairs, private=True)
+    assert out.loc["all", "n"] == 4
+    assert out.loc["all", "pearson_r"] == pytest.approx(np.corrcoef(Y[:4], P[:4])[0, 1])
+    assert out.loc["low", "n"] == 1 and np.isnan(out.loc["low", "pearson_r"])
+    # the three private pairs: truth diffs [1, 3, 2], predicted [2, 1, 4]
+    # r = -1 / sqrt(2 * 42/9) (hand-computed); ranks [1,3,2] vs [2,1,3]: sum d^2 = 6 -> rho = 1 - 36/24
+    assert out.loc["SNVs", "n"] == 3
+    assert out.loc["SNVs", "pearson_r"] == pytest.approx(-1 / np.sqrt(2 * 42 / 9))
+    assert out.loc["SNVs", "spearman_rho"] == pytest.approx(-0.5)
+
+
+def test_partial_predictions_score_covered_ids_only():
+    table, pairs = _tiny()
+    out = metrics.score_predictions(pd.Series(P[:4], index=np.arange(4)), table, pairs, private=False)
+    assert out.loc["all", "n"] == 4
+    assert out.loc["SNVs", "n"] == 3  # pair (4, 5) is not covered
+
+
+def test_prediction_errors():
+    table, pairs = _tiny()
+    with pytest.raises(ValueError, match="not in the test table"):
+        metrics.score_predictions(pd.Series([1.0, 2.0], index=[0, 99]), table, pairs)
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.score_predictions(pd.Series([1.0, np.nan], index=[0, 1]), table, pairs)
+    with pytest.raises(ValueError, match="more than once"):
+        metrics.score_predictions(pd.Series([1.0, 2.0], index=[0, 0]), table, pairs)
+
+
+def test_dream_score_weights():
+    ones = pd.DataFrame({"pearson_r2": 1.0, "spearman_rho": 1.0}, index=list(metrics.SUBSETS))
+    assert metrics.dream_score(ones) == pytest.approx(1.0)
+    assert sum(metrics.SUBSET_WEIGHTS.values()) == pytest.approx(4.65)
+    only_snv = ones * 0
+    only_snv.loc["SNVs"] = 0.8
+    assert metrics.dream_score(only_snv, "spearman_rho") == pytest.approx(1.25 * 0.8 / 4.65)
+    values = pd.Series([0.9, 0.3, 0.4, 0.7, 0.95, 0.88, 0.67, 0.95, 0.82], index=list(metrics.SUBSETS))
+    expected = (0.9 + 0.3 * 0.3 + 0.3 * 0.4 + 0.3 * 0.7 + 0.3 * 0.95 + 0.5 * 0.88 + 1.25 * 0.67
+                + 0.3 * 0.95 + 0.4 * 0.82) / 4.65
+    assert metrics.dream_score(values.to_frame("pearson_r2")) == pytest.approx(expected)
+    only_snv.loc["high"] = np.nan
+    assert np.isnan(metrics.dream_score(only_snv, "spearman_rho"))
+    with pytest.raises(ValueError, match="metric"):
+        metrics.dream_score(ones, "r")
+
+
+# ----------------------------------------------------------------------------- uncertainty
+
+
+def _noisy(n=2000, seed=1):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    return y, y + rng.normal(scale=0.7, size=n)
+
+
+@pytest.mark.parametrize("metric", metrics.METRICS)
+def test_bootstrap_ci_contains_estimate_and_is_seeded(metric):
+    y, yhat = _noisy()
+    point = {"pearson_r": metrics.pearson_r(y, yhat), "pearson_r2": metrics.pearson_r(y, yhat) ** 2,
+             "spearman_rho": metrics.spearman_rho(y, yhat)}[metric]
+    low, high = metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
+    assert low < point < high
+    assert high - low < 0.1
+    assert (low, high) == metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
+    assert (low, high) != metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=4)
+
+
+def test_bootstrap_samples_match_naive_loop():
+    y, yhat = _noisy(n=300)
+    fast = metrics.bootstrap_samples(y, yhat, "spearman_rho", n_boot=20, seed=7, chunk=64)
+    idx = np.random.default_rng(7).integers(0, 300, size=(20, 300))
+    naive = [stats.spearmanr(y[i], yhat[i])[0] for i in idx]
+    np.testing.assert_allclose(fast, naive, rtol=1e-10)
+    # tied values (and the copies a resample makes) get average ranks, as scipy gives them
+    y_tied, yhat_tied = np.round(y), np.round(yhat * 2)
+    fast = metrics.bootstrap_samples(y_tied, yhat_tied, "spearman_rho", n_boot=20, seed=7, chunk=8)
+    idx = np.vstack([rng.integers(0, 300, size=(8, 300)) for rng in [np.random.default_rng(7)] for _ in range(3)])[:20]
+    naive = [stats.spearmanr(y_tied[i], yhat_tied[i])[0] for i in idx]
+    np.testing.assert_allclose(fast, naive, rtol=1e-10)
+    # chunking does not change the answer when one chunk covers all resamples
+    small = metrics.bootstrap_samples(y, yhat, "pearson_r2", n_boot=20, seed=7, sample_size=50)
+    idx = np.random.default_rng(7).integers(0, 300, size=(20, 50))
+    np.testing.assert_allclose(small, [np.corrcoef(y[i], yhat[i])[0, 1] ** 2 for i in idx], rtol=1e-10)
+
+
+def test_ensemble_summary():
+    mean, sd = metrics.ensemble_summary([0.91, 0.914, 0.917])
+    assert mean == pytest.approx(0.9136666667)
+    assert sd == pytest.approx(np.std([0.91, 0.914, 0.917], ddof=1))
+    with pytest.raises(ValueError):
+        metrics.ensemble_summary([0.9])
+
+
+# ----------------------------------------------------------------------------- files and the CLI
+
+
+def test_read_predictions(tmp_path):
+    good = tmp_path / "p.csv"
+    good.write_text("id,prediction,other\n3,1.5,0\n1,2.5,0\n")
+    s = metrics.read_predictions(good)
+    assert list(s.index) == [3, 1] and list(s) == [1.5, 2.5]
+    assert list(metrics.read_predictions(good, "other")) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("text, line, problem", [
+    ("seq\tprediction\nA\t1.0\n", 1, "no 'id' column"),
+    ("id\ta\tb\n1\t1.0\t2\n", 1, "several prediction columns"),
+    ("id\tprediction\n1\t1.0\n2\t\n", 3, "missing or not a number"),
+    ("id\tprediction\n1\t1.0\nx\t2.0\n", 3, "missing or not a number"),
+    ("id\tprediction\n1\t1.0\n2\t2.0\n1\t3.0\n", 4, "more than once"),
+    ("id\tprediction\n1.5\t1.0\n", 2, "not an integer"),
+])
+def test_read_predictions_errors_name_file_and_line(tmp_path, text, line, problem):
+    path = tmp_path / "bad.tsv"
+    path.write_text(text)
+    with pytest.raises(DataFormatError, match=problem) as err:
+        metrics.read_predictions(path)
+    assert err.value.line == line and err.value.path == str(path)
+
+
+def test_cli_evaluate(tmp_path, capsys):
+    pred = load_published_predictions()
+    path = tmp_path / "pred.tsv.gz"
+    pred[["id", "original"]].to_csv(path, sep="\t", index=False)
+    assert main(["evaluate", str(path), "--output", str(tmp_path / "out.tsv")]) == 0
+    out = capsys.readouterr().out
+    assert "Pearson score (r²): 0.7541" in out and "Spearman score (ρ): 0.8225" in out
+    assert "motif_tiling" in out
+    written = pd.read_csv(tmp_path / "out.tsv", sep="\t", index_col="subset")
+    assert written.loc["all", "pearson_r2"] == pytest.approx(0.9166, abs=5e-5)
+
+
+def test_cli_evaluate_bad_file(tmp_path, capsys):
+    path = tmp_path / "bad.tsv"
+    path.write_text("id\tprediction\n0\t1.0\n1\tnan\n")
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "line 3" in err
+
+
+def test_subset_values_pair_differences():
+    table, pairs = _tiny(public_ids=(4, 5), public_pairs=(3,))
+    y, yhat = metrics.subset_values(pd.Series(P, index=np.arange(6)), "SNVs", table, pairs)
+    np.testing.assert_array_equal(y, [1, 3, 2])
+    np.testing.assert_array_equal(yhat, [2, 1, 4])
+    y, yhat = metrics.subset_values(pd.Series(P, index=np.arange(6)), "high", table, pairs)
+    np.testing.assert_array_equal(y, Y[:3])
+    with pytest.raises(ValueError, match="subset"):
+        metrics.subset_values(pd.Series(P, index=np.arange(6)), "medium", table, pairs)
+
+
+def test_additive_variance_shares_hand_computed():
+    # balanced 2 x 3 design, y = a + b exactly: SS_A = 3 * (1 + 1) = 6, SS_B = 2 * (1 + 0 + 1) = 4
+    grid = pd.DataFrame([(a, b) for a in ("x", "y") for b in ("p", "q", "r")], columns=["A", "B"])
+    grid["y"] = grid["A"].map({"x": 0.0, "y": 2.0}) + grid["B"].map({"p": 0.0, "q": 1.0, "r": 2.0})
+    shares = metrics.additive_variance_shares(grid, ["A", "B"], "y")
+    np.testing.assert_allclose(shares[["A", "B", "residual"]], [0.6, 0.4, 0.0], atol=1e-12)
+
+
+def test_additive_variance_shares_match_group_means_when_balanced():
+    rng = np.random.default_rng(0)
+    grid = pd.DataFrame([(a, b, c) for a in range(3) for b in range(2) for c in range(4) for _ in range(2)],
+                        columns=["A", "B", "C"])
+    grid["y"] = grid["A"] * 0.5 + grid["B"] + rng.normal(size=len(grid))
+    shares = metrics.additive_variance_shares(grid, ["A", "B", "C"], "y")
+    total = ((grid["y"] - grid["y"].mean()) ** 2).sum()
+    for f in ("A", "B", "C"):  # balanced: share = between-group sum of squares / total
+        means = grid.groupby(f)["y"].transform("mean")
+        assert shares[f] == pytest.approx(((means - grid["y"].mean()) ** 2).sum() / total)
+    assert shares.sum() == pytest.approx(1.0)
+
+
+def test_full_test_set_matches_published_seed_ensemble_row():
+    """The paper's seed-ensemble tables score all 71,103 ids; their first single-seed row is seed 42."""
+    pred = load_published_predictions().set_index("id")["original"]
+    table = metrics.score_predictions(pred, private=False)
+    assert table.loc["all", "n"] == 71103
+    r2 = load_paper_table("seed_ensemble_O_PearsonR2.csv")
+    rho = load_paper_table("seed_ensemble_O_SpearmanR.csv")
+    assert table.loc["all", "pearson_r2"] == pytest.approx(r2["average_score"].iloc[0], abs=1e-6)
+    assert table.loc["all", "spearman_rho"] == pytest.approx(rho["average_score"].iloc[0], abs=1e-6)
+
+
+def test_leaderboard_layout():
+    ones = pd.DataFrame({"pearson_r2": 0.5, "spearman_rho": 1.0, "n": 10}, index=list(metrics.SUBSETS))
+    layout = metrics.leaderboard_layout(ones)
+    assert list(layout.index) == ["pearson_r2", "spearman_rho"]
+    assert list(layout.columns) == [*metrics.SUBSETS, "score"]
+    assert layout.loc["pearson_r2", "score"] == pytest.approx(0.5)
+    assert layout.loc["spearman_rho", "SNVs"] == 1.0
+
+
+def test_cli_evaluate_checkpoint(tmp_path, monkeypatch, capsys):
+    torch = pytest.importorskip("torch")
+    from camformer import data
+    from camformer.models import camformer_mini, save_model
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    save_model(camformer_mini(), tmp_path / "model")
+    small = data.load_test_table().iloc[:200]
+    monkeypatch.setattr(data, "test_set_data", lambda table=None: data.SequenceData(
+        codes=data.encode_sequences(small["seq"]), targets=small["expression"].to_numpy(np.float32),
+        ids=small["id"].to_numpy(np.int64), real_valued=np.ones(len(small), dtype=bool)))
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "model"), "--output", str(tmp_path / "s.tsv")]) == 0
+    out = capsys.readouterr().out
+    assert "200 predictions" in out and "covered ids only" in out
+    scored = pd.read_csv(tmp_path / "s.tsv", sep="\t", index_col="subset")
+    assert scored.loc["all", "n"] == (small["public"] == 0).sum()
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "missing")]) == 2

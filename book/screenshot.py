@@ -44,11 +44,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # the browser hung up mid-transfer
+            return
+        super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(html_dir: Path) -> Iterator[str]:
     """Serve ``html_dir`` on 127.0.0.1 at an ephemeral port; yields the base URL (with ``/``)."""
     handler = functools.partial(_QuietHandler, directory=str(html_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

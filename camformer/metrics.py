@@ -31,14 +31,21 @@ SUBSET_WEIGHTS: dict[str, float] = {"all": 1.0, "high": 0.3, "low": 0.3, "yeast"
 METRICS: tuple[str, ...] = ("pearson_r", "pearson_r2", "spearman_rho")
 
 
+def _defined(y: np.ndarray, yhat: np.ndarray) -> bool:
+    """A correlation is defined for two or more pairs where neither side is constant."""
+    return len(y) >= 2 and np.ptp(y) > 0 and np.ptp(yhat) > 0
+
+
 def pearson_r(y: np.ndarray, yhat: np.ndarray) -> float:
-    """Pearson correlation of two 1-D arrays."""
-    return float(stats.pearsonr(np.asarray(y, np.float64), np.asarray(yhat, np.float64))[0])
+    """Pearson correlation of two 1-D arrays; NaN where it is undefined (a constant side)."""
+    y, yhat = np.asarray(y, np.float64), np.asarray(yhat, np.float64)
+    return float(stats.pearsonr(y, yhat)[0]) if _defined(y, yhat) else float("nan")
 
 
 def spearman_rho(y: np.ndarray, yhat: np.ndarray) -> float:
-    """Spearman rank correlation of two 1-D arrays."""
-    return float(stats.spearmanr(np.asarray(y, np.float64), np.asarray(yhat, np.float64))[0])
+    """Spearman rank correlation of two 1-D arrays; NaN where it is undefined (a constant side)."""
+    y, yhat = np.asarray(y, np.float64), np.asarray(yhat, np.float64)
+    return float(stats.spearmanr(y, yhat)[0]) if _defined(y, yhat) else float("nan")
 
 
 def _metric_row(y: np.ndarray, yhat: np.ndarray) -> dict[str, float]:

@@ -72,7 +72,7 @@ else:
 pd.DataFrame([{"id": g.id, "name": g.name} for g in grids])
 
 # %%
-table = retrain_grid(grids, seeds, base, data)
+table = retrain_grid(grids, seeds, base, data, progress=False)
 table.to_csv(out_dir / "grid_retrained.csv", index=False)
 table[["id", "loss", "optimizer", "seed", "epochs", "val_pearson", "test_pearson", "test_spearman", "seconds"]]
 
@@ -84,7 +84,7 @@ table[["id", "loss", "optimizer", "seed", "epochs", "val_pearson", "test_pearson
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
 sns.barplot(data=table, x="loss", y="test_pearson", hue="optimizer", errorbar=None, alpha=0.6, ax=ax)
-sns.stripplot(data=table, x="loss", y="test_pearson", hue="optimizer", dodge=True, color="k", size=4,
+sns.stripplot(data=table, x="loss", y="test_pearson", hue="optimizer", dodge=True, palette="dark:k", size=4,
               legend=False, ax=ax)
 ax.set(ylabel="held-out Pearson r", title="Mini, onehotWithP, no scheduler"
        + (" (small-data run)" if preset != "paper" else ""))

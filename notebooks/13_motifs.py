@@ -81,7 +81,7 @@ IME1, UME6, REB1 = (next(n for n in names if n.endswith(s)) for s in (".IME1", "
 table = load_test_table()
 codes = encode_sequences(table["seq"].tolist())[:, M.RANDOM_REGION]
 t0 = time.perf_counter()
-hits = M.scan(codes, motifs, threshold=1e-4, progress=True)
+hits = M.scan(codes, motifs, threshold=1e-4)
 scan_seconds = time.perf_counter() - t0
 presence = M.presence_matrix(hits, len(table), names)
 counts = pd.DataFrame({

@@ -290,3 +290,17 @@ def test_cli_evaluate_checkpoint(tmp_path, monkeypatch, capsys):
     scored = pd.read_csv(tmp_path / "s.tsv", sep="\t", index_col="subset")
     assert scored.loc["all", "n"] == (small["public"] == 0).sum()
     assert main(["evaluate", "--checkpoint", str(tmp_path / "missing")]) == 2
+
+
+def test_correlations_are_nan_without_warning_for_constant_input():
+    import warnings
+
+    from camformer.metrics import pearson_r, spearman_rho
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(pearson_r([1.0, 2.0, 3.0], [5.0, 5.0, 5.0]))
+        assert np.isnan(spearman_rho([4.0, 4.0], [1.0, 2.0]))
+        assert np.isnan(pearson_r([1.0], [2.0]))
+    assert pearson_r([1.0, 2.0, 4.0], [2.0, 4.0, 8.0]) == pytest.approx(1.0)
+    assert spearman_rho([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == pytest.approx(-1.0)

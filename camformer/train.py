@@ -445,9 +445,10 @@ def _validate(model, codes, targets, flags, encoding, loss_fn, cfg, device, rank
     n = len(codes)
     per_rank = -(-n // world)
     lo, hi = min(rank * per_rank, n), min((rank + 1) * per_rank, n)
-    dtype = resolve_amp(cfg.amp, device)
+    # Scored predictions are made in float32: a bf16 output keeps about 3 significant digits,
+    # and the ties that makes change Spearman's rho (the training steps still use autocast).
     local = torch.from_numpy(predict(model, codes[lo:hi], encoding, real_valued=None if flags is None else flags[lo:hi],
-                                     batch_size=cfg.eval_batch_size, device=device, amp=cfg.amp if dtype else "off"))
+                                     batch_size=cfg.eval_batch_size, device=device, amp="off"))
     if world > 1:
         padded = torch.zeros(per_rank, dtype=torch.float32)
         padded[: len(local)] = local

@@ -104,7 +104,7 @@ extra = extra.swaplevel().sort_index(level="metric", sort_remaining=False)
 board = pd.concat([sota, extra])
 for metric in ("r²", "ρ"):
     display(Markdown(f"**{'Pearson r²' if metric == 'r²' else 'Spearman ρ'} per subset, and the weighted score**"))
-    display(board.loc[metric].style.format("{:.3f}", na_rep="–").background_gradient(axis=0, cmap="Blues"))
+    display(board.loc[metric].style.format("{:.3f}", na_rep="–").background_gradient(axis=0, cmap="Blues").highlight_null(props="background-color: white; color: #888"))
 
 # %% [markdown]
 # ## Figure 4: the teams side by side

@@ -439,17 +439,16 @@ def predict_codes(model, codes, *, encoding: str = "onehot", batch_size: int = 1
     """
     import torch
 
+    from camformer.ism import eval_mode, predict_scalar  # torch-only helpers; scanning needs no torch
+
     device = torch.device(device) if device is not None else next(
         (p.device for p in model.parameters()), torch.device("cpu"))
     codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
-    was_training = model.training
-    model.eval()
     out = []
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         for i in range(0, len(codes), batch_size):
             x = encode(codes[i:i + batch_size].to(device), encoding)
-            out.append(model(x).reshape(len(x), -1)[:, 0].double().cpu())
-    model.train(was_training)
+            out.append(predict_scalar(model, x).double().cpu())
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 

@@ -1,5 +1,6 @@
 # The two set-up commands of the README: `make book` and `make test`.
-# Both create an isolated environment in .venv and install everything pinned in pyproject.toml.
+# Both create an isolated environment in .venv and install the package with the exact, tested
+# versions of constraints.txt (pyproject.toml itself only gives compatible ranges).
 PYTHON ?= python3
 VENV   := .venv
 PRESET ?= quick
@@ -9,12 +10,12 @@ TORCH_INDEX ?=
 
 .PHONY: book test notebooks clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# torch first and pinned: its CPU wheel; any other version pulls a multi-GB CUDA build.
-	$(VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(VENV)/bin/pip install --quiet -e ".[book,test]"
+	# torch first, as constraints.txt pins it: its CPU wheel; another version pulls a multi-GB CUDA build.
+	$(VENV)/bin/pip install --quiet -c constraints.txt torch $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e ".[book,test]"
 	touch $@
 
 book: $(VENV)/.installed

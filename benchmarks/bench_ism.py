@@ -6,7 +6,8 @@ untrained weights: the speed does not depend on the weights):
 1. a naive loop: one mutant per forward pass (the definition);
 2. ``camformer.ism.ism``: mutants of many sequences batched on the device;
 3. ``camformer.ism.ism_receptive_field``: only the receptive field of each substitution is
-   recomputed through the first five convolution blocks;
+   recomputed through the first five convolution blocks (the library's own split of the
+   model, ``camformer.ism.receptive_field_stages``, with reaches from ``conv_reach``);
 4. tangermeme's ``saturation_mutagenesis`` (benchmark-only dependency), with its fastISM path.
 
 All at the 80 variable positions (240 substitutions per sequence; tangermeme also predicts
@@ -29,32 +30,10 @@ import warnings
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from camformer.data import encode, load_test_table, encode_sequences
 from camformer.ism import VARIABLE_POSITIONS, ism, ism_receptive_field, predict_scalar
 from camformer.models import camformer_original, init_he
-
-
-def camformer_stages(model):
-    """Split Camformer Original into position-local stages (blocks 1-4 and block 5 before
-    its pool; residual pairs add the stage's own input) and a head (pool, block 6, dense)."""
-    b = model.blocks
-    stem = [
-        b[0],
-        lambda x: b[1](x) + x,
-        b[2],
-        lambda x: b[3](x) + x,
-        lambda x: b[4].act(b[4].norm(b[4].conv(F.pad(x, b[4].padding)))),
-    ]
-    reach = [(4, 5)] * 5  # kernel 10, "same": 4 before, 5 after
-
-    def head(x):
-        x = b[4].drop(b[4].pool(x))
-        x = b[5](x) + x
-        return model.output(model.hidden(x.flatten(1)))
-
-    return stem, head, reach
 
 
 @torch.no_grad()
@@ -115,11 +94,10 @@ def main(argv=None):
     model = init_he(camformer_original()).eval()  # He init: effects of a realistic size
     seqs = load_test_table()["seq"].sample(args.rounds * args.sequences, random_state=0).tolist()
     X_all = encode(torch.as_tensor(encode_sequences(seqs)))
-    stem, head, reach = camformer_stages(model)
     methods = {
         "camformer.ism.ism (batched)": lambda X: ism(model, X, batch_size=args.batch_size, device="cpu"),
         "camformer.ism.ism_receptive_field": lambda X: ism_receptive_field(
-            stem, head, X, reach=reach, batch_size=args.batch_size, device="cpu"),
+            model, X, batch_size=args.batch_size, device="cpu"),
         "tangermeme saturation_mutagenesis": lambda X: tangermeme_ism(model, X, args.batch_size),
     }
     for fn in methods.values():  # warm-up (oneDNN kernels for each batch shape)

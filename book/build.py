@@ -41,6 +41,8 @@ import yaml
 
 from sync_notebooks import pair_problem, paired_notebook
 
+from camformer.report import clear_records
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGE_DIR = REPO_ROOT / "_build" / "book"
 HTML_DIR = STAGE_DIR / "_build" / "html"
@@ -152,6 +154,29 @@ def write_timing(path: Path, chapter: str, seconds: float) -> None:
         writer.writerows(rows.values())
 
 
+def start_afresh(stage_dir: Path, results_dir: Path, preset: str) -> None:
+    """Before a full build: no page and no recorded number of an older build may remain (the
+    introduction's claims table reads every record)."""
+    shutil.rmtree(stage_dir / "notebooks", ignore_errors=True)
+    clear_records(results_dir if results_dir.is_absolute() else REPO_ROOT / results_dir, preset)
+
+
+def ipc_kernel_manager():
+    """A kernel manager whose kernels talk over local IPC sockets instead of TCP.
+
+    The same kernel; only the transport differs. Over TCP, ipykernel prints a warning that the
+    connection is not encrypted for every chapter, between the build's own progress lines.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+
+    return IPCKernelManager
+
+
 def show_injected_parameters_only(notebook_path: Path) -> None:
     """Hide a chapter's default ``parameters`` cell on its page.
 
@@ -190,6 +215,7 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
                 cwd=str(REPO_ROOT),
                 log_output=False,
                 progress_bar=False,
+                kernel_manager_class=ipc_kernel_manager(),
             )
         except PapermillExecutionError as error:
             raise BuildError(
@@ -278,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         check_pairs(chapters)
         STAGE_DIR.mkdir(parents=True, exist_ok=True)
         if full:
-            shutil.rmtree(STAGE_DIR / "notebooks", ignore_errors=True)  # no page from an older build
+            start_afresh(STAGE_DIR, args.results_dir, args.preset)
         if chapters:
             execute(chapters, args.preset, args.results_dir, STAGE_DIR)
         left_out = stage(pages, STAGE_DIR)

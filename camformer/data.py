@@ -12,6 +12,7 @@ line and what was wrong. The paper's filters drop rows, and every drop is counte
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import zlib
@@ -83,6 +84,17 @@ class DropReport:
         )
 
 
+def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row in ``ids`` of each wanted id, and whether it is there at all (row 0 where not)."""
+    if len(ids) == 0:
+        return np.zeros(len(wanted), np.int64), np.zeros(len(wanted), bool)
+    order = np.argsort(ids, kind="stable")
+    # searchsorted gives len(ids) for an id above the largest: clip before indexing
+    at = np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)
+    rows = order[at]
+    return rows, ids[rows] == wanted
+
+
 @dataclass
 class SequenceData:
     """Packed sequences.
@@ -116,9 +128,8 @@ class SequenceData:
 
     def subset(self, ids: np.ndarray) -> "SequenceData":
         """The rows with the given ids, in that order."""
-        order = np.argsort(self.ids, kind="stable")
-        pos = order[np.searchsorted(self.ids, ids, sorter=order)]
-        if not np.array_equal(self.ids[pos], ids):
+        pos, found = _rows_of(self.ids, np.asarray(ids))
+        if not found.all():
             raise KeyError("some ids are not in this data set")
         return SequenceData(self.codes[pos], self.targets[pos], self.ids[pos], self.real_valued[pos])
 
@@ -147,6 +158,26 @@ def decode(codes: np.ndarray) -> list[str]:
     return [row.tobytes().decode() for row in table[np.asarray(codes)]]
 
 
+@functools.lru_cache(maxsize=64)
+def _encoding_table(encoding: str, dtype, device):
+    """The lookup table ``(5, C)`` of one encoding: row = base code (A, C, G, T, N), column =
+    channel; the Int flag column (4) is left 0 and filled per sequence by :func:`encode`.
+    Cached per (encoding, dtype, device), so a batch neither rebuilds it nor copies it to the
+    device again. Callers must not modify it in place."""
+    import torch
+
+    table = torch.zeros(5, ENCODINGS[encoding], dtype=dtype)
+    table[:4, :4] = torch.eye(4, dtype=dtype)
+    if encoding != "onehot":
+        table[4, :4] = 0.25
+    purine = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.5], dtype=dtype)  # A, G = 1; C, T = 0; N = 0.5
+    if encoding == "onehotWithP":
+        table[:, 4] = purine
+    elif encoding == "onehotWithBoth":
+        table[:, 5] = purine
+    return table.to(device)
+
+
 def encode(codes, encoding: str = "onehot", *, real_valued=None, dtype=None):
     """One-hot encode uint8 codes on their device, in one of the paper's five encodings.
 
@@ -173,16 +204,7 @@ def encode(codes, encoding: str = "onehot", *, real_valued=None, dtype=None):
         raise ValueError(f"unknown encoding {encoding!r}; choose from {sorted(ENCODINGS)}")
     dtype = dtype or torch.float32
     codes = codes.long()
-    table = torch.zeros(5, ENCODINGS[encoding], dtype=dtype, device=codes.device)
-    table[:4, :4] = torch.eye(4, dtype=dtype, device=codes.device)
-    if encoding != "onehot":
-        table[4, :4] = 0.25
-    purine = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.5], dtype=dtype, device=codes.device)
-    if encoding == "onehotWithP":
-        table[:, 4] = purine
-    elif encoding == "onehotWithBoth":
-        table[:, 5] = purine
-    x = table[codes]  # (N, L, C)
+    x = _encoding_table(encoding, dtype, codes.device)[codes]  # (N, L, C)
     if encoding in ("onehotWithInt", "onehotWithBoth"):
         flag = torch.ones(len(codes), dtype=dtype, device=codes.device)
         if real_valued is not None:
@@ -492,10 +514,9 @@ def variant_families(ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
     from scipy.sparse.csgraph import connected_components
 
     ids = np.asarray(ids)
-    order = np.argsort(ids)
-    ref = order[np.searchsorted(ids, pairs["ref_id"].to_numpy(), sorter=order)]
-    alt = order[np.searchsorted(ids, pairs["alt_id"].to_numpy(), sorter=order)]
-    ok = (ids[ref] == pairs["ref_id"].to_numpy()) & (ids[alt] == pairs["alt_id"].to_numpy())
+    ref, ref_found = _rows_of(ids, pairs["ref_id"].to_numpy())
+    alt, alt_found = _rows_of(ids, pairs["alt_id"].to_numpy())
+    ok = ref_found & alt_found  # pairs with both ends among ids
     graph = coo_matrix((np.ones(ok.sum()), (ref[ok], alt[ok])), shape=(len(ids), len(ids)))
     return connected_components(graph, directed=False)[1].astype(np.int64)
 

@@ -10,7 +10,7 @@ from torch import nn
 from tqdm import tqdm
 
 from camformer.gradcam import find_layer
-from camformer.ism import eval_mode, pick_device
+from camformer.ism import explaining, model_input
 
 
 def _last_linear(model: nn.Module) -> nn.Module:
@@ -26,6 +26,8 @@ def penultimate_activations(
     X: torch.Tensor,
     layer: str | nn.Module | None = None,
     *,
+    encoding: str | None = None,
+    real_valued: torch.Tensor | None = None,
     batch_size: int = 512,
     device: str | torch.device | None = None,
     progress: bool = False,
@@ -35,15 +37,18 @@ def penultimate_activations(
     Parameters
     ----------
     model : nn.Module
-        Any model; run in eval mode (training flag restored) and moved to ``device``.
-    X : torch.Tensor, float, shape (N, C, L)
+        Any model; run in eval mode on ``device``, and left on its own device and in its own
+        mode afterwards.
+    X : torch.Tensor
+        Float ``(N, C, L)``, or uint8 codes ``(N, L)`` encoded with ``encoding`` (default: the
+        one saved with the model; ``camformer.ism.model_input``) and the Int flag ``real_valued``.
     layer : str or nn.Module, optional
         The layer whose *output* is read (a name from ``model.named_modules()``). ``None``
         reads the *input* of the model's last ``nn.Linear``: the penultimate activations
         (for Camformer, what ``model.embed`` returns).
     batch_size : int
     device : str or torch.device, optional
-        ``None`` picks CUDA if available, else CPU.
+        ``None``: where the model's parameters are.
     progress : bool
         Show a tqdm progress bar.
 
@@ -52,8 +57,7 @@ def penultimate_activations(
     np.ndarray, float32, shape (N, D)
         The activations, flattened per sequence.
     """
-    device = pick_device(device)
-    model.to(device)
+    X = model_input(model, X, encoding=encoding, real_valued=real_valued)
     captured = {}
     if layer is None:
         handle = _last_linear(model).register_forward_pre_hook(lambda m, args: captured.__setitem__("a", args[0]))
@@ -61,7 +65,7 @@ def penultimate_activations(
         handle = find_layer(model, layer).register_forward_hook(lambda m, args, out: captured.__setitem__("a", out))
     out = []
     try:
-        with eval_mode(model):
+        with explaining(model, device=device) as device:
             for i in tqdm(range(0, len(X), batch_size), desc="activations", disable=not progress):
                 model(X[i : i + batch_size].to(device).float())
                 out.append(captured["a"].flatten(1).float().cpu().numpy())

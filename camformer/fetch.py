@@ -1,4 +1,5 @@
-"""Download the Random Promoter DREAM Challenge 2022 data from Zenodo, with hash checks.
+"""Download the Random Promoter DREAM Challenge 2022 data from Zenodo, and the paper's trained
+models from the authors' site, with hash checks.
 
 Two Zenodo records hold the data (Rafi et al. 2024, Nature Biotechnology,
 doi:10.1038/s41587-024-02414-w):
@@ -7,6 +8,11 @@ doi:10.1038/s41587-024-02414-w):
   and the test sequences.
 - **10633252**: the later, citable release that adds the official test subsets, the
   public-leaderboard ids and the measured test expression.
+
+The paper's trained models (seed 42; Original = grid model 9, Mini = model 219) are tarballs on
+the authors' site (``http://www.sblab.uk/code/camformer/``, named in the authors'
+``saved_models/README.md``); they are in :func:`weights_registry` and cached in
+``sblab-camformer/``. :mod:`camformer.published` loads them.
 
 Files go to a user cache directory: ``--cache-dir`` / ``cache_dir=``, else the
 ``CAMFORMER_DATA_DIR`` environment variable, else ``pooch.os_cache("camformer")``; each record
@@ -41,6 +47,8 @@ RECORDS: dict[str, str] = {
     "7395397": "Random Promoter DREAM Challenge 2022: training and test files",
     "10633252": "Random Promoter DREAM Challenge 2022 (Rafi et al. 2024): official test subsets and evaluation data",
 }
+SBLAB_URL = "http://www.sblab.uk/code/camformer"
+WEIGHTS_FOLDER = "sblab-camformer"  # cache folder of the authors' model tarballs
 ENV_VAR = "CAMFORMER_DATA_DIR"
 PINS_FILE = "pinned_hashes.txt"
 TRAIN_FILE = "train_sequences.txt"  # the challenge's 6.7M-line training file (record 7395397)
@@ -48,14 +56,14 @@ TRAIN_FILE = "train_sequences.txt"  # the challenge's 6.7M-line training file (r
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file of a Zenodo record.
+    """One file of a Zenodo record, or one file elsewhere (``base_url``).
 
     Attributes
     ----------
     name : str
         File name in the record (also its name in the cache).
     record : str
-        Zenodo record id.
+        Zenodo record id; for a file with a ``base_url``, the name of its cache folder.
     description : str
         What the file holds.
     name_source : str
@@ -64,6 +72,8 @@ class RemoteFile:
         ``"md5:<hex>"`` or ``"sha256:<hex>"`` from a published source; ``None``: trust on first use.
     hash_source : str or None
         Where ``hash`` was published.
+    base_url : str or None
+        The file is ``{base_url}/{name}``; ``None``: in Zenodo record ``record``.
     """
 
     name: str
@@ -72,10 +82,18 @@ class RemoteFile:
     name_source: str
     hash: str | None = None
     hash_source: str | None = None
+    base_url: str | None = None
 
     @property
     def url(self) -> str:
+        if self.base_url:
+            return f"{self.base_url}/{self.name}"
         return ZENODO_URL.format(record=self.record, name=self.name)
+
+    @property
+    def folder(self) -> str:
+        """The file's folder in the cache: ``zenodo-<record>``, or ``record`` for a non-Zenodo file."""
+        return self.record if self.base_url else f"zenodo-{self.record}"
 
 
 _CAMFORMER = "Bornelov-lab/Camformer"
@@ -110,6 +128,18 @@ _FILES: tuple[RemoteFile, ...] = (
     ),
 )
 
+WEIGHTS_NAME = "Camformer_{grid_id}.tar.gz"  # the authors' tarball of a grid model's seed-42 run
+_WEIGHTS: tuple[RemoteFile, ...] = tuple(
+    RemoteFile(
+        WEIGHTS_NAME.format(grid_id=grid_id), WEIGHTS_FOLDER,
+        f"Camformer {label} (grid model {grid_id}, seed 42): the authors' training folder with "
+        "config.json and the whole model pickled by torch.save",
+        f"{_CAMFORMER} saved_models/README.md (wget URL) and saved_models/demo_test.py",
+        base_url=SBLAB_URL,
+    )
+    for grid_id, label in ((9, "Original"), (219, "Mini"))
+)
+
 
 class FetchError(RuntimeError):
     """A file could not be downloaded (network, HTTP error, unknown name)."""
@@ -130,6 +160,11 @@ class HashMismatchError(FetchError):
 def registry() -> dict[str, RemoteFile]:
     """The known files of Zenodo records 7395397 and 10633252, by file name."""
     return {f.name: f for f in _FILES}
+
+
+def weights_registry() -> dict[str, RemoteFile]:
+    """The paper's trained-model tarballs on the authors' site, by file name (see :mod:`camformer.published`)."""
+    return {f.name: f for f in _WEIGHTS}
 
 
 def record_files(record: str) -> list[str]:
@@ -193,10 +228,16 @@ def expected_hash(name: str, cache: str | os.PathLike | None = None) -> tuple[st
 
 
 def _entry(name: str) -> RemoteFile:
+    known = {**registry(), **weights_registry()}
     try:
-        return registry()[name]
+        return known[name]
     except KeyError:
-        raise FetchError(f"{name}: not a known file; choose from {sorted(registry())}") from None
+        raise FetchError(f"{name}: not a known file; choose from {sorted(known)}") from None
+
+
+def local_path(name: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where :func:`fetch_file` keeps a registry file: ``{cache_dir}/{folder}/{name}`` (it may not exist yet)."""
+    return resolve_cache_dir(cache_dir) / _entry(name).folder / name
 
 
 def _same(path: Path, expected: str) -> tuple[bool, str]:
@@ -212,38 +253,46 @@ def fetch_file(
     cache_dir: str | os.PathLike | None = None,
     base_url: str | None = None,
     progressbar: bool = True,
+    url: str | None = None,
+    timeout: float | tuple[float, float] | None = None,
+    offline: bool = False,
 ) -> Path:
     """Download one file of the registry (or take it from the cache) and check its hash.
 
     Parameters
     ----------
     name : str
-        A file name from :func:`registry`.
+        A file name from :func:`registry` or :func:`weights_registry`.
     cache_dir : path, optional
         Where files go; default ``$CAMFORMER_DATA_DIR`` or ``pooch.os_cache("camformer")``.
     base_url : str, optional
-        Download ``{base_url}/{name}`` instead of the Zenodo URL (a mirror, or a test server).
+        Download ``{base_url}/{name}`` instead of the file's URL (a mirror, or a test server).
     progressbar : bool
         Show a tqdm progress bar while downloading.
+    url : str, optional
+        Download exactly this URL (overrides ``base_url``); the file keeps its registry name.
+    timeout : float or (connect, read) seconds, optional
+        Give up on a server that does not answer in this time (``None``: pooch's default, 30 s).
+    offline : bool
+        Only take a verified copy from the cache; never open a connection.
 
     Returns
     -------
     Path
-        The verified file, ``{cache_dir}/zenodo-{record}/{name}``.
+        The verified file, :func:`local_path` (``{cache_dir}/zenodo-{record}/{name}``).
 
     Raises
     ------
     HashMismatchError
         The file's hash differs from the published or pinned one; the file is deleted.
     FetchError
-        Unknown name, or the download failed.
+        Unknown name, the download failed, or ``offline`` and no verified copy is cached.
     """
     import pooch
     import requests
 
-    entry = _entry(name)
     root = resolve_cache_dir(cache_dir)
-    target = root / f"zenodo-{entry.record}" / name
+    target = local_path(name, root)
     expected, where = expected_hash(name, root)
     if target.exists():
         if expected is None:  # downloaded by an earlier fetch whose pin was removed: pin it again
@@ -252,14 +301,17 @@ def fetch_file(
         if _same(target, expected)[0]:
             return target
         target.unlink()  # a stale or damaged copy is not valid: download it again
-    url = f"{base_url.rstrip('/')}/{name}" if base_url else entry.url
+    if offline:
+        raise FetchError(f"{name}: no verified copy in {target.parent}, and downloads are off (offline)")
+    url = url or (f"{base_url.rstrip('/')}/{name}" if base_url else _entry(name).url)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         try:
-            pooch.HTTPDownloader(progressbar=progressbar)(url, str(tmp), None)
+            limits = {} if timeout is None else {"timeout": timeout}
+            pooch.HTTPDownloader(progressbar=progressbar, **limits)(url, str(tmp), None)
         except requests.exceptions.RequestException as err:
             raise FetchError(f"{name}: download from {url} failed: {err}") from None
         if expected is None:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from camformer.ism import eval_mode, pick_device, predict_scalar
+from camformer.ism import explaining, model_input, predict_scalar
 
 
 def find_layer(model: nn.Module, layer: str | nn.Module) -> nn.Module:
@@ -61,6 +61,8 @@ def gradcam(
     layer: str | nn.Module,
     *,
     normalize: bool = True,
+    encoding: str | None = None,
+    real_valued: torch.Tensor | None = None,
     batch_size: int = 256,
     device: str | torch.device | None = None,
     progress: bool = False,
@@ -70,10 +72,12 @@ def gradcam(
     Parameters
     ----------
     model : nn.Module
-        Maps float ``(B, C, L)`` to ``(B,)`` or ``(B, 1)``; run in eval mode (its training
-        flag is restored afterwards) and moved to ``device``.
-    X : torch.Tensor, float, shape (N, C, L)
-        Encoded sequences.
+        Maps float ``(B, C, L)`` to ``(B,)`` or ``(B, 1)``; run in eval mode on ``device``,
+        and left on its own device and in its own mode afterwards.
+    X : torch.Tensor
+        Encoded sequences, float ``(N, C, L)``, or uint8 codes ``(N, L)`` encoded with
+        ``encoding`` (default: the one saved with the model; ``camformer.ism.model_input``)
+        and the Int flag ``real_valued`` ``(N,)``.
     layer : str or nn.Module
         The layer (a name from ``model.named_modules()``, e.g. ``"blocks.0.conv"``, or the
         module) whose output ``(B, K, L_k)`` is averaged over its ``K`` channels.
@@ -82,7 +86,7 @@ def gradcam(
         sequences, take ``normalize=False``, average, then normalise.
     batch_size : int
     device : str or torch.device, optional
-        ``None`` picks CUDA if available, else CPU.
+        ``None``: where the model's parameters are.
     progress : bool
         Show a tqdm progress bar over batches.
 
@@ -90,8 +94,7 @@ def gradcam(
     -------
     torch.Tensor, float32, shape (N, C, L), on the CPU
     """
-    device = pick_device(device)
-    model.to(device)
+    X = model_input(model, X, encoding=encoding, real_valued=real_valued)
     module = find_layer(model, layer)
     captured = {}
 
@@ -101,7 +104,7 @@ def gradcam(
     handle = module.register_forward_hook(hook)
     maps = []
     try:
-        with eval_mode(model):
+        with explaining(model, device=device) as device:
             for i in tqdm(range(0, len(X), batch_size), desc="Grad-CAM", disable=not progress):
                 x = X[i : i + batch_size].to(device).float().requires_grad_(True)
                 pred = predict_scalar(model, x)

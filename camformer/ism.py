@@ -14,16 +14,23 @@ Two exact implementations share the mutant enumeration:
   in batches, by overwriting one column of the encoded reference, and predicted in one
   forward pass per batch.
 - :func:`ism_receptive_field` exploits that a substitution only changes the outputs of
-  position-local layers (same-padded convolutions, batch norm in eval mode, activations,
-  residual additions) within their receptive field. The caller splits the model into a
-  ``stem`` of length-preserving local stages and a ``head``; the reference activations of
-  every stage are computed once and, for each mutant, only the window the substitution can
-  reach is recomputed, stage by stage, before the head runs on the full-length activation.
+  position-local layers (padded stride-1 convolutions, batch norm in eval mode, activations,
+  residual additions) within their receptive field. The model is split into a ``stem`` of
+  position-local stages and a ``head`` (:func:`receptive_field_stages` does it for
+  Camformer-shaped models); the reference activations of every stage are computed once and,
+  for each mutant, only the window the substitution can reach is recomputed, stage by stage,
+  before the head runs on the full activation.
 
 Both accept one-hot ``X`` (N, 4, L) float, or uint8 codes (N, L) with an ``encoding`` name
 (:func:`camformer.data.encode`), which is how models with extra input channels (the purine
 or the integer-measurement flag) are explained: mutants are re-encoded exactly as the data
-pipeline encodes them.
+pipeline encodes them. Without an ``encoding``, codes are encoded as the model was trained
+(:func:`input_encoding`).
+
+Every explainer here, in :mod:`camformer.gradcam`, :mod:`camformer.attribution` and
+:mod:`camformer.embedding` computes where the model's parameters are unless given a
+``device``, and leaves the model on its own device and in its own train/eval mode
+(:func:`explaining`).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
@@ -45,11 +53,67 @@ VARIABLE_POSITIONS = range(17, 97)
 # ---------------------------------------------------------------------------- helpers
 
 
-def pick_device(device: str | torch.device | None = None) -> torch.device:
-    """``device``, or the best available one (CUDA if present, else CPU) when ``None``."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def input_encoding(model, encoding: str | None = None) -> str:
+    """The encoding in which codes are fed to ``model``: ``encoding`` if given, else the one
+    saved with the model (its ``encoding`` attribute, set by ``camformer.models.load_model``),
+    else ``onehot``. A bound method such as ``model.head`` stands for its module."""
+    saved = getattr(getattr(model, "__self__", model), "encoding", None)
+    return encoding or saved or "onehot"
+
+
+def model_input(model, X: torch.Tensor | np.ndarray, *, encoding: str | None = None,
+                real_valued: torch.Tensor | np.ndarray | None = None) -> torch.Tensor:
+    """Float input for ``model``: ``X`` itself when it is float ``(N, C, L)``, or uint8/int
+    codes ``(N, L)`` encoded (on their device) with :func:`input_encoding`; ``real_valued``
+    ``(N,)`` is the Int flag of the ``...WithInt``/``...WithBoth`` encodings."""
+    X = torch.as_tensor(X)
+    if X.dtype.is_floating_point:
+        if encoding is not None:
+            raise ValueError("encoding applies to codes (N, L); this X is already encoded (float)")
+        return X
+    if X.ndim != 2:
+        raise ValueError(f"codes must have shape (N, L); got {tuple(X.shape)}")
+    rv = None if real_valued is None else torch.as_tensor(real_valued, device=X.device)
+    return encode(X, input_encoding(model, encoding), real_valued=rv)
+
+
+def _modules(objs) -> list[nn.Module]:
+    """The ``nn.Module``s among ``objs`` (a bound method stands for its module), each once."""
+    out: list[nn.Module] = []
+    for m in (getattr(o, "__self__", o) for o in objs):
+        if isinstance(m, nn.Module) and not any(m is seen for seen in out):
+            out.append(m)
+    return out
+
+
+def model_device(*objs) -> torch.device:
+    """Where the first parameter (else buffer) of the given modules is; CPU if they have none.
+    A bound method stands for its module; other callables are skipped."""
+    for m in _modules(objs):
+        for tensor in (*m.parameters(), *m.buffers()):
+            return tensor.device
+    return torch.device("cpu")
+
+
+@contextmanager
+def explaining(*objs, device: str | torch.device | None = None):
+    """Run a block with the given modules on ``device`` and in eval mode; yields the device.
+
+    ``device=None`` means where the modules' parameters are (:func:`model_device`). On exit
+    each module is back on the device it was on and in the train/eval mode it was in, so an
+    explainer never moves the caller's model for good.
+    """
+    modules = _modules(objs)
+    homes = [model_device(m) for m in modules]
+    target = torch.device(device) if device is not None else model_device(*modules)
+    with eval_mode(*modules):
+        try:
+            for m in modules:
+                m.to(target)
+            yield target
+        finally:
+            for m, home in zip(reversed(modules), reversed(homes)):
+                m.to(home)
 
 
 def predict_scalar(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -68,22 +132,25 @@ def predict_scalar(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tenso
 @contextmanager
 def eval_mode(*objs):
     """Run a block with the given modules in eval mode (dropout off, batch norm on its
-    running statistics), restoring each one's training flag afterwards. A bound method such
-    as ``model.head`` stands for its module; other callables are ignored."""
-    modules = [m for m in (getattr(o, "__self__", o) for o in objs) if isinstance(m, nn.Module)]
-    flags = [m.training for m in modules]
+    running statistics), restoring the training flag of each of their submodules afterwards
+    (one by one: a wrapper made for the call, in train mode, does not put the model it wraps
+    back into train mode; a model with some layers frozen in eval keeps them so). A bound
+    method such as ``model.head`` stands for its module; other callables are ignored."""
+    modules = _modules(objs)
+    flags = [(sub, sub.training) for m in modules for sub in m.modules()]
     try:
         for m in modules:
             m.eval()
         yield
     finally:
-        for m, flag in zip(modules, flags):
-            m.train(flag)
+        for sub, flag in flags:
+            sub.training = flag
 
 
-def _prepare(X, encoding: str | None, real_valued, device: torch.device):
+def _prepare(model, X, encoding: str | None, real_valued, device: torch.device):
     """Encoded reference ``(N, C, L)``, per-sequence base columns ``(N, C, 4)`` and the
-    reference base index ``(N, L)`` (-1 where the reference is not one of A, C, G, T)."""
+    reference base index ``(N, L)`` (-1 where the reference is not one of A, C, G, T).
+    Codes are encoded with :func:`input_encoding` of ``model``."""
     X = torch.as_tensor(X)
     if X.dtype.is_floating_point:
         if X.ndim != 3:
@@ -101,7 +168,7 @@ def _prepare(X, encoding: str | None, real_valued, device: torch.device):
         return Xenc, columns, ref
     if X.ndim != 2:
         raise ValueError(f"codes must have shape (N, L); got {tuple(X.shape)}")
-    encoding = encoding or "onehot"
+    encoding = input_encoding(model, encoding)
     codes = X.to(device=device, dtype=torch.long)
     rv = None if real_valued is None else torch.as_tensor(real_valued, device=device)
     Xenc = encode(codes, encoding, real_valued=rv)
@@ -148,8 +215,8 @@ def ism(
     Parameters
     ----------
     model : nn.Module or callable
-        Maps float ``(B, C, L)`` to ``(B,)`` or ``(B, 1)``. An ``nn.Module`` is moved to
-        ``device`` and run in eval mode (its training flag is restored afterwards).
+        Maps float ``(B, C, L)`` to ``(B,)`` or ``(B, 1)``. An ``nn.Module`` runs in eval
+        mode on ``device`` and is left on its own device and in its own mode afterwards.
     X : torch.Tensor or np.ndarray
         Either one-hot float ``(N, 4, L)`` (a column that is not exactly one-hot, e.g. N,
         has no reference base: all four bases are substituted), or uint8/int codes
@@ -158,14 +225,15 @@ def ism(
         0-based positions to mutate; default the 80 variable positions 17..96; ``None``
         mutates every position.
     encoding : str, optional
-        One of :data:`camformer.data.ENCODINGS` (codes input only; default ``onehot``).
+        One of :data:`camformer.data.ENCODINGS` (codes input only); default the encoding
+        saved with the model, else ``onehot`` (:func:`input_encoding`).
     real_valued : bool array ``(N,)``, optional
         The integer-measurement flag for the ``...WithInt``/``...WithBoth`` encodings
         (default 1 for every sequence, as the paper used at test time).
     batch_size : int
         Mutants per forward pass.
     device : str or torch.device, optional
-        Where to compute; ``None`` picks CUDA if available, else CPU.
+        Where to compute; ``None``: where the model's parameters are.
     progress : bool
         Show a tqdm progress bar over batches.
 
@@ -175,14 +243,11 @@ def ism(
         ``f(mutant) - f(reference)`` for base ``b`` at position ``p`` in ``[n, b, p]``;
         zero at the reference base and at positions not mutated.
     """
-    device = pick_device(device)
-    if isinstance(model, nn.Module):
-        model.to(device)
-    Xenc, columns, ref = _prepare(X, encoding, real_valued, device)
-    n, _, length = Xenc.shape
-    idx = _mutants(ref, _positions(positions, length))
-    delta = torch.zeros(n, 4, length, device=device)
-    with eval_mode(model):
+    with explaining(model, device=device) as device:
+        Xenc, columns, ref = _prepare(model, X, encoding, real_valued, device)
+        n, _, length = Xenc.shape
+        idx = _mutants(ref, _positions(positions, length))
+        delta = torch.zeros(n, 4, length, device=device)
         ref_pred = torch.cat([predict_scalar(model, Xenc[i : i + batch_size]) for i in range(0, n, batch_size)])
         for start in tqdm(range(0, len(idx), batch_size), desc="ISM", disable=not progress):
             s, p, b = idx[start : start + batch_size].unbind(1)
@@ -193,13 +258,15 @@ def ism(
 
 
 def conv_reach(module: nn.Module) -> tuple[int, int]:
-    """How far a length-preserving stage of 1-D convolutions looks, ``(left, right)``.
+    """How far a stage of stride-1 1-D convolutions looks, ``(left, right)``.
 
-    Output ``j`` of the stage depends on inputs ``j - left .. j + right``. Summed over every
-    ``nn.Conv1d`` in ``module`` (exact for a chain of convolutions, an upper bound for
-    residual or parallel branches, which is all exactness needs). Stride must be 1. Only
-    the convolutions' own ``padding`` is read: a stage that pads its input itself (e.g.
-    with ``F.pad``) needs its reach given explicitly.
+    Output ``j`` of the stage depends on inputs ``j - left .. j + right`` (``right`` is
+    negative for a stage that pads more than its kernel needs, which lengthens its output).
+    Summed over every ``nn.Conv1d`` in ``module`` and every padding the stage applies itself
+    (exact for a chain, an upper bound for residual or parallel branches, which is all
+    exactness needs). A convolution's own ``padding`` is read, and so is an explicit pad: a
+    module without a ``kernel_size`` whose ``padding`` is ``(left, right)``, such as
+    ``nn.ConstantPad1d`` or camformer's ``ConvBlock`` (which pads with ``F.pad``).
     """
     left = right = 0
     for m in module.modules():
@@ -214,15 +281,97 @@ def conv_reach(module: nn.Module) -> tuple[int, int]:
             else:
                 pad = m.padding[0]
             left, right = left + pad, right + total - pad
+        elif not hasattr(m, "kernel_size") and _is_pad_pair(getattr(m, "padding", None)):
+            left, right = left + m.padding[0], right - m.padding[0]
     return left, right
+
+
+def _is_pad_pair(padding) -> bool:
+    return isinstance(padding, tuple) and len(padding) == 2 and all(isinstance(v, int) for v in padding)
+
+
+class _Residual(nn.Module):
+    """A block whose input is added to its output: ``x -> block(x) + x``."""
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(x) + x
+
+
+class _BeforePool(nn.Module):
+    """A convolution block up to its activation: explicit pad, conv, norm, act."""
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.block
+        return b.act(b.norm(b.conv(F.pad(x, b.padding))))
+
+
+class _Head(nn.Module):
+    """The rest of a Camformer-shaped model after the stem: the pooling block's pool and
+    dropout, the remaining blocks (with their shortcuts), flatten and the dense layers."""
+
+    def __init__(self, model: nn.Module, first: int):
+        super().__init__()
+        self.model, self.first = model, first
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.model
+        if self.first < len(m.blocks):
+            b = m.blocks[self.first]
+            x = b.drop(b.pool(x))
+        for i in range(self.first + 1, len(m.blocks)):
+            y = m.blocks[i](x)
+            x = y + x if i in m.residual_blocks else y
+        return m.output(m.hidden(x.flatten(1))).squeeze(-1)
+
+
+def receptive_field_stages(model: nn.Module) -> tuple[list[nn.Module], nn.Module]:
+    """Split a Camformer-shaped model into position-local stages and a head for
+    :func:`ism_receptive_field`.
+
+    Recognised by its structure, not its class: ``model.blocks`` (convolution blocks, each
+    with ``padding`` ``(left, right)`` applied with ``F.pad``, then ``conv``, ``norm``,
+    ``act``, ``pool``, ``drop``), ``model.residual_blocks`` (indices whose input is added to
+    their output), and ``model.hidden``, ``model.output`` (dense layers on the flattened
+    features); the model must compute exactly that. The stem is every block before the
+    first one that pools, with its shortcut, then that block up to its activation; the head
+    is the rest.
+
+    Returns
+    -------
+    (list of nn.Module, nn.Module)
+        ``stem`` and ``head``: ``head(stem[-1](...stem[0](x)))`` equals ``model(x)`` (``(N,)``).
+    """
+    parts = ("blocks", "residual_blocks", "hidden", "output")
+    if not all(hasattr(model, a) for a in parts) or not all(
+        all(hasattr(b, a) for a in ("padding", "conv", "norm", "act", "pool", "drop")) for b in model.blocks
+    ):
+        raise ValueError(f"{type(model).__name__} is not shaped like Camformer (.blocks of padding, conv, norm, "
+                         "act, pool, drop; .residual_blocks; .hidden; .output): give stem= and head=")
+    residual = set(model.residual_blocks)
+    first = next((i for i, b in enumerate(model.blocks) if not isinstance(b.pool, nn.Identity)), len(model.blocks))
+    if first in residual:
+        raise ValueError(f"block {first} pools and has a shortcut: the stem cannot end inside it")
+    stem = [_Residual(b) if i in residual else b for i, b in enumerate(model.blocks[:first])]
+    if first < len(model.blocks):
+        stem.append(_BeforePool(model.blocks[first]))
+    return stem, _Head(model, first)
 
 
 @torch.no_grad()
 def ism_receptive_field(
-    stem: Sequence[Callable[[torch.Tensor], torch.Tensor]],
-    head: Callable[[torch.Tensor], torch.Tensor],
+    model: Callable[[torch.Tensor], torch.Tensor],
     X: torch.Tensor | np.ndarray,
     *,
+    stem: Sequence[Callable[[torch.Tensor], torch.Tensor]] | None = None,
+    head: Callable[[torch.Tensor], torch.Tensor] | None = None,
     reach: Sequence[tuple[int, int]] | None = None,
     positions: Iterable[int] | None = VARIABLE_POSITIONS,
     encoding: str | None = None,
@@ -236,29 +385,35 @@ def ism_receptive_field(
     """Exact ISM that recomputes only the receptive field of each substitution.
 
     The model must equal ``head(stem[-1](...stem[0](x)))``. Every stage of ``stem`` must be
-    position-local and length-preserving (same-padded stride-1 convolutions, batch norm in
-    eval mode, element-wise activations, dropout, residual additions of its own input):
-    then a substitution at ``p`` changes stage ``k``'s output only within
-    ``[p - right_1 - ... - right_k, p + left_1 + ... + left_k]``, and recomputing the stage
-    on a slice of its input that covers that window's own receptive field gives exactly
-    what the full pass gives (at the sequence ends the slice ends where the sequence does,
-    so the zero padding is the same). ``head`` (pooling, flatten, dense layers) runs on the
-    full-length activation with the window written in.
+    position-local (padded stride-1 convolutions, batch norm in eval mode, element-wise
+    activations, dropout, residual additions of its own input), so that its output ``j``
+    depends on inputs ``j - left .. j + right`` only and, run on a slice of its input, pads
+    the slice as it pads the whole: then a substitution at ``p`` changes stage ``k``'s
+    output only within ``[p - right_1 - ... - right_k, p + left_1 + ... + left_k]``, and
+    recomputing the stage on a slice of its input that covers that window's own receptive
+    field gives exactly what the full pass gives (at the sequence ends the slice ends where
+    the sequence does, so the padding is the same). A stage may change the length (Mini's
+    blocks pad 5 on each side). ``head`` (pooling, flatten, dense layers) runs on the full
+    activation with the window written in.
 
     Parameters
     ----------
-    stem : sequence of nn.Module or callable
-        Position-local stages, ``(B, C_k, L) -> (B, C_{k+1}, L)``.
-    head : nn.Module or callable
-        ``(B, C_K, L) -> (B,)`` or ``(B, 1)``.
+    model : nn.Module or callable
+        The model; its parameters say where to compute, and it gives the saved encoding.
     X, positions, encoding, real_valued, batch_size, device, progress
         As in :func:`ism`.
+    stem : sequence of nn.Module or callable, optional
+        Position-local stages, ``(B, C_k, L_k) -> (B, C_{k+1}, L_{k+1})``; with ``head``.
+        Default: :func:`receptive_field_stages` of ``model``.
+    head : nn.Module or callable, optional
+        ``(B, C_K, L_K) -> (B,)`` or ``(B, 1)``.
     reach : sequence of (left, right), optional
-        Per stage: output ``j`` depends on inputs ``j - left .. j + right``. Default
-        :func:`conv_reach` of each stage (stages that are not modules must be given).
+        Per stage: output ``j`` depends on inputs ``j - left .. j + right`` (upper bounds
+        are fine). Default :func:`conv_reach` of each stage (stages that are not modules
+        must be given).
     sequence_chunk : int
         Sequences whose reference activations are cached at a time (memory:
-        ``sequence_chunk * sum(C_k) * L * 4`` bytes).
+        ``sequence_chunk * sum(C_k * L_k) * 4`` bytes).
     positions_per_batch : int, optional
         Neighbouring positions whose mutants share one window (wider by that many columns),
         so that a batch holds enough mutants even for few sequences. Default: enough for
@@ -269,33 +424,29 @@ def ism_receptive_field(
     torch.Tensor, float32, shape (N, 4, L), on the CPU
         As :func:`ism`, equal to it up to floating-point rounding.
     """
-    device = pick_device(device)
-    for m in [*stem, head]:
-        m = getattr(m, "__self__", m)
-        if isinstance(m, nn.Module):
-            m.to(device)
+    if (stem is None) != (head is None):
+        raise ValueError("give both stem= and head=, or neither (then they come from receptive_field_stages)")
+    if stem is None:
+        stem, head = receptive_field_stages(model)
     if reach is None:
         if not all(isinstance(s, nn.Module) for s in stem):
             raise ValueError("give reach=[(left, right), ...] for stages that are not nn.Modules")
         reach = [conv_reach(s) for s in stem]
     if len(reach) != len(stem):
         raise ValueError(f"{len(stem)} stages but {len(reach)} reach pairs")
-    Xenc, columns, ref = _prepare(X, encoding, real_valued, device)
-    n, _, length = Xenc.shape
-    pos = torch.sort(_positions(positions, length)).values.to(device)
-    delta = torch.zeros(n, 4, length, device=device)
-    chunks = range(0, n, sequence_chunk)
-    group = positions_per_batch or max(1, 64 // (3 * min(sequence_chunk, n)))
-    bar = tqdm(total=len(chunks) * len(pos), desc="ISM (receptive field)", disable=not progress)
-    with eval_mode(*stem, head):
+    with explaining(model, *stem, head, device=device) as device:
+        Xenc, columns, ref = _prepare(model, X, encoding, real_valued, device)
+        n, _, length = Xenc.shape
+        pos = torch.sort(_positions(positions, length)).values.to(device)
+        delta = torch.zeros(n, 4, length, device=device)
+        chunks = range(0, n, sequence_chunk)
+        group = positions_per_batch or max(1, 64 // (3 * min(sequence_chunk, n)))
+        bar = tqdm(total=len(chunks) * len(pos), desc="ISM (receptive field)", disable=not progress)
         for c0 in chunks:
             size = min(sequence_chunk, n - c0)
             cache = [Xenc[c0 : c0 + size]]
             for stage in stem:
-                out = stage(cache[-1])
-                if out.shape[-1] != length:
-                    raise ValueError(f"stage {stage} changed the length from {length} to {out.shape[-1]}")
-                cache.append(out)
+                cache.append(stage(cache[-1]))
             ref_pred = predict_scalar(head, cache[-1])
             for g0 in range(0, len(pos), group):
                 idx = _mutants(ref[c0 : c0 + size], pos[g0 : g0 + group])  # (M, 3): sequence, position, base
@@ -305,21 +456,33 @@ def ism_receptive_field(
                     window = cache[0][:, :, lo:hi][s]
                     window[torch.arange(len(s), device=device), :, p - lo] = columns[c0 + s, :, b]
                     for k, stage in enumerate(stem):
-                        left, right = reach[k]
-                        new_lo, new_hi = max(0, lo - right), min(length, hi + left)
-                        in_lo, in_hi = max(0, new_lo - left), min(length, new_hi + right)
-                        inp = cache[k][:, :, in_lo:in_hi][s]
-                        inp[:, :, lo - in_lo : hi - in_lo] = window
-                        window = stage(inp)[:, :, new_lo - in_lo : new_hi - in_lo]
-                        lo, hi = new_lo, new_hi
+                        window, lo, hi = _recompute_window(stage, reach[k], cache[k], cache[k + 1], s, window, lo, hi)
                     full = cache[-1][s]
                     full[:, :, lo:hi] = window
                     delta[c0 + s, b, p] = predict_scalar(head, full).float() - ref_pred[s].float()
                 bar.update(len(pos[g0 : g0 + group]))
             if c0 == 0 and len(pos):
                 _check_against_full_pass(stem, head, Xenc[:size], columns, ref[:size], pos, delta, ref_pred)
-    bar.close()
+        bar.close()
     return delta.cpu()
+
+
+def _recompute_window(stage, reach, cache_in, cache_out, s, window, lo, hi):
+    """Stage output over the columns a changed input window ``[lo, hi)`` reaches: run the
+    stage on the reference input of sequences ``s`` (sliced to cover those columns' own
+    receptive field) with the window written in. Output column ``j`` of a slice starting at
+    ``in_lo`` is column ``in_lo + j`` of the full output. Returns (window, lo, hi) of the output."""
+    left, right = reach
+    length_in, length_out = cache_in.shape[-1], cache_out.shape[-1]
+    new_lo, new_hi = max(0, lo - right), min(length_out, hi + left)
+    in_lo, in_hi = max(0, new_lo - left), min(length_in, new_hi + right)
+    inp = cache_in[:, :, in_lo:in_hi][s]
+    inp[:, :, lo - in_lo : hi - in_lo] = window
+    out = stage(inp)[:, :, new_lo - in_lo : new_hi - in_lo]
+    if out.shape[-1] != new_hi - new_lo:
+        raise ValueError(f"stage {stage} gave {out.shape[-1]} columns on a slice where its reach {reach} "
+                         f"promises {new_hi - new_lo}: give its reach=(left, right)")
+    return out, new_lo, new_hi
 
 
 def _check_against_full_pass(stem, head, Xenc, columns, ref, pos, delta, ref_pred) -> None:
@@ -380,3 +543,28 @@ def mutant_table(delta: torch.Tensor | np.ndarray, codes: np.ndarray, positions:
     s, b, p = np.nonzero(np.arange(4)[None, :, None] != codes[:, None, pos])
     p = pos[p]
     return pd.DataFrame({"sequence": s, "position": p, "ref": codes[s, p], "alt": b, "delta": delta[s, b, p]})
+
+
+GC_CLASSES = ("A/T → G/C", "GC kept", "G/C → A/T")
+
+
+def gc_change_effects(effects, positions: Iterable[int] = VARIABLE_POSITIONS):
+    """Mean effect of the substitutions that add a G or C, keep the GC content, or remove one
+    (the ISM view of the paper's Figure S12).
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame from :func:`mutant_table` (``ref``, ``alt``, ``position``, ``delta``)
+    positions : the positions to count (default the 80-nt variable region)
+
+    Returns
+    -------
+    pandas.DataFrame indexed by :data:`GC_CLASSES` (``"A/T → G/C"``, ``"GC kept"``,
+    ``"G/C → A/T"``): ``mean, sem, size`` of ``delta`` (an empty class has size 0 and NaN). A substitution from N counts as gaining
+    G/C when it writes G or C.
+    """
+    keep = effects["position"].isin(list(positions)).to_numpy()
+    gain = np.isin(effects["alt"], [1, 2]).astype(int) - np.isin(effects["ref"], [1, 2]).astype(int)
+    label = np.select([gain > 0, gain < 0], [GC_CLASSES[0], GC_CLASSES[2]], GC_CLASSES[1])
+    table = effects.loc[keep, "delta"].groupby(label[keep]).agg(["mean", "sem", "size"]).reindex(list(GC_CLASSES))
+    return table.assign(size=table["size"].fillna(0).astype(int))  # a class with no substitution: size 0, mean NaN

@@ -418,3 +418,55 @@ def additive_variance_shares(table: pd.DataFrame, factors: list[str], response: 
     shares = {f: (rss([g for g in factors if g != f]) - full) / total for f in factors}
     shares["residual"] = full / total
     return pd.Series(shares, name=f"share of variance of {response}")
+
+
+
+def factor_effects(table: pd.DataFrame, factors: list[str], response: str) -> pd.DataFrame:
+    """Each factor's effect on ``response``: the range (max - min) of its levels' means (each
+    level averaged over everything else). Rows with a non-finite response are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per factor: ``factor, best_level, worst_level, best_mean, worst_mean, effect``,
+        largest effect first.
+    """
+    missing = [c for c in [*factors, response] if c not in table.columns]
+    if missing:
+        raise ValueError(f"table has no column(s) {missing}")
+    finite = table[np.isfinite(table[response].to_numpy(np.float64))]
+    rows = []
+    for factor in factors:
+        means = finite.groupby(factor)[response].mean()
+        rows.append({"factor": factor, "best_level": means.idxmax(), "worst_level": means.idxmin(),
+                     "best_mean": float(means.max()), "worst_mean": float(means.min()),
+                     "effect": float(means.max() - means.min())})
+    return pd.DataFrame(rows).sort_values("effect", ascending=False, ignore_index=True)
+
+
+def factor_effects_vs_seeds(table: pd.DataFrame, factors: list[str], response: str,
+                            seed: str = "seed") -> pd.DataFrame:
+    """Is each factor's effect larger than the spread between seeds? For a grid slice trained
+    with several seeds per cell.
+
+    A factor's effect is as in :func:`factor_effects`. The *seed spread* is the range of
+    ``response`` over the seeds of one cell (one combination of all ``factors``), averaged over
+    the cells with at least two finite runs: the difference two seeds of the same recipe make. A
+    factor's effect ``exceeds_seeds`` when it is larger than that spread. Runs with a
+    non-finite response (a model that predicted a constant) are left out and counted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`factor_effects`' columns and ``seed_spread, exceeds_seeds, runs, runs_left_out``.
+    """
+    if seed not in table.columns:
+        raise ValueError(f"table has no column {seed!r}")
+    effects = factor_effects(table, factors, response)
+    finite = table[np.isfinite(table[response].to_numpy(np.float64))]
+    cells = finite.groupby(list(factors))[response]
+    if not (cells.size() >= 2).any():
+        raise ValueError("need at least 2 seeds in some cell to measure the seed spread")
+    spread = float((cells.max() - cells.min())[cells.size() >= 2].mean())
+    return effects.assign(seed_spread=spread, exceeds_seeds=effects["effect"] > spread,
+                          runs=len(finite), runs_left_out=len(table) - len(finite))

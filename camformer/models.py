@@ -31,6 +31,11 @@ with 4 input channels)
     ("same" padding), a max-pool (5, stride 2: 110 -> 53) in block 5, and 13,568 -> 128 -> 128
     -> 1. It gives the three published counts exactly (first layer 256 x 5 = 1,280 weights per
     input channel, as the scoreboards' steps require), but other layer choices would too.
+``micro`` (the book's own model; 438,913 parameters with 5 channels; **not a model of the paper**)
+    Original's layout (six "same" convolutions of kernel 10, residual pairs, the pool 10 / 4 in
+    block 5) at 64 channels, then 1,664 -> 128 -> 128 -> 1. Mini needs about 4x the arithmetic
+    per sequence of Micro: on a 2-core AVX2 CPU in fp32 Mini trains one epoch of the quick
+    preset's data in the time Micro trains three, and Micro ends far ahead (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -40,12 +45,13 @@ import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from camformer.data import ENCODINGS, SEQ_LEN
+from camformer.data import ENCODINGS, SEQ_LEN, load_split, save_split
 
 N_BLOCKS = 6
 
@@ -85,6 +91,8 @@ class Architecture:
     dropout: tuple[float, ...]
 
 
+CHANNELS_MICRO = 64
+DROPOUT_MICRO = 0.3
 ARCHITECTURES: dict[str, Architecture] = {
     "original": Architecture(
         channels=(512,) * 6, kernels=(10,) * 6, padding="same",
@@ -102,6 +110,15 @@ ARCHITECTURES: dict[str, Architecture] = {
         pool_block=3, pool_kernel=7, pool_stride=2, hidden=(32,),
         residual_blocks=(), dropout=(0.156, 0.194, 0.231, 0.269, 0.306, 0.344),
     ),
+    # The book's own model for a 2-core CPU (not a model of the paper): Original's layout (six
+    # "same" convolutions of kernel 10, residual pairs, the pool in block 5, two hidden layers)
+    # at CHANNELS_MICRO channels and hidden 128, sized so the quick preset trains in fp32 within
+    # five minutes on an AVX2 CPU (measured in benchmarks/RESULTS.md).
+    "micro": Architecture(
+        channels=(CHANNELS_MICRO,) * 6, kernels=(10,) * 6, padding="same",
+        pool_block=4, pool_kernel=10, pool_stride=4, hidden=(128, 128),
+        residual_blocks=(1, 3, 5), dropout=(DROPOUT_MICRO,) * 6,
+    ),
 }
 # The grid's model sizes -> architectures ("Large" is the Original network).
 SIZE_ARCHITECTURES: dict[str, str] = {"Large": "original", "Small": "small", "Mini": "mini"}
@@ -113,8 +130,8 @@ class ModelConfig:
 
     Parameters
     ----------
-    architecture : {"original", "small", "mini"}
-        "original" is also the grid's "Large" size.
+    architecture : {"original", "small", "mini", "micro"}
+        "original" is also the grid's "Large" size; "micro" is the book's CPU-sized model.
     in_channels : int
         Input channels: 4 for ``onehot``/``onehotWithN``, 5 with a purine or Int channel, 6 with
         both (``camformer.data.ENCODINGS``).
@@ -262,6 +279,12 @@ def camformer_mini(in_channels: int = 5) -> Camformer:
     return build_model(ModelConfig("mini", in_channels))
 
 
+def camformer_micro(in_channels: int = 5) -> Camformer:
+    """Camformer Micro, the book's own CPU-sized model (not a model of the paper): Original's
+    layout at 64 channels and hidden 128 (438,913 parameters with 5 channels)."""
+    return build_model(ModelConfig("micro", in_channels))
+
+
 def init_he(model: nn.Module) -> nn.Module:
     """He (Kaiming normal, fan-in, ReLU) initialisation of every convolution and linear weight,
     zero biases, as in the authors' ``initialize_weights_he``. Modifies and returns ``model``."""
@@ -276,6 +299,22 @@ def init_he(model: nn.Module) -> nn.Module:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters (what the paper's scoreboards report, in millions)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 4, SEQ_LEN)) -> int:
+    """Multiply-accumulates of one forward pass per sequence, counted by
+    ``torch.utils.flop_counter`` (convolutions and matrix products; 1 MAC = 2 FLOPs) on a zero
+    input of ``input_shape`` ``(N, C, L)``, divided by N. Training costs about 3x this per sequence."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(input_shape))
+    finally:
+        model.train(was_training)
+    return counter.get_total_flops() // 2 // input_shape[0]
 
 
 # ---------------------------------------------------------------------------- the grid
@@ -365,38 +404,120 @@ def _unwrap(model: nn.Module) -> nn.Module:
     return model
 
 
-def save_model(model: nn.Module, directory: str | Path) -> Path:
-    """Write ``model.pt`` (the state dict) and ``config.json`` (its :class:`ModelConfig`) to
-    ``directory`` (created if needed); returns the directory."""
+CONFIG_FILE, WEIGHTS_FILE, SPLIT_FILE = "config.json", "model.pt", "split.npz"
+_METADATA_KEYS = ("encoding", "dataset")
+
+
+def save_model(model: nn.Module, directory: str | Path, *, encoding: str | None = None,
+               dataset: str | None = None, split: dict[str, np.ndarray] | None = None) -> Path:
+    """Save a model with what it takes to use it again; returns the directory (created if needed).
+
+    Writes ``model.pt`` (the state dict), ``config.json`` as ``{"model": <ModelConfig>,
+    "encoding": ..., "dataset": ...}`` and, with ``split``, ``split.npz``
+    (:func:`camformer.data.save_split`; a stale one is removed when no split is given).
+
+    Parameters
+    ----------
+    model : Camformer (also inside ``torch.compile`` or DDP)
+    encoding : str, optional
+        The input encoding it was trained with (:data:`camformer.data.ENCODINGS`); default the
+        model's own ``encoding`` attribute (set by :func:`load_model`), else not recorded.
+    dataset : str, optional
+        What it was trained on: ``"dream_train"`` (the challenge's training file) or
+        ``"test_library"`` (the measured test library; see ``camformer.train``).
+    split : dict of name -> id array, optional
+        The ids of its ``train``/``val``/``test`` splits, so that held-out ids are known.
+    """
     model = _unwrap(model)
+    encoding = encoding if encoding is not None else getattr(model, "encoding", None)
+    _check_encoding(encoding, model.config.in_channels, "save_model")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), directory / "model.pt")
-    (directory / "config.json").write_text(json.dumps(model.config.to_dict(), indent=1))
+    torch.save(model.state_dict(), directory / WEIGHTS_FILE)
+    config = {"model": model.config.to_dict(), "encoding": encoding, "dataset": dataset}
+    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+    if split is not None:
+        save_split(split, directory / SPLIT_FILE)
+    else:
+        (directory / SPLIT_FILE).unlink(missing_ok=True)
     return directory
 
 
-def load_model(directory: str | Path, map_location: str | torch.device = "cpu") -> Camformer:
-    """Load a model written by :func:`save_model`, in eval mode."""
-    directory = Path(directory)
-    config_path, weights_path = directory / "config.json", directory / "model.pt"
-    for path in (config_path, weights_path):
+def _check_encoding(encoding: str | None, in_channels: int, where: str | Path) -> None:
+    if encoding is None:
+        return
+    if encoding not in ENCODINGS:
+        raise ValueError(f"{where}: unknown encoding {encoding!r}; expected one of {sorted(ENCODINGS)}")
+    if ENCODINGS[encoding] != in_channels:
+        raise ValueError(f"{where}: encoding {encoding!r} has {ENCODINGS[encoding]} channels, "
+                         f"but the model takes {in_channels}")
+
+
+def _read_config(directory: Path) -> tuple[ModelConfig, dict]:
+    """The :class:`ModelConfig` and the metadata (``encoding``, ``dataset``) in a model
+    directory's ``config.json``: the layout of :func:`save_model`, or the older flat layout
+    (the ModelConfig's keys only; no metadata)."""
+    config_path = directory / CONFIG_FILE
+    for path in (config_path, directory / WEIGHTS_FILE):
         if not path.exists():
-            raise FileNotFoundError(f"{path}: missing; a saved model is a directory with model.pt and config.json")
+            raise FileNotFoundError(f"{path}: missing; a saved model is a directory with {WEIGHTS_FILE} and {CONFIG_FILE}")
     try:
         raw = json.loads(config_path.read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{config_path}, line {err.lineno}: not valid JSON ({err.msg})") from err
+    if not isinstance(raw, dict):
+        raise ValueError(f"{config_path}: expected a JSON object, found {type(raw).__name__}")
+    metadata = dict.fromkeys(_METADATA_KEYS)
+    if isinstance(raw.get("model"), dict):
+        extra = sorted(set(raw) - {"model", *_METADATA_KEYS})
+        if extra:
+            raise ValueError(f"{config_path}: unexpected entries {extra}; expected 'model', 'encoding', 'dataset'")
+        metadata.update({k: raw.get(k) for k in _METADATA_KEYS})
+        raw = dict(raw["model"])
     known = {f.name for f in fields(ModelConfig)}
-    if not isinstance(raw, dict) or set(raw) - known:
-        extra = sorted(set(raw) - known) if isinstance(raw, dict) else raw
-        raise ValueError(f"{config_path}: unexpected entries {extra}; expected keys among {sorted(known)}")
+    if set(raw) - known:
+        raise ValueError(f"{config_path}: unexpected entries {sorted(set(raw) - known)}; "
+                         f"expected keys among {sorted(known)}")
     if isinstance(raw.get("dropout"), list):
         raw["dropout"] = tuple(raw["dropout"])
-    model = build_model(ModelConfig(**raw))
-    state = torch.load(weights_path, map_location=map_location, weights_only=True)
+    try:
+        config = ModelConfig(**raw)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{config_path}: {err}") from err
+    _check_encoding(metadata["encoding"], config.in_channels, config_path)
+    return config, metadata
+
+
+def load_model(directory: str | Path, map_location: str | torch.device = "cpu") -> Camformer:
+    """Load a model written by :func:`save_model`, in eval mode.
+
+    The returned model carries ``model.encoding``: the encoding saved with it (a str), or
+    ``None`` for a model saved without one (then ``camformer.train.model_encoding`` goes by
+    the input channels).
+    """
+    directory = Path(directory)
+    config, metadata = _read_config(directory)
+    model = build_model(config)
+    state = torch.load(directory / WEIGHTS_FILE, map_location=map_location, weights_only=True)
     model.load_state_dict(state)
+    model.encoding = metadata["encoding"]
     return model.to(map_location).eval()
+
+
+def load_model_metadata(directory: str | Path) -> dict:
+    """What :func:`save_model` recorded beside a model's weights.
+
+    Returns
+    -------
+    dict
+        ``encoding`` (str or None), ``dataset`` (str or None) and ``split`` (dict of name ->
+        id array from ``split.npz``, or None). Models saved in the older layout give None for all.
+    """
+    directory = Path(directory)
+    _, metadata = _read_config(directory)
+    split_path = directory / SPLIT_FILE
+    metadata["split"] = load_split(split_path) if split_path.exists() else None
+    return metadata
 
 
 # The authors' key layout: CNN_layers.{block}.{0 conv [.conv when Conv2dSame] | 1 BatchNorm}.*

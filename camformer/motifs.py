@@ -376,6 +376,92 @@ def group_difference(
     }
 
 
+def direction(ci_low: float, ci_high: float) -> str:
+    """``"raises"`` if a 95% interval of a difference lies above 0, ``"lowers"`` if below,
+    else ``"does not clearly change"`` (also for an undefined interval)."""
+    if ci_low > 0:
+        return "raises"
+    if ci_high < 0:
+        return "lowers"
+    return "does not clearly change"
+
+
+def motif_hierarchy(
+    expression,
+    has_a,
+    has_b,
+    *,
+    names: tuple[str, str] = ("IME1", "UME6"),
+    scopes: dict | None = None,
+    families=None,
+    min_n: int = 2,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """The effect of motif A alone, B alone, and A with B on expression: the paper's hierarchy test.
+
+    Four groups of sequences: with neither motif, with A but not B, with B but not A, with both.
+    Each of the last three is compared with "neither" (:func:`group_difference`), and "both" is
+    also compared with "A without B". The comparison is repeated in each scope (a subset of the
+    sequences) and, if ``families`` is given, on family means: each family (e.g. a variant
+    family of :func:`camformer.data.variant_families`) counted once per group with its mean.
+
+    Parameters
+    ----------
+    expression : float array (N,): measured or predicted expression
+    has_a, has_b : bool arrays (N,): whether each sequence contains motif A / motif B
+    names : the two motifs' names, used in the group labels
+    scopes : dict label -> bool array (N,), optional
+        Default ``{"all sequences": all}``.
+    families : int array (N,), optional
+        Adds the scope ``"family means"`` (over all N sequences).
+    min_n : int
+        A comparison whose groups hold fewer sequences is left out (it would have no interval).
+    n_boot, seed : passed to :func:`group_difference`
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per (scope, group): ``scope, group, n, mean, n_ref, mean_ref, difference,
+        ci_low, ci_high, welch_t, p_value, direction`` (:func:`direction` of the interval).
+        Groups: ``"A without B"``, ``"B without A"``, ``"A and B"`` (each against neither) and
+        ``"A and B vs A without B"``, with A and B replaced by ``names``.
+    """
+    y = np.asarray(expression, dtype=np.float64)
+    a, b = np.asarray(has_a, bool), np.asarray(has_b, bool)
+    if not (len(y) == len(a) == len(b)):
+        raise ValueError(f"expression, has_a and has_b differ in length: {len(y)}, {len(a)}, {len(b)}")
+    A, B = names
+    groups = {f"{A} without {B}": a & ~b, f"{B} without {A}": b & ~a, f"{A} and {B}": a & b}
+    neither = ~a & ~b
+    comparisons = [(g, mask, neither) for g, mask in groups.items()]
+    comparisons.append((f"{A} and {B} vs {A} without {B}", groups[f"{A} and {B}"], groups[f"{A} without {B}"]))
+    scopes = {"all sequences": np.ones(len(y), bool)} if scopes is None else scopes
+    rows = []
+    for scope, keep in scopes.items():
+        keep = np.asarray(keep, bool)
+        for group, g, ref in comparisons:
+            if (g & keep).sum() >= min_n and (ref & keep).sum() >= min_n:
+                rows.append({"scope": scope, "group": group,
+                             **group_difference(y, g & keep, ref & keep, n_boot=n_boot, seed=seed)})
+    if families is not None:
+        label = np.full(len(y), "", dtype=object)
+        label[neither] = "neither"
+        for group, mask in groups.items():
+            label[mask] = group
+        fam = (pd.DataFrame({"family": np.asarray(families), "group": label, "y": y})
+               .groupby(["group", "family"], as_index=False)["y"].mean())
+        fam_groups = {g: (fam["group"] == g).to_numpy() for g in [*groups, "neither"]}
+        for group, _, _ in comparisons[:3]:
+            if fam_groups[group].sum() >= min_n and fam_groups["neither"].sum() >= min_n:
+                rows.append({"scope": "family means", "group": group, **group_difference(
+                    fam["y"], fam_groups[group], fam_groups["neither"], n_boot=n_boot, seed=seed)})
+    table = pd.DataFrame(rows, columns=["scope", "group", "n", "mean", "n_ref", "mean_ref", "difference",
+                                        "ci_low", "ci_high", "welch_t", "p_value"])
+    table["direction"] = [direction(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    return table
+
+
 # ---------------------------------------------------------------------------- insertion
 
 def _motif_codes(motif) -> np.ndarray:
@@ -463,6 +549,8 @@ def insertion_effects(
     encoding: str = "onehot",
     batch_size: int = 1024,
     device=None,
+    n_boot: int = 2000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Predicted change in expression when motifs, alone and in pairs, are written into backgrounds.
 
@@ -476,13 +564,16 @@ def insertion_effects(
     pairs : bool
         Also insert every unordered pair of motifs.
     strand, encoding, batch_size, device : see :func:`insert_motif` and :func:`predict_codes`
+    n_boot, seed : bootstrap resamples of the backgrounds for the 95% percentile interval of
+        the mean change, and their seed
 
     Returns
     -------
     pd.DataFrame
-        Columns ``motif1, motif2, n, mean_change, sd_change, mean_background, mean_inserted``:
-        ``change`` = prediction(with motif(s)) - prediction(background), per background.
-        Singles have ``motif1 == motif2``.
+        Columns ``motif1, motif2, n, mean_change, sd_change, ci_low, ci_high, direction,
+        mean_background, mean_inserted``: ``change`` = prediction(with motif(s)) -
+        prediction(background), per background; ``direction`` as :func:`direction` of the
+        interval. Singles have ``motif1 == motif2``.
     """
     backgrounds = np.asarray(backgrounds, dtype=np.uint8)
     kwargs = dict(encoding=encoding, batch_size=batch_size, device=device)
@@ -495,8 +586,10 @@ def insertion_effects(
         for name in dict.fromkeys((a, b)):
             edited = insert_motif(edited, motifs[name], positions[name], strand)
         change = predict_codes(model, edited, **kwargs) - base
+        boot = np.random.default_rng(seed).choice(change, (n_boot, len(change))).mean(axis=1)
+        lo, hi = (float(np.percentile(boot, q)) for q in (2.5, 97.5))
         rows.append((a, b, len(change), float(change.mean()),
-                     float(change.std(ddof=1)) if len(change) > 1 else math.nan,
+                     float(change.std(ddof=1)) if len(change) > 1 else math.nan, lo, hi, direction(lo, hi),
                      float(base.mean()), float((base + change).mean())))
-    return pd.DataFrame(rows, columns=["motif1", "motif2", "n", "mean_change", "sd_change",
-                                       "mean_background", "mean_inserted"])
+    return pd.DataFrame(rows, columns=["motif1", "motif2", "n", "mean_change", "sd_change", "ci_low", "ci_high",
+                                       "direction", "mean_background", "mean_inserted"])

@@ -22,10 +22,15 @@ Presets (:meth:`TrainConfig.preset`)
     and ReduceLROnPlateau on the validation loss (the Original model's grid run), trained on the
     challenge's 6.7M-sequence training file split 90/5/5 by expression decile. Needs a GPU.
 ``quick``
-    A small-data demonstration for a 2-core CPU: Camformer Mini trained for a few minutes on a
-    subsample of the *measured test library* (71,103 sequences with measured expression), split
-    by variant family so that no sequence and its SNV or motif variants straddle train and
-    held-out. Its held-out r and rho are **not comparable** to the challenge leaderboard.
+    The book's model on a 2-core CPU: Camformer Micro (``camformer.models.camformer_micro``,
+    Original's layout at 64 channels) trained in fp32 for 3 epochs on the *measured test library*
+    (71,103 sequences with measured expression), split 80/10/10 by variant family so that no
+    sequence and its SNV or motif variants straddle train and held-out. A fixed amount of work,
+    seeded: the same numbers on every build. Its held-out r and rho are **not comparable** to the
+    challenge leaderboard (the leaderboard's models never saw this library).
+``grid_slice``
+    The base of the book's live grid slice: Micro, one epoch of 12,000 library sequences, lr
+    1e-3, no scheduler, fp32 (each grid run sets its loss and optimiser).
 ``smoke``
     A few steps on a few hundred sequences, to test the machinery end to end.
 """
@@ -79,40 +84,48 @@ class TrainConfig:
     optimizer : {"AdamW", "Lion"}
         Lion (``lion_pytorch``) uses betas (0.9, 0.99).
     scheduler : {"None", "ReduceLROnPlateau", "OneCycleLR"}
-        ReduceLROnPlateau steps on the validation loss each epoch; OneCycleLR (max_lr 0.01)
+        ReduceLROnPlateau steps on the validation loss each epoch; OneCycleLR (peak ``max_lr``)
         steps each batch over ``max_epochs`` epochs.
+    max_lr : float
+        The peak learning rate of OneCycleLR (the paper's grid: 0.01); unused by the other
+        schedulers.
     encoding : str or None
         One of ``camformer.data.ENCODINGS``; ``None`` takes the model's ``in_channels`` and
         :data:`DEFAULT_ENCODING`.
     seed : int
-        Seeds the initial weights, the shuffling and dropout.
+        Seeds the initial weights, the shuffling and dropout (process ``r`` of a multi-process
+        run draws its dropout from ``seed + r``; see :func:`train`).
     he_init : bool
         Re-initialise convolution and linear weights (He, fan-in) before a fresh run.
     steps_per_epoch : int or None
         Cap on the batches per epoch (``None``: one pass over the training set).
-    time_limit_s : float or None
-        Stop after the epoch at which another epoch as long as the last would pass this many
-        seconds of training (``None``: no limit). Keeps the quick preset inside the book's time
-        budget on a slow or busy machine; on a fast one it never triggers.
     model, dataset, train_size, val_size, test_size
         Used by :func:`run_preset` only: the architecture to build (``camformer.models``), the
         data (``"dream_train"``: the challenge's training file, :func:`paper_data`;
         ``"test_library"``: the measured test library, :func:`quick_data`) and how many
         sequences of each split to subsample (``None``: all).
     amp : {"auto", "bf16", "off"}
-        bf16 autocast with float32 master weights. ``auto``: on for CUDA and for CPUs with
-        native bf16 (AVX512-BF16 or AMX), where it speeds up the convolutions several-fold.
+        Autocast with float32 master weights. ``bf16``: bf16 autocast anywhere. ``auto``: the
+        fastest the hardware runs natively (:func:`auto_amp_dtype`): bf16 on CUDA cards of
+        compute capability 8.0 or more and on CPUs with native bf16 (AVX512-BF16 or AMX), fp16
+        with a gradient scaler on CUDA 7.x (V100, T4), float32 otherwise.
     compile : {"auto", "on", "off"}
         ``torch.compile`` the model; ``auto`` means on for CUDA only (on CPU it took tens of
         seconds to compile and was not faster when measured).
     device : str
-        ``"auto"`` (CUDA if present, else CPU), or a torch device string.
+        ``"auto"`` (CUDA if present, else CPU), or a torch device string; ``"cuda"`` and
+        ``"auto"`` take this process's GPU, ``cuda:$LOCAL_RANK`` (:func:`resolve_device`).
     num_threads : int or None
         ``torch.set_num_threads`` for CPU training (``None``: leave as is).
     eval_batch_size : int
         Batch size for validation and prediction.
     progress : bool
         Show a tqdm bar per epoch (first process only).
+    sync_batchnorm : bool
+        With several processes on CUDA, train with ``nn.SyncBatchNorm``: BatchNorm statistics
+        over the whole global batch, as one process would compute them (the model handed to
+        :func:`train` gets its own BatchNorm layers back afterwards). Ignored on one process
+        and on the CPU (gloo has no SyncBatchNorm).
     """
 
     lr: float = 1e-3
@@ -124,10 +137,10 @@ class TrainConfig:
     optimizer: str = "AdamW"
     scheduler: str = "ReduceLROnPlateau"
     encoding: str | None = None
+    max_lr: float = 0.01
     seed: int = 42
     he_init: bool = True
     steps_per_epoch: int | None = None
-    time_limit_s: float | None = None
     model: str = "original"
     dataset: str = "dream_train"
     train_size: int | None = None
@@ -139,6 +152,7 @@ class TrainConfig:
     num_threads: int | None = None
     eval_batch_size: int = 1024
     progress: bool = True
+    sync_batchnorm: bool = False
 
     def __post_init__(self):
         checks = {
@@ -171,18 +185,22 @@ OPTIMIZERS = ("AdamW", "Lion")
 SCHEDULERS = ("None", "ReduceLROnPlateau", "OneCycleLR")
 
 PRESETS: dict[str, TrainConfig] = {
-    "paper": TrainConfig(model="original", encoding="onehot"),
-    # Sized by measurement on a 2-core CPU (Xeon with AMX) for the book's 15-minute budget. At
-    # this scale the paper's lr 1e-3 often left Mini predicting a constant (with L1 and batch
-    # 128 or 256, and with OneCycleLR) and MSE diverged for some seeds; L1 with lr 3e-4 learned
-    # for every seed tried. 20,000 sequences x 5 epochs on two idle threads took 218 s (held-out
-    # r 0.66, rho 0.76, seed 42). Two threads slow down badly when another process holds a core
-    # (the threads wait on each other): the time limit then ends training early, so the book
-    # stays within its budget on a busy machine; pass num_threads=1 there.
+    "paper": TrainConfig(model="original", encoding="onehot", sync_batchnorm=True),
+    # The book's model on a 2-core CPU: a fixed amount of work (all 56,863 training sequences of
+    # the family split x 3 epochs), seeded, in fp32 on every CPU (bf16 autocast would make the
+    # numbers depend on whether the CPU has native bf16), so two builds give the same numbers.
+    # Camformer Micro with MSE, AdamW and OneCycleLR; measured in benchmarks/RESULTS.md.
     "quick": TrainConfig(
-        model="mini", dataset="test_library", encoding="onehotWithP", batch_size=128, max_epochs=5, patience=2,
-        loss="L1", lr=3e-4, train_size=20_000, val_size=2_000, scheduler="None", num_threads=None,
-        time_limit_s=300.0,
+        model="micro", dataset="test_library", encoding="onehotWithP", batch_size=256, max_epochs=3, patience=3,
+        loss="MSE", lr=1e-3, scheduler="OneCycleLR", amp="off", compile="off",
+    ),
+    # The base of the book's live grid slice (chapter 07): each run trains Micro for one epoch of
+    # 12,000 sequences at the paper's lr 1e-3 without a scheduler, in fp32; the grid run then
+    # sets its loss and optimiser. 8 runs fit the book's 4 minutes for the slice on 2 AVX2 cores.
+    "grid_slice": TrainConfig(
+        model="micro", dataset="test_library", encoding="onehotWithP", batch_size=128, max_epochs=1, patience=1,
+        loss="MSE", lr=1e-3, scheduler="None", amp="off", compile="off", train_size=12_000, val_size=1_000,
+        test_size=2_000,
     ),
     "smoke": TrainConfig(
         model="mini", dataset="test_library", encoding="onehotWithP", batch_size=32, max_epochs=2, patience=2,
@@ -210,14 +228,16 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.o
     raise ValueError(f"unknown optimizer {name!r}; choose from {list(OPTIMIZERS)}")
 
 
-def make_scheduler(name: str, optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int):
-    """``None``, ReduceLROnPlateau (mode min, on validation loss) or OneCycleLR (max_lr 0.01)."""
+def make_scheduler(name: str, optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int,
+                   max_lr: float = 0.01):
+    """``None``, ReduceLROnPlateau (mode min, on validation loss) or OneCycleLR (peak ``max_lr``;
+    the paper's grid used 0.01)."""
     if name == "None":
         return None
     if name == "ReduceLROnPlateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
     if name == "OneCycleLR":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, steps_per_epoch=steps_per_epoch,
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, steps_per_epoch=steps_per_epoch,
                                                    epochs=epochs)
     raise ValueError(f"unknown scheduler {name!r}; choose from {list(SCHEDULERS)}")
 
@@ -247,32 +267,86 @@ class EarlyStopping:
         return self.bad_epochs >= self.patience
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"``: this process's CUDA device (``LOCAL_RANK``) if CUDA is present, else the CPU."""
-    if device != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device("cpu")
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The device this process trains on.
+
+    ``"auto"`` is CUDA if present, else the CPU. A CUDA device without an index (``"cuda"``,
+    or ``"auto"`` on a GPU host) is this process's GPU, ``cuda:$LOCAL_RANK`` (as ``torchrun``
+    numbers processes on a host), or ``cuda:0`` where each process sees one GPU only; an
+    explicit index (``"cuda:1"``) is kept as given.
+    """
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type != "cuda" or device.index is not None:
+        return device
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    count = torch.cuda.device_count()
+    if count == 1:  # a launcher that shows each process only its own GPU
+        return torch.device("cuda", 0)
+    if count and local_rank >= count:
+        raise ValueError(f"LOCAL_RANK={local_rank} but this host shows {count} CUDA devices; "
+                         f"start at most {count} processes per host")
+    return torch.device("cuda", local_rank)
+
+
+def auto_amp_dtype(device_type: str, capability: tuple[int, int] | None = None,
+                   cpu_has_bf16: bool = False) -> torch.dtype | None:
+    """The autocast dtype ``amp="auto"`` picks for the hardware (``None``: float32).
+
+    Parameters
+    ----------
+    device_type : str
+        ``"cuda"``, ``"cpu"`` or another torch device type (which trains in float32).
+    capability : (major, minor), optional
+        The CUDA card's compute capability (``torch.cuda.get_device_capability``).
+    cpu_has_bf16 : bool
+        Whether the CPU computes bf16 natively (AVX512-BF16 or AMX).
+
+    Returns
+    -------
+    torch.bfloat16 on CUDA cards of compute capability 8.0 or more (A100, H100, RTX 30xx and
+    later) and on CPUs with native bf16; torch.float16 on capability 7.x (V100, T4, RTX 20xx),
+    which :func:`train` pairs with a gradient scaler; ``None`` otherwise. Older cards report
+    bf16 as supported (``torch.cuda.is_bf16_supported()``) but emulate it, slower than
+    float32; fp16 runs on their tensor cores at several times the float32 rate, and the
+    scaler keeps small gradients from underflowing its narrower range. Cards before 7.0 have
+    no tensor cores (and some no fast fp16 at all): float32.
+    """
+    if device_type == "cuda" and capability is not None:
+        if tuple(capability) >= (8, 0):
+            return torch.bfloat16
+        if tuple(capability) >= (7, 0):
+            return torch.float16
+        return None
+    if device_type == "cpu" and cpu_has_bf16:
+        return torch.bfloat16
+    return None
 
 
 def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``amp`` on ``device`` (``None``: full float32)."""
+    """The autocast dtype for ``amp`` on ``device`` (``None``: full float32): ``"off"`` is
+    float32, ``"bf16"`` is bf16 anywhere, ``"auto"`` asks :func:`auto_amp_dtype`."""
     if amp == "off":
         return None
     if amp == "bf16":
         return torch.bfloat16
+    device = torch.device(device)
     if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        return auto_amp_dtype("cuda", capability=torch.cuda.get_device_capability(device))
     if device.type == "cpu":
         native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-        return torch.bfloat16 if native else None
-    return None
+        return auto_amp_dtype("cpu", cpu_has_bf16=native)
+    return auto_amp_dtype(device.type)
 
 
 def model_encoding(model: nn.Module, encoding: str | None = None) -> str:
-    """The encoding to feed ``model``: ``encoding`` if given, else :data:`DEFAULT_ENCODING` for
-    the model's ``config.in_channels`` (or its first layer's input channels)."""
+    """The encoding to feed ``model``: ``encoding`` if given, else the one saved with the model
+    (its ``encoding`` attribute, set by :func:`train` and by ``camformer.models.load_model``),
+    else :data:`DEFAULT_ENCODING` for the model's ``config.in_channels`` (or its first layer's
+    input channels)."""
+    model = _unwrap(model)
+    encoding = encoding if encoding is not None else getattr(model, "encoding", None)
     channels = getattr(getattr(model, "config", None), "in_channels", None)
     if channels is None:
         first = next((m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))), None)
@@ -347,20 +421,24 @@ def predict(
     return out.numpy()
 
 
-def atomic_save(obj, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file next to ``path``, then rename it into place, so a
-    reader never sees a partly written file."""
+def _write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """``write(tmp)`` a temporary file next to ``path`` (same suffix), then rename it into
+    place, so a reader never sees a partly written file."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, tmp)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    write(tmp)
     os.replace(tmp, path)
     return path
 
 
+def atomic_save(obj, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file next to ``path``, then rename it into place, so a
+    reader never sees a partly written file."""
+    return _write_atomic(path, lambda tmp: torch.save(obj, tmp))
+
+
 def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    _write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def _rng_state() -> dict:
@@ -388,16 +466,61 @@ def seed_everything(seed: int) -> None:
 # ---------------------------------------------------------------------------- distributed
 
 def init_distributed() -> tuple[int, int]:
-    """Join the process group ``torchrun`` describes (``WORLD_SIZE`` > 1 in the environment),
-    with NCCL on CUDA and gloo otherwise. Returns ``(rank, world_size)``; ``(0, 1)`` alone."""
+    """Join the process group ``torchrun`` describes. Returns ``(rank, world_size)``.
+
+    The group is joined when the environment names one (``WORLD_SIZE`` > 1, or ``WORLD_SIZE``
+    with ``MASTER_ADDR``, as ``torchrun`` sets even for one process, so that a one-process
+    ``torchrun`` runs the multi-GPU code: DDP, NCCL), with NCCL for CUDA tensors and gloo for
+    CPU ones on a GPU host, gloo alone elsewhere; this process's GPU (``LOCAL_RANK``) becomes
+    the current CUDA device. Without such an environment: ``(0, 1)`` and no group.
+    """
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
+    if _distributed():
         return dist.get_rank(), dist.get_world_size()
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 or ("WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ):
+        if torch.cuda.is_available():
+            torch.cuda.set_device(resolve_device("cuda"))
+            dist.init_process_group("cpu:gloo,cuda:nccl")
+        else:
+            dist.init_process_group("gloo")
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
+
+def _distributed() -> bool:
+    """Whether this process belongs to an initialised process group."""
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized()
+
+
+def _gather_objects(obj, world: int) -> list:
+    """``obj`` of every process, in rank order (a collective: every process must call it)."""
+    if world == 1:
+        return [obj]
+    import torch.distributed as dist
+
+    out = [None] * world
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def _to_sync_batchnorm(net: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Replace each BatchNorm layer inside ``net`` by an ``nn.SyncBatchNorm`` that shares its
+    parameters and buffers; returns the replaced layers, ``(name, module)``, to put back with
+    :func:`_restore_modules`."""
+    replaced = [(name, m) for name, m in net.named_modules()
+                if name and isinstance(m, nn.modules.batchnorm._BatchNorm) and not isinstance(m, nn.SyncBatchNorm)]
+    for name, module in replaced:
+        net.set_submodule(name, nn.SyncBatchNorm.convert_sync_batchnorm(module))
+    return replaced
+
+
+def _restore_modules(net: nn.Module, modules: list[tuple[str, nn.Module]]) -> None:
+    for name, module in modules:
+        net.set_submodule(name, module)
 
 
 def _gather_rows(local: torch.Tensor, n_total: int, world: int) -> torch.Tensor:
@@ -479,6 +602,8 @@ def train(
         Where ``checkpoint.pt`` (every epoch, atomically), ``history.csv`` and
         ``train_config.json`` go. If it already holds a checkpoint, training resumes after its
         last finished epoch (the configs must match). ``None``: nothing is written.
+        ``train_config.json`` holds the config and, under ``"runtime"``, what it resolved to:
+        device, autocast dtype, gradient scaler, compile, world size, backend, SyncBatchNorm.
     on_step : callable, optional
         Called as ``on_step(epoch, step)`` after every optimiser step (a hook for tests and
         monitoring; an exception raised there interrupts the run like a kill would).
@@ -489,14 +614,31 @@ def train(
 
     Notes
     -----
-    Under ``torchrun`` (``WORLD_SIZE`` > 1) each process takes an equal, contiguous slice of
-    every global batch and DDP averages the gradients, which equals the single-process gradient
-    of the batch-mean loss. The validation metrics are computed on the gathered predictions of
-    all processes. The history then matches a single-process run on the same data up to
-    floating-point summation order, provided the model has no dropout (each process draws its
-    own masks) and no BatchNorm (statistics per slice; use ``nn.SyncBatchNorm`` on GPUs).
+    Under ``torchrun`` (a process group, :func:`init_distributed`) the model trains wrapped in
+    DDP, on the GPU :func:`resolve_device` gives each process. Every process initialises the
+    weights from ``seed`` (and DDP broadcasts the first process's weights and buffers), so they
+    start identical; then process ``r`` > 0 reseeds with ``seed + r``, so that dropout draws
+    other masks on other data (process 0 keeps the stream a one-process run has). Every process
+    draws the same shuffled global batch and takes its own equal, contiguous slice; DDP
+    averages the gradients, so all processes hold identical parameters after every step. A
+    checkpoint keeps every process's RNG state: resumed with as many processes, a run continues
+    as if never interrupted (on CPU, to the bit).
+
+    Against one process training on the same data with the same config:
+
+    * **equal** up to floating-point summation order: the gradient (the mean of the slices'
+      mean losses is the batch-mean loss), the logged training loss, and the validation and
+      test metrics (float32 predictions of all processes, gathered); hence the whole run, for a
+      model without dropout or BatchNorm. With ``sync_batchnorm`` on CUDA, BatchNorm's batch
+      and running statistics too (over the global batch).
+    * **not equal**: dropout masks (other draws from the same distribution: as good a run, not
+      the same numbers); BatchNorm without SyncBatchNorm (on CPU, or ``sync_batchnorm=False``):
+      each slice is normalised by its own statistics (batch ``batch_size / world``) and the
+      running statistics kept are the first process's (DDP broadcasts them before every
+      forward pass). bf16/fp16 autocast and TF32 are not bitwise reproducible anyway.
     """
     rank, world = init_distributed()
+    distributed = _distributed()
     device = resolve_device(config.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
@@ -506,6 +648,7 @@ def train(
         raise ValueError(f"batch_size {config.batch_size} does not divide among {world} processes")
     net = _unwrap(model)
     encoding = model_encoding(net, config.encoding)
+    net.encoding = encoding  # travels with the model: save_model writes it, predict and ISM read it
     train_data, val_data = data["train"], data["val"]
     local_batch = config.batch_size // world
     steps = len(train_data) // config.batch_size  # drop the last incomplete batch, as the reference did
@@ -521,18 +664,24 @@ def train(
         seed_everything(config.seed)
         if config.he_init:
             init_he(net)
+        if rank:  # after the identical initialisation: each process its own dropout masks
+            seed_everything(config.seed + rank)
     net.to(device)
+    # After .to(device): SyncBatchNorm shares the BatchNorm layers' tensors, which go back in at the end.
+    sync_batchnorm = config.sync_batchnorm and world > 1 and device.type == "cuda"
+    batchnorms = _to_sync_batchnorm(net) if sync_batchnorm else []
 
     loss_fn = make_loss(config.loss)
     optimizer = make_optimizer(config.optimizer, net.parameters(), config.lr, config.weight_decay)
-    scheduler = make_scheduler(config.scheduler, optimizer, steps, config.max_epochs)
+    scheduler = make_scheduler(config.scheduler, optimizer, steps, config.max_epochs, config.max_lr)
     stopper = EarlyStopping(config.patience)
     rows: list[dict] = []
     best_state = None  # until an epoch scores (a model predicting a constant has no r or rho)
     start_epoch = 0
     if resume:
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if ckpt["config"] != config.to_dict():
+        # A field added since the checkpoint was written counts as its default.
+        if {**asdict(TrainConfig()), **ckpt["config"]} != config.to_dict():
             raise ValueError(f"{ckpt_path}: written with a different TrainConfig; use a new run directory "
                              f"(saved {ckpt['config']}, now {config.to_dict()})")
         net.load_state_dict(ckpt["model"])
@@ -542,18 +691,32 @@ def train(
         stopper = EarlyStopping(**ckpt["early_stopping"])
         rows, best_state = ckpt["history"], ckpt["best_state"]
         start_epoch = ckpt["epoch"] + 1
-        _set_rng_state(ckpt["rng"])
-    if rank == 0 and run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        _write_text_atomic(run_dir / "train_config.json", json.dumps(config.to_dict(), indent=1))
+        per_rank = ckpt.get("rng_per_rank") or []
+        _set_rng_state(per_rank[rank] if len(per_rank) == world else ckpt["rng"])
+        if rank and len(per_rank) != world:  # saved by another number of processes
+            seed_everything(config.seed + rank)
 
     step_model: nn.Module = net
-    if world > 1:
+    if distributed:  # also with one process, so that a one-process torchrun tests the DDP path
         step_model = nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
     use_compile = config.compile == "on" or (config.compile == "auto" and device.type == "cuda")
     if use_compile:
         step_model = torch.compile(step_model)
     amp_dtype = resolve_amp(config.amp, device)
+    # fp16 (CUDA 7.x) needs loss scaling against gradient underflow; disabled, the scaler passes through.
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+    if resume and ckpt.get("scaler"):
+        scaler.load_state_dict(ckpt["scaler"])
+    if rank == 0 and run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        runtime = {
+            "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+            "amp_dtype": str(amp_dtype or torch.float32).removeprefix("torch."), "grad_scaler": scaler.is_enabled(),
+            "compile": use_compile, "world_size": world, "ddp": distributed,
+            "backend": torch.distributed.get_backend() if distributed else None, "sync_batchnorm": sync_batchnorm,
+            "torch": torch.__version__, "cuda": torch.version.cuda,
+        }
+        _write_text_atomic(run_dir / "train_config.json", json.dumps({**config.to_dict(), "runtime": runtime}, indent=1))
 
     # The training set lives on the device as uint8 codes: 110 bytes a sequence.
     codes = torch.from_numpy(np.ascontiguousarray(train_data.codes)).to(device)
@@ -585,8 +748,9 @@ def train(
                 pred = step_model(x).reshape(-1)
             loss = loss_fn(pred.float(), targets[idx])
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
             if config.scheduler == "OneCycleLR":
                 scheduler.step()
             loss_sum += loss.detach()
@@ -620,30 +784,24 @@ def train(
             "val_spearman": val_rho, "val_score": score, "lr": optimizer.param_groups[0]["lr"],
             "seconds": seconds, "seq_per_s": steps * config.batch_size / seconds, "best": improved,
         })
+        # Every process's RNG state (collective: all processes take part), so a resume draws on.
+        rng_per_rank = _gather_objects(_rng_state(), world) if run_dir is not None else []
         if rank == 0 and run_dir is not None:
             atomic_save({
                 "epoch": epoch, "config": config.to_dict(), "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "early_stopping": asdict(stopper), "rng": _rng_state(), "history": rows,
-                "best_state": best_state,
+                "early_stopping": asdict(stopper), "rng": rng_per_rank[0], "rng_per_rank": rng_per_rank,
+                "scaler": scaler.state_dict(), "history": rows, "best_state": best_state,
             }, ckpt_path)
             _write_text_atomic(run_dir / HISTORY, pd.DataFrame(rows).to_csv(index=False))
         if world > 1:
             import torch.distributed as dist
 
             dist.barrier()
-        if config.time_limit_s is not None:
-            trained = sum(row["seconds"] for row in rows[len(rows) - (epoch - start_epoch + 1):])
-            over = torch.tensor(float(trained + seconds > config.time_limit_s), device=device)
-            if world > 1:  # every process must take the same decision
-                import torch.distributed as dist
-
-                dist.all_reduce(over, op=dist.ReduceOp.MAX)
-            if over.item():
-                break
     if best_state is None:  # no epoch scored: keep the last weights
         best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    _restore_modules(net, batchnorms)
     net.load_state_dict(best_state)
     history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "val_pearson", "val_spearman",
                                           "val_score", "lr", "seconds", "seq_per_s", "best"])
@@ -699,6 +857,8 @@ def paper_data(train_file: str | Path | None, run_dir: str | Path | None = None,
     """The paper preset's data: the challenge's training file, split 90/5/5 by expression decile.
 
     The split is stored as ids in ``run_dir/split.npz`` (and read back from there on a rerun).
+    Under a process group (``torchrun``) the first process alone writes it, atomically, and
+    the others wait for it at a barrier, then read it: every process trains on one split.
     """
     from .data import load_split, read_dream_txt, save_split, stratified_split
 
@@ -708,15 +868,29 @@ def paper_data(train_file: str | Path | None, run_dir: str | Path | None = None,
     data, report = read_dream_txt(train_file, progress=progress)
     if progress:
         print(report)
-    split_path = Path(run_dir) / "split.npz" if run_dir is not None else None
-    if split_path is not None and split_path.exists():
-        split = load_split(split_path)
-    else:
+    if run_dir is None:
         split = stratified_split(data.ids, data.targets, (0.9, 0.05, 0.05), seed=seed)
-        if split_path is not None:
-            split_path.parent.mkdir(parents=True, exist_ok=True)
-            save_split(split, split_path)
-    return {k: data.subset(v) for k, v in split.items()}
+        return {k: data.subset(v) for k, v in split.items()}
+    import torch.distributed as dist
+
+    split_path = Path(run_dir) / "split.npz"
+    rank = dist.get_rank() if _distributed() else 0
+    if rank == 0 and not split_path.exists():
+        split = stratified_split(data.ids, data.targets, (0.9, 0.05, 0.05), seed=seed)
+        split_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(split_path, lambda tmp: save_split(split, tmp))
+    if _distributed():
+        dist.barrier()
+    return {k: data.subset(v) for k, v in load_split(split_path).items()}
+
+
+def preset_data(config: TrainConfig, train_file: str | Path | None = None,
+                run_dir: str | Path | None = None) -> dict[str, SequenceData]:
+    """The data ``config.dataset`` names: :func:`paper_data` of ``train_file`` (``"dream_train"``)
+    or :func:`quick_data` (``"test_library"``), sized and seeded by ``config``."""
+    if config.dataset == "dream_train":
+        return paper_data(train_file, run_dir, seed=config.seed, progress=config.progress)
+    return quick_data(config.train_size, config.val_size, config.test_size, seed=config.seed)
 
 
 def run_preset(
@@ -737,10 +911,7 @@ def run_preset(
 
     config = preset if isinstance(preset, TrainConfig) else TrainConfig.preset(preset, **overrides)
     if data is None:
-        if config.dataset == "dream_train":
-            data = paper_data(train_file, run_dir, seed=config.seed, progress=config.progress)
-        else:
-            data = quick_data(config.train_size, config.val_size, config.test_size, seed=config.seed)
+        data = preset_data(config, train_file, run_dir)
     encoding = config.encoding or "onehot"
     model = build_model(ModelConfig(config.model, ENCODINGS[encoding]))
     return train(model, data, replace(config, encoding=encoding), run_dir=run_dir)
@@ -758,8 +929,11 @@ def grid_train_config(grid, base: TrainConfig) -> TrainConfig:
 
 
 def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceData],
-                 progress: bool = True) -> pd.DataFrame:
+                 progress: bool = True, architecture: str | None = None) -> pd.DataFrame:
     """Train each grid run with each seed on ``data``; one row per (run, seed).
+
+    ``architecture`` (e.g. ``"micro"``) replaces the grid's model size for every run: a slice of
+    the grid's training choices (loss, optimiser, scheduler, encoding) on a model a CPU can train.
 
     Returns
     -------
@@ -778,10 +952,12 @@ def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceDat
     rows = []
     for grid, seed in jobs:
         config = grid_train_config(grid, replace(base, seed=seed, progress=False))
+        if architecture is not None:
+            config = replace(config, model=architecture)
         model = build_model(ModelConfig(config.model, ENCODINGS[grid.encoding]))
         result = train(model, data, config)
         m = result.metrics
-        rows.append({"id": grid.id, "name": grid.name, "size": grid.size, "encoding": grid.encoding,
+        rows.append({"id": grid.id, "name": grid.name, "size": architecture or grid.size, "encoding": grid.encoding,
                      "loss": grid.loss, "optimizer": grid.optimizer, "scheduler": grid.scheduler, "seed": seed,
                      "epochs": len(result.history), "val_pearson": m["val_pearson"],
                      "val_spearman": m["val_spearman"], "test_pearson": m.get("test_pearson", np.nan),
@@ -792,46 +968,6 @@ def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceDat
 __all__ = [
     "grid_train_config", "retrain_grid",
     "PAPER_SEEDS", "TrainConfig", "TrainResult", "EarlyStopping", "train", "predict", "run_preset",
-    "quick_data", "paper_data", "make_loss", "make_optimizer", "make_scheduler", "atomic_save",
-    "init_distributed", "resolve_amp", "resolve_device", "model_encoding", "seed_everything",
+    "quick_data", "paper_data", "preset_data", "make_loss", "make_optimizer", "make_scheduler", "atomic_save",
+    "init_distributed", "resolve_amp", "resolve_device", "auto_amp_dtype", "model_encoding", "seed_everything",
 ]
-
-
-# ---------------------------------------------------------------------------- the book's model
-
-HELDOUT_PREDICTIONS = "predictions_heldout.tsv"
-
-
-def save_book_model(model: nn.Module, predictions: pd.DataFrame, results_dir: str | Path, preset: str) -> Path:
-    """Save the model the book's training chapter trained, and its held-out predictions
-    (columns ``id, prediction``), under ``{results_dir}/{preset}/``; returns that folder."""
-    from .models import save_model
-
-    out = Path(results_dir) / preset
-    out.mkdir(parents=True, exist_ok=True)
-    predictions[["id", "prediction"]].to_csv(out / HELDOUT_PREDICTIONS, sep="\t", index=False)
-    save_model(model, out / "model")
-    return out
-
-
-def load_book_model(results_dir: str | Path, preset: str) -> tuple[nn.Module, pd.DataFrame]:
-    """The model saved by :func:`save_book_model` (in eval mode) and its held-out predictions.
-
-    Returns
-    -------
-    (nn.Module, pandas.DataFrame with columns ``id, prediction``)
-
-    Raises
-    ------
-    FileNotFoundError
-        Naming the missing file, and saying to run the training chapter (``03_training``)
-        first with the same preset and results directory.
-    """
-    from .models import load_model
-
-    out = Path(results_dir) / preset
-    for path in (out / "model" / "config.json", out / HELDOUT_PREDICTIONS):
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: missing; run chapter 03_training first "
-                                    f"(with preset={preset!r} and results_dir={str(results_dir)!r})")
-    return load_model(out / "model"), pd.read_csv(out / HELDOUT_PREDICTIONS, sep="\t")

@@ -23,17 +23,15 @@ preset = "quick"
 results_dir = "results"
 
 # %% tags=["remove-cell"]
-# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
-# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+# On Google Colab, install camformer first; elsewhere this cell does nothing. camformer asks for
+# compatible ranges, so Colab's own torch, numpy and pandas are kept and only what it lacks is added.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
-                    "pyjaspar", "memelite", "logomaker"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/camformer/camformer"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/camformer/camformer"],
+                   check=True)
 
 # %% [markdown]
 # ## The paper's claims and this book's numbers
@@ -48,69 +46,15 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer.report import load_records
+from camformer.report import claims_table, load_claims, load_records
 
 records = load_records(results_dir, preset)
-# A table of mixed numbers stores counts as floats; give whole numbers back their int type.
-records["value"] = pd.Series(
-    [int(value) if isinstance(value, float) and value.is_integer() else value for value in records["value"]],
-    index=records.index, dtype=object,
-)
-numbers = {(row.section, row.key): row.value for row in records.itertuples()}
-
-# Each claim: (claim, the paper's number, chapter, record section,
-#              alternatives of (record keys, format), the first whose keys all exist is shown).
-claims = [
-    ("Test-set r² of Camformer Original (mean ± s.d. over seeds)", "0.914 ± 0.003",
-     "04_performance", "performance",
-     [(["original_r2_seeds_full_test_mean", "original_r2_seeds_full_test_sd",
-        "original_r2_seeds_mean", "original_r2_seeds_sd"],
-       "{:.3f} ± {:.3f} (all test sequences); {:.3f} ± {:.3f} (private leaderboard set)"),
-      (["original_r2_seeds_mean", "original_r2_seeds_sd"], "{:.3f} ± {:.3f}"),
-      (["original_r2"], "{:.3f} (one model)")]),
-    ("Test-set Spearman ρ of Camformer Original (mean ± s.d. over seeds)", "0.962 ± 0.002",
-     "04_performance", "performance",
-     [(["original_rho_seeds_full_test_mean", "original_rho_seeds_full_test_sd",
-        "original_rho_seeds_mean", "original_rho_seeds_sd"],
-       "{:.3f} ± {:.3f} (all test sequences); {:.3f} ± {:.3f} (private leaderboard set)"),
-      (["original_rho_seeds_mean", "original_rho_seeds_sd"], "{:.3f} ± {:.3f}"),
-      (["original_rho"], "{:.3f} (one model)")]),
-    ("Place in the Random Promoter DREAM Challenge 2022", "4th",
-     "05_leaderboard", "leaderboard", [(["camformer_rank"], "{}")]),
-    ("Parameters of Camformer Original", "16,611,073",
-     "02_architecture", "architecture", [(["original_params"], "{:,}")]),
-    ("Parameters of Camformer Mini", "1,446,721",
-     "02_architecture", "architecture", [(["mini_params"], "{:,}")]),
-    ("Mini nearly matches Original (test-set r²)", "nearly matches",
-     "04_performance", "performance", [(["mini_r2", "original_r2"], "Mini {:.3f}, Original {:.3f}")]),
-    ("Models in the grid (5 encodings × 3 losses × 2 optimisers × 3 schedulers × 3 sizes)", "270",
-     "06_grid", "grid", [(["n_models"], "{}")]),
-    ("The design choice that matters most in the grid", "the optimiser",
-     "06_grid", "grid",
-     [(["top_factor", "top_factor_rho"], "{} (on validation r), {} (on validation ρ)"), (["top_factor"], "{}")]),
-    ("An IME1 motif on its own raises expression", "raises",
-     "13_motifs", "motifs", [(["ime1_effect", "n_ime1"], "{:+.3f} (n = {:,})"), (["ime1_effect"], "{:+.3f}")]),
-    ("IME1 with a co-occurring UME6 motif lowers expression", "lowers",
-     "13_motifs", "motifs",
-     [(["ime1_ume6_effect", "n_ime1_ume6"], "{:+.3f} (n = {:,})"), (["ime1_ume6_effect"], "{:+.3f}")]),
-]
-chapter_titles = {}
-for path in sorted(Path("notebooks").glob("[0-9][0-9]_*.py")):
-    title = next((line[4:].strip() for line in path.read_text().splitlines() if line.startswith("# # ")), path.stem)
-    chapter_titles[path.stem] = title
-
-lines = ["| Claim | The paper | This book | Where |", "|---|---|---|---|"]
-shown = set()
-for claim, paper_number, chapter, section, alternatives in claims:
-    computed = "not computed on this preset"
-    for keys, template in alternatives:
-        if all((section, key) in numbers for key in keys):
-            computed = template.format(*(numbers[(section, key)] for key in keys))
-            shown.update((section, key) for key in keys)
-            break
-    where = f"[{chapter_titles[chapter]}]({chapter}.ipynb)" if chapter in chapter_titles else chapter
-    lines.append(f"| {claim} | {paper_number} | {computed} | {where} |")
-display(Markdown("\n".join(lines)))
+chapter_titles = {path.stem: next((line[4:].strip() for line in path.read_text().splitlines()
+                                   if line.startswith("# # ")), path.stem)
+                  for path in sorted(Path("notebooks").glob("[0-9][0-9]_*.py"))}
+table, shown = claims_table(load_claims("book/claims.yml"), records, chapter_titles)
+display(Markdown(table))
+numbers = {(row.section, row.key) for row in records.itertuples()}
 display(Markdown(
     f"Preset: `{preset}`. The paper's numbers are quoted from the paper; the book's numbers were "
     f"computed by the chapters when this page was built ({len(numbers)} numbers recorded in "

@@ -34,17 +34,15 @@ preset = "quick"
 results_dir = "results"
 
 # %% tags=["remove-cell"]
-# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
-# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+# On Google Colab, install camformer first; elsewhere this cell does nothing. camformer asks for
+# compatible ranges, so Colab's own torch, numpy and pandas are kept and only what it lacks is added.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
-                    "pyjaspar", "memelite", "logomaker"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/camformer/camformer"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/camformer/camformer"],
+                   check=True)
 
 # %%
 import matplotlib.pyplot as plt
@@ -54,9 +52,11 @@ from IPython.display import Markdown, display
 from camformer.data import ENCODINGS, load_paper_table
 from camformer.models import (
     architecture_table,
+    camformer_micro,
     camformer_mini,
     camformer_original,
     camformer_small,
+    count_macs,
     count_parameters,
     grid_parameter_counts,
 )
@@ -67,11 +67,15 @@ models = {
     "Original (Large), onehot": (camformer_original(4), (1, 4, 110)),
     "Small, onehot": (camformer_small(4), (1, 4, 110)),
     "Mini, onehotWithP": (camformer_mini(5), (1, 5, 110)),
+    "Micro (this book), onehotWithP": (camformer_micro(5), (1, 5, 110)),
 }
 tables = {name: architecture_table(model, shape) for name, (model, shape) in models.items()}
 
 # %% [markdown]
-# ## The three networks
+# ## The networks
+#
+# The paper's three sizes, and Micro, the book's own model for a 2-core CPU (see the last
+# section).
 #
 # Each box is one convolution block (convolution, BatchNorm, ReLU, an optional max-pool and
 # dropout) or one dense layer; the shape after the arrow is channels × positions. Red arcs are
@@ -79,7 +83,7 @@ tables = {name: architecture_table(model, shape) for name, (model, shape) in mod
 # computes $x \leftarrow B_2(B_1(x)) + B_1(x)$. Mini has none.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(17, 7.5))
+fig, axes = plt.subplots(1, 4, figsize=(22, 7.5))
 for ax, (name, table) in zip(axes, tables.items()):
     plot_architecture(table, ax=ax, title=f"{name}: {table.params.sum():,} parameters")
 plt.tight_layout()
@@ -142,3 +146,29 @@ display(Markdown(
 # %%
 numbers_file = record(results_dir, preset, "architecture", original_params=original_params, mini_params=mini_params,
                       small_params=small_params, grid_counts_matching=n_match, grid_counts_total=len(counts))
+
+# %% [markdown]
+# ## The book's own model: Camformer Micro
+#
+# The book trains its own model on a 2-core CPU in minutes (chapter 03_training). Mini is the
+# paper's small model, but it is not cheap to run: its first convolutions have 384 and 256
+# channels over up to 132 positions. Micro keeps Original's layout (six convolutions of kernel
+# 10 with "same" padding, the three residual pairs, the max-pool in block 5, two hidden dense
+# layers) at 64 channels and hidden layers of 128. Per sequence it needs a fraction of Mini's
+# arithmetic (multiply-accumulates of one forward pass, counted by
+# `camformer.models.count_macs`), so in the same CPU time it sees the training data several
+# times where Mini would see it once; on the quick preset that makes the difference between a
+# model that learns the data and one that does not (measured in `benchmarks/RESULTS.md`).
+# **Micro is not a model of the paper**; its numbers are the book's.
+
+# %%
+cost = pd.DataFrame([
+    {"model": name, "parameters": count_parameters(model), "MACs per sequence": count_macs(model, shape),
+     "residual pairs": len(model.config.spec.residual_blocks)}
+    for name, (model, shape) in models.items()
+]).set_index("model")
+cost["MACs relative to Micro"] = (cost["MACs per sequence"] / cost.loc["Micro (this book), onehotWithP", "MACs per sequence"]).round(1)
+micro_params = int(cost.loc["Micro (this book), onehotWithP", "parameters"])
+record(results_dir, preset, "architecture", micro_params=micro_params,
+       mini_macs_over_micro=float(cost.loc["Mini, onehotWithP", "MACs relative to Micro"]))
+cost

@@ -25,17 +25,15 @@ preset = "quick"
 results_dir = "results"
 
 # %% tags=["remove-cell"]
-# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
-# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+# On Google Colab, install camformer first; elsewhere this cell does nothing. camformer asks for
+# compatible ranges, so Colab's own torch, numpy and pandas are kept and only what it lacks is added.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
-                    "pyjaspar", "memelite", "logomaker"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/camformer/camformer"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/camformer/camformer"],
+                   check=True)
 
 # %%
 from pathlib import Path

@@ -16,27 +16,28 @@
 # standardising and a PCA to 50 dimensions, `base/emb_utils.py`) and coloured by expression.
 # If the model has learnt a representation that orders promoters by expression, the colours
 # form a gradient across the map. The paper's own map (`tsne_2d.tar.gz`) is not bundled with
-# this book, so the maps here are computed from the book's own model (chapter 03_training), on
-# held-out promoters; with the `quick` preset it is a small-data model, **so these maps are
-# small-data results**.
+# this book, so the maps here are computed: from the paper's own Camformer Original where its
+# published weights can be fetched (`camformer.book.explained_model`), and otherwise from the
+# book's own model (chapter 03_training), always on promoters the model never trained on. The
+# line below says which; the book's model is a small-data model, **so its maps are small-data
+# results**.
 
 # %% tags=["parameters"]
 preset = "quick"
 results_dir = "results"
 seed = 0
+explain = "original"  # the published model to explain where it can be fetched: "original", "mini" or "book"
 
 # %% tags=["remove-cell"]
-# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
-# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+# On Google Colab, install camformer first; elsewhere this cell does nothing. camformer asks for
+# compatible ranges, so Colab's own torch, numpy and pandas are kept and only what it lacks is added.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
-                    "pyjaspar", "memelite", "logomaker"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/camformer/camformer"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/camformer/camformer"],
+                   check=True)
 
 # %%
 import time
@@ -52,12 +53,15 @@ from scipy.stats import spearmanr
 from camformer.data import encode, encode_sequences, load_test_table
 from camformer.embedding import embed_2d, pca, penultimate_activations
 from camformer.plot_interpret import embedding_scatter
-from camformer.report import record
-from camformer.train import load_book_model, model_encoding
+from camformer.report import defined_or, record
+from camformer.book import describe_model, explained_model
+from camformer.train import model_encoding
 
 started = time.perf_counter()
 torch.set_num_threads(2)
-model, heldout = load_book_model(results_dir, preset)
+model, info = explained_model(results_dir, preset, prefer=explain)
+display(Markdown(describe_model(info)))
+heldout = info["predictions"]  # ids the model never trained on, and its predictions for them
 encoding = model_encoding(model)
 n_points = 2000 if preset == "quick" else 20000
 
@@ -68,7 +72,7 @@ ids = np.sort(rng.choice(heldout.index.to_numpy(), size=min(n_points, len(heldou
 measured = table.loc[ids, "expression"].to_numpy()
 predicted = heldout.loc[ids, "prediction"].to_numpy()
 X = encode(torch.as_tensor(encode_sequences(table.loc[ids, "seq"].tolist())), encoding)
-A = penultimate_activations(model, X, device="cpu")
+A = penultimate_activations(model, X)
 display(Markdown(f"Penultimate-layer activations of {len(ids):,} held-out promoters: {A.shape[1]} values each "
                  f"({(A > 0).mean() * 100:.0f}% non-zero after the ReLU)."))
 
@@ -119,12 +123,14 @@ display(Markdown(
 # %%
 record(
     results_dir, preset, "embedding",
+    model=info["model"],
     n_points=len(ids),
     dimensions=int(A.shape[1]),
-    pc1_abs_rho_measured=float(abs(pc1["rho measured"])),
-    pc1_abs_rho_predicted=float(abs(pc1["rho predicted"])),
-    pc1_variance_share=float(pc1_share),
-    tsne_max_abs_rho_measured=float(summary.query("map == 't-SNE'")["rho measured"].abs().max()),
+    pc1_abs_rho_measured=defined_or(float(abs(pc1["rho measured"])), "the first component is constant"),
+    pc1_abs_rho_predicted=defined_or(float(abs(pc1["rho predicted"])), "a constant axis or prediction"),
+    pc1_variance_share=defined_or(float(pc1_share), "the activations are constant"),
+    tsne_max_abs_rho_measured=defined_or(float(summary.query("map == 't-SNE'")["rho measured"].abs().max()),
+                                         "the t-SNE axes are constant"),
     seconds=round(time.perf_counter() - started, 1),
 )
 display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

@@ -19,58 +19,62 @@
 # computes it for any model and any convolution layer; `camformer.attribution` gives captum's
 # Integrated Gradients, DeepLift and Saliency through one function for comparison.
 #
-# The model is the book's own from chapter 03_training, on promoters it did not train on; with
-# the `quick` preset it is a small-data model, **so these maps are small-data results**.
+# The model explained is the paper's own Camformer Original where its published weights can be
+# fetched (`camformer.book.explained_model`), and otherwise the book's own model from chapter
+# 03_training, on promoters it did not train on; the line below says which. The book's model is
+# a small-data model, **so its maps are small-data results**.
 
 # %% tags=["parameters"]
 preset = "quick"
 results_dir = "results"
 seed = 0
+explain = "original"  # the published model to explain where it can be fetched: "original", "mini" or "book"
 
 # %% tags=["remove-cell"]
-# On Google Colab, install camformer first; elsewhere this cell does nothing. Colab already has
-# torch, numpy, pandas and scikit-learn, so only camformer and what Colab lacks are installed.
+# On Google Colab, install camformer first; elsewhere this cell does nothing. camformer asks for
+# compatible ranges, so Colab's own torch, numpy and pandas are kept and only what it lacks is added.
 import sys
 
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "captum", "lion-pytorch", "pooch",
-                    "pyjaspar", "memelite", "logomaker"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "git+https://github.com/camformer/camformer"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/camformer/camformer"],
+                   check=True)
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from camformer.attribution import attribute
+from camformer.attribution import attribute, compare_profiles, fold_channels, position_profiles
+from camformer.book import describe_model, explained_model
 from camformer.data import encode, encode_sequences, load_test_table
 from camformer.gradcam import conv_layers, gradcam, normalize_by_max
 from camformer.plot_interpret import base_map
-from camformer.report import record
-from camformer.train import load_book_model, model_encoding
+from camformer.report import defined_or, record
+from camformer.train import model_encoding
 
 started = time.perf_counter()
 torch.set_num_threads(2)
-model, heldout = load_book_model(results_dir, preset)
+model, info = explained_model(results_dir, preset, prefer=explain)
+display(Markdown(describe_model(info)))
 encoding = model_encoding(model)
 layers = conv_layers(model)
 n_sequences = 300 if preset == "quick" else 10000
 
 table = load_test_table().set_index("id")
 rng = np.random.default_rng(seed)
-ids = np.sort(rng.choice(heldout["id"].to_numpy(), size=min(n_sequences, len(heldout)), replace=False))
+pool = info["predictions"]["id"].to_numpy()  # sequences the model never trained on
+ids = np.sort(rng.choice(pool, size=min(n_sequences, len(pool)), replace=False))
 measured = table.loc[ids, "expression"].to_numpy()
 X = encode(torch.as_tensor(encode_sequences(table.loc[ids, "seq"].tolist())), encoding)
 display(Markdown(f"{len(ids)} held-out promoters; the model ({model.config.architecture}, {encoding}) "
-                 f"has {len(layers)} convolution layers: {', '.join(f'`{n}`' for n in layers)}."))
+                 f"has {len(layers)} convolution layers: {', '.join(f'`{n}`' for n in layers)}. Maps of an "
+                 f"encoding with a purine channel are folded onto the base present "
+                 f"(`camformer.attribution.fold_channels`), so they show all the model's input."))
 
 # %% [markdown]
 # ## High and low expressors
@@ -86,9 +90,8 @@ high, low = int(np.argmax(measured)), int(np.argmin(measured))
 fig, axes = plt.subplots(4, 1, figsize=(12, 6.5), sharex=True)
 for row, (i, name) in enumerate([(high, "highest"), (low, "lowest")]):
     for col, layer in enumerate([layers[0], layers[-1]]):
-        ax = axes[2 * row + col]
-        cam = gradcam(model, X[i : i + 1], layer, device="cpu")[0, :4].numpy()
-        base_map(cam, ax=ax, title=f"{name} measured expression ({measured[i]:.2f}), layer {layer}")
+        cam = fold_channels(gradcam(model, X[i : i + 1], layer), X[i : i + 1], encoding)[0].numpy()
+        base_map(cam, ax=axes[2 * row + col], title=f"{name} measured expression ({measured[i]:.2f}), layer {layer}")
 plt.tight_layout()
 plt.show()
 
@@ -96,14 +99,14 @@ plt.show()
 # ## Averaged over the held-out promoters
 #
 # The paper also averages the (unnormalised) maps over its test sequences and then divides by
-# the maximum, one map per layer. Below: that average for every convolution layer of the
-# book's model, and, as a summary, the share of the average map's absolute mass that falls in
-# the 80-nt variable region (17–96), which holds 73% of the positions.
+# the maximum, one map per layer. Below: that average for every convolution layer, and, as a
+# summary, the share of the average map's absolute mass that falls in the 80-nt variable region
+# (17–96), which holds 73% of the positions.
 
 # %%
 average = {}
 for layer in layers:
-    raw = gradcam(model, X, layer, normalize=False, batch_size=128, device="cpu")[:, :4]
+    raw = fold_channels(gradcam(model, X, layer, normalize=False, batch_size=128), X, encoding)
     average[layer] = normalize_by_max(raw.mean(0, keepdim=True))[0].numpy()
 fig, axes = plt.subplots(len(layers), 1, figsize=(12, 1.3 * len(layers) + 0.6), sharex=True)
 for ax, layer in zip(np.atleast_1d(axes), layers):
@@ -111,10 +114,12 @@ for ax, layer in zip(np.atleast_1d(axes), layers):
 plt.tight_layout()
 plt.show()
 
-share = {layer: float(np.abs(m[:, 17:97]).sum() / np.abs(m).sum()) for layer, m in average.items()}
+share = {layer: float(np.abs(m[:, 17:97]).sum() / np.abs(m).sum()) if np.abs(m).sum() > 0 else np.nan
+         for layer, m in average.items()}
 display(Markdown(
     "Share of the average map's absolute value in the variable region: "
-    + ", ".join(f"{layer} {100 * s:.0f}%" for layer, s in share.items()) + "."
+    + ", ".join(f"{layer} {100 * s:.0f}%" if np.isfinite(s) else f"{layer} undefined (a blank map)"
+                for layer, s in share.items()) + "."
 ))
 
 # %% [markdown]
@@ -126,14 +131,11 @@ display(Markdown(
 
 # %%
 x = X[high : high + 1]
-onehot = x[:, :4].numpy()[0] == 1
-maps = {
-    "Grad-CAM (first layer)": gradcam(model, x, layers[0], device="cpu")[0, :4].numpy(),
-    "Integrated Gradients": attribute(model, x, "integrated_gradients", n_steps=64, device="cpu")[0, :4].numpy(),
-    "DeepLift": attribute(model, x, "deeplift", device="cpu")[0, :4].numpy(),
-    "Saliency": attribute(model, x, "saliency", device="cpu")[0, :4].numpy(),
-}
-profiles = pd.DataFrame({name: (m * onehot).sum(0) for name, m in maps.items()})
+maps = {"Grad-CAM (first layer)": fold_channels(gradcam(model, x, layers[0]), x, encoding)[0]}
+for name, method, kwargs in (("Integrated Gradients", "integrated_gradients", {"n_steps": 64}),
+                             ("DeepLift", "deeplift", {}), ("Saliency", "saliency", {})):
+    maps[name] = fold_channels(attribute(model, x, method, **kwargs), x, encoding)[0]
+profiles = position_profiles(maps, x[0])
 fig, axes = plt.subplots(len(maps), 1, figsize=(12, 6), sharex=True)
 for ax, name in zip(axes, maps):
     ax.bar(np.arange(110), profiles[name], color=np.where(profiles[name] >= 0, "tab:red", "tab:blue"), width=1.0)
@@ -141,23 +143,24 @@ for ax, name in zip(axes, maps):
 axes[-1].set_xlabel("position (nt, 0-based)")
 plt.tight_layout()
 plt.show()
-corr = profiles.corr(method="pearson")
-rank_corr = profiles.corr(method="spearman")
+agreement = compare_profiles(profiles, "Grad-CAM (first layer)")
 display(Markdown(
     "Correlation of the per-position profiles with Grad-CAM, Pearson r (Spearman ρ): "
-    + ", ".join(f"{k} {corr.loc['Grad-CAM (first layer)', k]:.2f} ({rank_corr.loc['Grad-CAM (first layer)', k]:.2f})"
-                for k in list(maps)[1:])
+    + ", ".join(f"{k} {row.pearson_r:.2f} ({row.spearman_rho:.2f})" if not row.undefined
+                else f"{k} undefined ({row.undefined})" for k, row in agreement.iterrows())
     + ". Pearson r weighs the few positions with large values, which is what the eye compares in "
     "the plots; Spearman ρ weighs every position alike, including the many near zero."
 ))
 
 # %%
+ig = agreement.loc["Integrated Gradients"]
 record(
     results_dir, preset, "gradcam",
+    model=info["model"],
     n_sequences=len(ids),
-    variable_share_first_layer=share[layers[0]],
-    variable_share_last_layer=share[layers[-1]],
-    r_gradcam_integrated_gradients=float(corr.loc["Grad-CAM (first layer)", "Integrated Gradients"]),
+    variable_share_first_layer=defined_or(share[layers[0]], "the average first-layer map is blank"),
+    variable_share_last_layer=defined_or(share[layers[-1]], "the average last-layer map is blank"),
+    r_gradcam_integrated_gradients=defined_or(ig["pearson_r"], ig["undefined"]),
     seconds=round(time.perf_counter() - started, 1),
 )
 display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

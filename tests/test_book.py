@@ -106,6 +106,38 @@ def test_stage_mirrors_the_repository_and_marks_unexecuted_chapters(tmp_path: Pa
     assert "placeholder" not in json.loads(executed.read_text())["metadata"]
 
 
+def test_a_full_build_starts_without_old_pages_or_numbers(tmp_path: Path):
+    from camformer import report
+
+    stage, results = tmp_path / "stage", tmp_path / "results"
+    (stage / "notebooks").mkdir(parents=True)
+    (stage / "notebooks" / "old.ipynb").write_text("{}")
+    report.record(results, "quick", "motifs", stale=1.0)
+    report.record(results, "paper", "motifs", kept=1.0)
+    build.start_afresh(stage, results, "quick")
+    assert not (stage / "notebooks").exists()
+    assert report.load_records(results, "quick").empty and len(report.load_records(results, "paper")) == 1
+
+
+def test_chapters_run_quietly_on_ipc_kernels(tmp_path: Path, capfd, monkeypatch):
+    import nbformat
+
+    source = tmp_path / "notebooks" / "99_tiny.py"
+    source.parent.mkdir()
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                 "language": "python"}})
+    notebook.cells = [nbformat.v4.new_code_cell("preset = 'x'\nresults_dir = 'r'", metadata={"tags": ["parameters"]}),
+                      nbformat.v4.new_code_cell("print(preset * 2)")]
+    nbformat.write(notebook, source.with_suffix(".ipynb"))
+    monkeypatch.setattr(build, "REPO_ROOT", tmp_path)
+    build.execute([build.Page("notebooks/99_tiny")], "quick", tmp_path / "results", tmp_path / "stage")
+    out = nbformat.read(tmp_path / "stage" / "notebooks" / "99_tiny.ipynb", 4)
+    assert out.cells[-1].outputs[0]["text"] == "quickquick\n"
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.out + captured.err
+    assert "99_tiny done in" in captured.out
+
+
 def test_config_points_the_launch_buttons_at_the_repository():
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
     assert config["execute"]["execute_notebooks"] == "off"

@@ -209,6 +209,39 @@ def test_int_flag_follows_real_valued():
     np.testing.assert_array_equal(x[:, 5, :].numpy(), [[1, 0], [1, 0]])
 
 
+def naive_encoding(codes: np.ndarray, encoding: str, real_valued: np.ndarray) -> np.ndarray:
+    """The paper's encodings written out with numpy, one channel at a time: (N, C, L)."""
+    base = (codes[:, None, :] == np.arange(4)[None, :, None]).astype(np.float64)  # one-hot, N = 0
+    if encoding != "onehot":
+        base += 0.25 * (codes == 4)[:, None, :]  # N as 0.25 in every base channel
+    purine = np.select([np.isin(codes, [0, 2]), codes == 4], [1.0, 0.5], 0.0)[:, None, :]
+    flag = np.broadcast_to(real_valued.astype(np.float64)[:, None, None], purine.shape)
+    extra = {"onehot": [], "onehotWithN": [], "onehotWithP": [purine], "onehotWithInt": [flag],
+             "onehotWithBoth": [flag, purine]}[encoding]
+    return np.concatenate([base, *extra], axis=1)
+
+
+def test_encode_equals_a_naive_numpy_encoding_and_reuses_its_tables():
+    from camformer.data import _encoding_table
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 5, size=(6, 30)).astype(np.uint8)
+    flags = rng.random(6) < 0.5
+    _encoding_table.cache_clear()
+    for dtype in (torch.float32, torch.float64):
+        for name in ENCODINGS:
+            for batch in (codes[:3], codes[3:]):  # two batches: the second reuses the table
+                rv = flags[: len(batch)]
+                x = encode(torch.from_numpy(batch), name, real_valued=torch.from_numpy(rv), dtype=dtype)
+                assert x.dtype == dtype and x.is_contiguous()
+                np.testing.assert_array_equal(x.numpy(), naive_encoding(batch, name, rv), err_msg=name)
+    info = _encoding_table.cache_info()
+    assert (info.misses, info.hits) == (2 * len(ENCODINGS), 2 * len(ENCODINGS))
+    # a cached table is never written into: encoding again gives the same answer
+    again = encode(torch.from_numpy(codes), "onehotWithBoth", real_valued=torch.from_numpy(~flags))
+    np.testing.assert_array_equal(again.numpy(), naive_encoding(codes, "onehotWithBoth", ~flags))
+
+
 def test_encode_rejects_unknown_encoding():
     with pytest.raises(ValueError, match="unknown encoding 'onehotX'"):
         encode(torch.zeros(1, 3, dtype=torch.uint8), "onehotX")
@@ -272,12 +305,24 @@ def test_variant_families_and_family_split_keep_pairs_together():
     assert 0.75 < len(split["train"]) / len(table) < 0.85
 
 
+def test_variant_families_of_a_subset_of_ids():
+    """Pairs that reach ids outside the subset (above its largest id, too) are left out,
+    not an IndexError."""
+    import pandas as pd
+
+    pairs = pd.DataFrame({"ref_id": [10, 12, 13, 20, 14], "alt_id": [11, 13, 30, 21, 15]})
+    fam = variant_families(np.array([14, 12, 13, 10]), pairs)  # unsorted, no 11, 15, 20, 21, 30
+    assert fam[1] == fam[2] and len(set(fam.tolist())) == 3  # {14}, {12, 13}, {10}
+    assert len(variant_families(np.array([], np.int64), pairs)) == 0
+
+
 def test_subset_by_ids_keeps_order():
     data = SequenceData(np.zeros((3, 110), np.uint8), np.array([1, 2, 3], np.float32), np.array([7, 3, 5]))
     sub = data.subset(np.array([5, 7]))
     np.testing.assert_array_equal(sub.targets, [3, 1])
-    with pytest.raises(KeyError):
-        data.subset(np.array([4]))
+    for missing in ([4], [8]):  # 8 is above the largest id
+        with pytest.raises(KeyError):
+            data.subset(np.array(missing))
 
 
 def test_report_counts_lengths(tmp_path):

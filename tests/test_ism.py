@@ -5,7 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from camformer.attribution import attribute
 from camformer.data import encode
+from camformer.embedding import penultimate_activations
+from camformer.gradcam import gradcam
 from camformer.ism import (
     VARIABLE_POSITIONS,
     conv_reach,
@@ -14,7 +17,9 @@ from camformer.ism import (
     mutant_table,
     position_effect,
     pssm,
+    receptive_field_stages,
 )
+from camformer.models import camformer_mini, camformer_original, init_he
 
 torch.set_num_threads(1)
 # even kernels with padding="same" are the point here (asymmetric padding, as in Camformer)
@@ -141,7 +146,8 @@ def test_receptive_field_ism_is_exact_at_every_position(codes):
     assert conv_reach(model.stem[0]) == (1, 2)  # kernel 4, same padding: 1 left, 2 right
     assert conv_reach(model.stem[1]) == (1, 2)
     expect = ism(model, codes, positions=None, device="cpu")
-    got = ism_receptive_field(list(model.stem), model.head, codes, positions=None, batch_size=7, sequence_chunk=2, device="cpu")
+    got = ism_receptive_field(model, codes, stem=list(model.stem), head=model.head, positions=None, batch_size=7,
+                              sequence_chunk=2, device="cpu")
     torch.testing.assert_close(got, expect, atol=1e-5, rtol=0)
     assert (expect[:, :, 0] != 0).any() and (expect[:, :, -1] != 0).any()  # the ends were mutated
 
@@ -151,7 +157,122 @@ def test_receptive_field_ism_detects_a_wrong_reach(codes):
     against a full pass catches it."""
     model = TinyCamformer()
     with pytest.raises(ValueError, match="differs from the full pass"):
-        ism_receptive_field(list(model.stem), model.head, codes, reach=[(0, 0)] * 3, positions=range(10, 20), device="cpu")
+        ism_receptive_field(model, codes, stem=list(model.stem), head=model.head, reach=[(0, 0)] * 3,
+                            positions=range(10, 20), device="cpu")
+
+
+def test_conv_reach_counts_padding_a_stage_applies_itself():
+    """Camformer's blocks pad with F.pad and run an unpadded convolution: Original's kernel
+    10 looks 4 back and 5 ahead; Mini's first block (kernel 5, 5 zeros each side) 5 back and
+    -1 ahead (its output is 6 longer than its input)."""
+    original, mini = camformer_original(), camformer_mini()
+    assert conv_reach(original.blocks[0]) == (4, 5)
+    assert conv_reach(mini.blocks[0]) == (5, -1) and conv_reach(mini.blocks[1]) == (5, 0)
+    assert conv_reach(nn.Sequential(nn.ConstantPad1d((2, 1), 0.0), nn.Conv1d(4, 4, 4))) == (2, 1)
+
+
+@pytest.mark.parametrize("build, encoding", [(camformer_original, "onehot"), (camformer_mini, "onehotWithP")])
+def test_receptive_field_ism_on_camformer_itself(build, encoding, codes):
+    """The library splits Original and Mini into stages itself (Mini's stages lengthen the
+    sequence), and agrees with the full ISM, ends of the sequence included."""
+    torch.manual_seed(0)
+    model = init_he(build()).eval()
+    for m in model.modules():  # non-trivial batch-norm statistics
+        if isinstance(m, nn.BatchNorm1d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 2.0)
+    x = np.random.default_rng(2).integers(0, 4, size=(2, 110)).astype(np.uint8)
+    x[1, 60] = 4
+    positions = [0, 1, 17, 60, 108, 109]
+    expect = ism(model, x, positions=positions, encoding=encoding, batch_size=64)
+    got = ism_receptive_field(model, x, positions=positions, encoding=encoding, batch_size=64)
+    scale = expect.abs().max().item()
+    assert scale > 1e-3
+    torch.testing.assert_close(got, expect, atol=1e-4 * max(1.0, scale), rtol=0)
+    assert (got[:, :, 0] != 0).any() and (got[:, :, 109] != 0).any()
+
+
+def test_receptive_field_stages_rebuild_the_model_and_refuse_other_shapes():
+    torch.manual_seed(0)
+    model = camformer_mini(4).eval()
+    stem, head = receptive_field_stages(model)
+    assert len(stem) == 4  # blocks 0-2, then block 3 up to its max-pool
+    x = torch.rand(3, 4, 110)
+    with torch.no_grad():
+        y = x
+        for stage in stem:
+            y = stage(y)
+        torch.testing.assert_close(head(y), model(x))
+    with pytest.raises(ValueError, match="not shaped like Camformer"):
+        receptive_field_stages(TinyCamformer())
+    with pytest.raises(ValueError, match="give both stem= and head="):
+        ism_receptive_field(TinyCamformer(), np.zeros((1, L), np.uint8), stem=[])
+
+
+def test_ism_uses_the_encoding_saved_with_the_model(tmp_path, codes):
+    """A onehotWithN model (4 channels, so its channel count cannot tell) saved and loaded
+    explains codes in onehotWithN: an N reads as 0.25 in every base channel, not 0."""
+    from camformer.models import load_model, save_model
+
+    torch.manual_seed(0)
+    save_model(init_he(camformer_mini(4)), tmp_path, encoding="onehotWithN")
+    model = load_model(tmp_path)
+    x = np.tile(codes[2:3, :1], (1, 110))  # one base all along ...
+    x[0, 40:43] = 4  # ... and three N, whose neighbours the mutants read
+    got = ism(model, x, positions=range(36, 48))
+    torch.testing.assert_close(got, ism(model, x, positions=range(36, 48), encoding="onehotWithN"), atol=0, rtol=0)
+    assert (got - ism(model, x, positions=range(36, 48), encoding="onehot")).abs().max() > 1e-6
+    rf = ism_receptive_field(model, x, positions=range(36, 48))
+    torch.testing.assert_close(rf, got, atol=1e-5, rtol=0)
+
+
+EXPLAINERS = {
+    "ism": lambda m, c, **kw: ism(m, c, positions=[3, 30], **kw),
+    "ism_receptive_field": lambda m, c, **kw: ism_receptive_field(m, c, stem=list(m.stem), head=m.head,
+                                                                  positions=[3, 30], **kw),
+    "gradcam": lambda m, c, **kw: gradcam(m, c, "stem.0.0", **kw),
+    "attribute": lambda m, c, **kw: attribute(m, c, "saliency", **kw),
+    "penultimate_activations": lambda m, c, **kw: torch.as_tensor(penultimate_activations(m, c, **kw)),
+}
+
+
+@pytest.mark.parametrize("name", EXPLAINERS)
+def test_explainers_compute_where_the_model_is_and_leave_it_there(name, codes, monkeypatch):
+    """device=None means the device of the model's parameters (not "CUDA if there is one"),
+    and the caller's model keeps its device and its train/eval mode."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a CUDA default would now fail
+    model = TinyCamformer().train()
+    EXPLAINERS[name](model, codes)
+    assert next(model.parameters()).device == torch.device("cpu") and model.training
+    model.eval()
+    EXPLAINERS[name](model, codes)
+    assert not model.training
+
+
+@pytest.mark.parametrize("name", EXPLAINERS)
+def test_explainers_encode_codes_as_the_model_was_trained(name, codes):
+    """Codes go in encoded with the encoding saved with the model (its ``encoding``
+    attribute, set by ``load_model``), unless the caller names one."""
+    model = TinyCamformer()
+    model.encoding = "onehotWithN"  # 4 channels, like onehot: N (at [2, 7]) reads 0.25, not 0
+    saved = EXPLAINERS[name](model, codes)
+    torch.testing.assert_close(saved, EXPLAINERS[name](model, codes, encoding="onehotWithN"), atol=0, rtol=0)
+    assert (saved - EXPLAINERS[name](model, codes, encoding="onehot")).abs().max() > 1e-6
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", EXPLAINERS)
+def test_explainers_on_a_named_device_give_the_model_back(name, codes):
+    model = TinyCamformer().train()
+    on_cpu = EXPLAINERS[name](model, codes)
+    on_gpu = EXPLAINERS[name](model, codes, device="cuda")
+    assert next(model.parameters()).device == torch.device("cpu") and model.training
+    assert on_gpu.device == torch.device("cpu")
+    torch.testing.assert_close(on_gpu, on_cpu, atol=1e-4, rtol=1e-3)
+    model.cuda()
+    EXPLAINERS[name](model, codes)  # device=None: the model's GPU
+    assert next(model.parameters()).is_cuda
 
 
 def test_pssm_and_mutant_table():
@@ -170,3 +291,19 @@ def test_rejects_bad_input(codes):
         ism(model, codes, positions=[L], device="cpu")
     with pytest.raises(ValueError, match=r"\(N,\)"):
         ism(lambda x: x.sum(1), codes, positions=[3], device="cpu")
+
+
+def test_gc_change_effects_by_hand():
+    from camformer.ism import gc_change_effects, mutant_table
+
+    codes = np.array([[0, 1, 4]], dtype=np.uint8)  # A C N
+    delta = np.arange(12, dtype=np.float64).reshape(1, 4, 3)  # delta[base, position] = 3 * base + position
+    table = gc_change_effects(mutant_table(delta, codes, positions=range(3)), positions=range(3))
+    # A->C (3), A->G (6): gain; A->T (9): kept. C->A (1), C->T (10): loss; C->G (7): kept.
+    # N->A (2), N->T (11): kept (no G/C before or after); N->C (5), N->G (8): gain.
+    assert table.loc["A/T → G/C", "mean"] == pytest.approx((3 + 6 + 5 + 8) / 4)
+    assert table.loc["GC kept", "mean"] == pytest.approx((9 + 7 + 2 + 11) / 4)
+    assert table.loc["G/C → A/T", "mean"] == pytest.approx((1 + 10) / 2)
+    assert table["size"].tolist() == [4, 4, 2]
+    only_first = gc_change_effects(mutant_table(delta, codes, positions=range(3)), positions=[0])
+    assert only_first["size"].tolist() == [2, 1, 0] and np.isnan(only_first.loc["G/C → A/T", "mean"])

@@ -304,3 +304,25 @@ def test_correlations_are_nan_without_warning_for_constant_input():
         assert np.isnan(pearson_r([1.0], [2.0]))
     assert pearson_r([1.0, 2.0, 4.0], [2.0, 4.0, 8.0]) == pytest.approx(1.0)
     assert spearman_rho([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == pytest.approx(-1.0)
+
+
+def test_factor_effects_vs_seeds_by_hand():
+    from camformer.metrics import factor_effects_vs_seeds
+
+    # Optimiser moves r by 0.2, loss by 0.01; the two seeds of a cell differ by 0.02 (or 0.04).
+    rows = []
+    for opt, base in (("AdamW", 0.8), ("Lion", 0.6)):
+        for loss, shift in (("L1", 0.0), ("MSE", 0.01)):
+            for s, noise in ((1, 0.0), (2, 0.02 if opt == "AdamW" else 0.04)):
+                rows.append({"optimizer": opt, "loss": loss, "seed": s, "r": base + shift + noise})
+    rows.append({"optimizer": "Lion", "loss": "L1", "seed": 3, "r": float("nan")})
+    table = factor_effects_vs_seeds(pd.DataFrame(rows), ["optimizer", "loss"], "r").set_index("factor")
+    assert list(table.index) == ["optimizer", "loss"]
+    assert table.loc["optimizer", "effect"] == pytest.approx(0.2 - 0.01)  # Lion's seeds add 0.01 more
+    assert table.loc["loss", "effect"] == pytest.approx(0.01)
+    assert table.loc["optimizer", "seed_spread"] == pytest.approx((0.02 + 0.02 + 0.04 + 0.04) / 4)
+    assert table.loc["optimizer", "best_level"] == "AdamW" and table.loc["optimizer", "exceeds_seeds"]
+    assert not table.loc["loss", "exceeds_seeds"]
+    assert table.loc["loss", "runs_left_out"] == 1
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        factor_effects_vs_seeds(pd.DataFrame(rows[:1]), ["optimizer"], "r")

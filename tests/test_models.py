@@ -25,6 +25,7 @@ from camformer.models import (
     grid_parameter_counts,
     init_he,
     load_model,
+    load_model_metadata,
     load_reference_state_dict,
     save_model,
 )
@@ -155,25 +156,63 @@ def test_save_load_round_trip(tmp_path):
     model = init_he(build_model(ModelConfig("mini", 6, dropout=0.25)))
     model.train()
     model(torch.rand(8, 6, 110))  # move the BatchNorm running statistics off their defaults
-    save_model(model, tmp_path / "m")
+    save_model(model, tmp_path / "m", encoding="onehotWithBoth", dataset="dream_train")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.pt"]
-    assert json.loads((tmp_path / "m" / "config.json").read_text())["architecture"] == "mini"
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert saved["model"]["architecture"] == "mini"
+    assert (saved["encoding"], saved["dataset"]) == ("onehotWithBoth", "dream_train")
     loaded = load_model(tmp_path / "m")
     assert loaded.config == model.config and not loaded.training
+    assert loaded.encoding == "onehotWithBoth"
     x = torch.rand(4, 6, 110)
     assert torch.equal(loaded(x), model.eval()(x))
 
 
-def test_load_model_errors_name_the_file(tmp_path):
+def test_save_model_records_encoding_dataset_and_split(tmp_path):
+    split = {"train": np.array([3, 1, 2]), "val": np.array([7]), "test": np.array([4, 9])}
+    save_model(camformer_original(), tmp_path, encoding="onehotWithN", dataset="test_library", split=split)
+    meta = load_model_metadata(tmp_path)
+    assert (meta["encoding"], meta["dataset"]) == ("onehotWithN", "test_library")
+    assert sorted(meta["split"]) == ["test", "train", "val"]
+    np.testing.assert_array_equal(meta["split"]["test"], [4, 9])
+    # saving a loaded model again keeps its encoding; a split not given again is not left behind
+    save_model(load_model(tmp_path), tmp_path)
+    meta = load_model_metadata(tmp_path)
+    assert (meta["encoding"], meta["dataset"], meta["split"]) == ("onehotWithN", None, None)
+    assert not (tmp_path / "split.npz").exists()
+
+
+def test_load_model_reads_the_older_flat_layout(tmp_path):
+    model = camformer_mini(4)
+    save_model(model, tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps(model.config.to_dict()))  # ModelConfig keys only
+    loaded = load_model(tmp_path)
+    assert loaded.config == model.config and loaded.encoding is None
+    assert load_model_metadata(tmp_path) == {"encoding": None, "dataset": None, "split": None}
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"architecture": "mini",\n "in_channels": }', "config.json, line 2"),
+    ('{"architecture": "mini", "colour": "red"}', "colour"),
+    ('{"model": {"architecture": "huge"}, "encoding": null}', "config.json: unknown architecture 'huge'"),
+    ('{"model": {"architecture": "mini", "in_channels": 5}, "encoding": "onehotWithN"}',
+     "config.json: encoding 'onehotWithN' has 4 channels, but the model takes 5"),
+    ('{"model": {"architecture": "mini", "in_channels": 5}, "encoding": "onehotWithP", "seed": 1}',
+     r"config.json: unexpected entries \['seed'\]"),
+])
+def test_load_model_errors_name_the_file(tmp_path, text, message):
     with pytest.raises(FileNotFoundError, match="config.json"):
         load_model(tmp_path)
     save_model(camformer_mini(), tmp_path)
-    (tmp_path / "config.json").write_text('{"architecture": "mini",\n "in_channels": }')
-    with pytest.raises(ValueError, match="config.json, line 2"):
-        load_model(tmp_path)
-    (tmp_path / "config.json").write_text('{"architecture": "mini", "colour": "red"}')
-    with pytest.raises(ValueError, match="colour"):
-        load_model(tmp_path)
+    (tmp_path / "config.json").write_text(text)
+    for load in (load_model, load_model_metadata):
+        with pytest.raises(ValueError, match=message):
+            load(tmp_path)
+
+
+def test_save_model_refuses_an_encoding_the_model_cannot_take(tmp_path):
+    with pytest.raises(ValueError, match="save_model: encoding 'onehot' has 4 channels, but the model takes 5"):
+        save_model(camformer_mini(5), tmp_path, encoding="onehot")
 
 
 # ---------------------------------------------------------------------------- the authors' layout

@@ -272,3 +272,36 @@ def test_overlapping_hits():
                          "start": [5, 10, 5, 13, 0], "end": [13, 20, 13, 20, 8]})
     # seq 0: a 5..12 and b 10..19 overlap; seq 1: a ends where b starts (no overlap); seq 2: no b.
     np.testing.assert_array_equal(M.overlapping_hits(hits, "a", "b", 4), [True, False, False, False])
+
+
+def test_motif_hierarchy_known_group_means():
+    # 2 with neither (mean 1), 3 with A only (mean 3), 2 with B only (mean 0), 3 with both (mean -1).
+    y = np.array([0.0, 2.0, 2.0, 3.0, 4.0, -1.0, 1.0, -2.0, -1.0, 0.0])
+    a = np.array([0, 0, 1, 1, 1, 0, 0, 1, 1, 1], bool)
+    b = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool)
+    table = M.motif_hierarchy(y, a, b, names=("A", "B"), n_boot=300, seed=1).set_index("group")
+    assert list(table.index) == ["A without B", "B without A", "A and B", "A and B vs A without B"]
+    assert table.loc["A without B", "difference"] == pytest.approx(3.0 - 1.0)
+    assert table.loc["B without A", "difference"] == pytest.approx(0.0 - 1.0)
+    assert table.loc["A and B", "difference"] == pytest.approx(-1.0 - 1.0)
+    assert table.loc["A and B vs A without B", "difference"] == pytest.approx(-1.0 - 3.0)
+    assert table.loc["A and B vs A without B", "direction"] == "lowers"
+    assert (table["n"].to_list(), table.loc["A without B", "n_ref"]) == ([3, 2, 3, 3], 2)
+    # Family means: the two "neither" sequences and the three "A only" ones are one family each.
+    families = np.array([0, 0, 1, 1, 1, 2, 3, 4, 5, 6])
+    fam = M.motif_hierarchy(y, a, b, names=("A", "B"), families=families, scopes={}, n_boot=300)
+    # One family per group would leave no interval: those comparisons are left out, not faked.
+    assert fam.empty
+    families = np.array([0, 1, 2, 2, 3, 4, 5, 6, 7, 8])
+    fam = M.motif_hierarchy(y, a, b, names=("A", "B"), families=families, scopes={}, n_boot=300).set_index("group")
+    assert set(fam["scope"]) == {"family means"}
+    assert fam.loc["A without B", "mean"] == pytest.approx((2.5 + 4.0) / 2) and fam.loc["A without B", "n"] == 2
+
+
+def test_insertion_effect_interval_and_direction():
+    model = MotifDetector(TOY)
+    effects = M.insertion_effects(model, random_codes(30, 40, seed=6), {"toy": TOY}, {"toy": 5}, n_boot=500)
+    row = effects.iloc[0]
+    assert row["ci_low"] <= row["mean_change"] <= row["ci_high"]
+    assert row["ci_low"] > 0 and row["direction"] == "raises"  # a positive weight on the motif's score
+    assert M.direction(-0.2, 0.1) == "does not clearly change" and M.direction(-0.3, -0.1) == "lowers"

@@ -60,7 +60,7 @@ def test_paper_preset_is_the_published_recipe():
     cfg = TrainConfig.preset("paper")
     assert (cfg.optimizer, cfg.lr, cfg.weight_decay, cfg.batch_size) == ("AdamW", 1e-3, 1e-3, 256)
     assert (cfg.max_epochs, cfg.patience, cfg.he_init, cfg.seed) == (50, 10, True, 42)
-    assert (cfg.model, cfg.encoding, cfg.dataset) == ("original", "onehot", "dream_train")
+    assert (cfg.model, cfg.encoding, cfg.dataset, cfg.sync_batchnorm) == ("original", "onehot", "dream_train", True)
     assert PAPER_SEEDS == (42, 23, 47, 56, 89, 12, 34, 78, 67, 98)
     assert TrainConfig.preset("quick").dataset == "test_library"
     with pytest.raises(ValueError, match="unknown preset"):
@@ -275,23 +275,3 @@ def test_a_run_without_a_finite_score_keeps_its_last_weights():
     assert not result.history["best"].any() and result.metrics["best_epoch"] == 0
     assert result.best_state["bias"].item() != 0.0  # trained towards the mean, not the initial 0
     assert result.model.bias.item() == result.best_state["bias"].item()
-
-
-def test_book_model_round_trip_and_missing_files(tmp_path):
-    import pandas as pd
-
-    from camformer.models import camformer_mini
-    from camformer.train import load_book_model, save_book_model
-
-    with pytest.raises(FileNotFoundError, match=r"quick/model/config.json: missing; run chapter 03_training first"):
-        load_book_model(tmp_path, "quick")
-    model = camformer_mini(5).eval()
-    preds = pd.DataFrame({"id": [3, 1], "prediction": [0.5, -1.0], "extra": [0, 0]})
-    save_book_model(model, preds, tmp_path, "quick")
-    loaded, heldout = load_book_model(tmp_path, "quick")
-    assert list(heldout.columns) == ["id", "prediction"] and heldout["id"].tolist() == [3, 1]
-    x = torch.rand(2, 5, 110)
-    torch.testing.assert_close(loaded(x), model(x))
-    (tmp_path / "quick" / "predictions_heldout.tsv").unlink()
-    with pytest.raises(FileNotFoundError, match="predictions_heldout.tsv: missing"):
-        load_book_model(tmp_path, "quick")

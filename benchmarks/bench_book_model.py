@@ -1,0 +1,115 @@
+"""The book's model on a CPU: training throughput of Micro, Mini and Original side by side, and
+the quick preset itself (seconds and held-out r, rho).
+
+Part 1 times training steps of each model in one process, interleaved over rounds, in the
+dtype asked for (``--amp off`` is float32, what the book uses on every CPU), and reports
+sequences per second, the ratio to Micro, and the seconds one quick-preset epoch (56,863
+sequences) would take. Part 2 (``--train``) runs the quick preset as the book does and reports
+its training seconds and held-out r and rho; those two numbers do not depend on the machine.
+
+    python benchmarks/bench_book_model.py --threads 2 --amp off [--train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import torch
+
+from camformer import models
+from camformer.data import encode
+from camformer.train import TrainConfig, make_loss, quick_data, run_preset
+
+QUICK_TRAIN = 56_863
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def time_steps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, amp: str) -> float:
+    """Seconds per training step (forward, MSE, backward, AdamW) after one warm-up step."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    loss_fn = make_loss("MSE")
+    model.train()
+    for i in range(steps + 1):
+        if i == 1:
+            start = time.perf_counter()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp == "bf16"):
+            pred = model(x).reshape(-1)
+        loss = loss_fn(pred.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return (time.perf_counter() - start) / steps
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--amp", choices=("off", "bf16"), default="off")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--train", action="store_true", help="also train the quick preset (about 5 min)")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    nets = {"micro": models.camformer_micro(5), "mini": models.camformer_mini(5), "original": models.camformer_original(5)}
+    codes = torch.randint(0, 4, (args.batch, 110), dtype=torch.uint8)
+    x, y = encode(codes, "onehotWithP"), torch.randn(args.batch)
+    times: dict[str, list[float]] = {name: [] for name in nets}
+    for _ in range(args.rounds):
+        for name, net in nets.items():
+            times[name].append(time_steps(net, x, y, args.steps, args.amp))
+    out = {"cpu": cpu_name(), "native_bf16": cpu_has_bf16(), "threads": args.threads, "amp": args.amp,
+           "torch": torch.__version__, "batch": args.batch, "models": {}}
+    micro = statistics.median(times["micro"])
+    print(f"{out['cpu']} (native bf16: {out['native_bf16']}), {args.threads} threads, amp={args.amp}, batch {args.batch}")
+    print(f"{'model':10s} {'params':>11s} {'MACs/seq':>12s} {'seq/s':>8s} {'x Micro time':>13s} {'s / quick epoch':>16s}")
+    for name, net in nets.items():
+        step = statistics.median(times[name])
+        row = {"parameters": models.count_parameters(net), "macs": models.count_macs(net, (1, 5, 110)),
+               "seq_per_s": args.batch / step, "time_vs_micro": step / micro,
+               "quick_epoch_s": QUICK_TRAIN / (args.batch / step)}
+        out["models"][name] = row
+        print(f"{name:10s} {row['parameters']:>11,} {row['macs']:>12,} {row['seq_per_s']:>8.0f} "
+              f"{row['time_vs_micro']:>13.2f} {row['quick_epoch_s']:>16.0f}")
+    if args.train:
+        config = TrainConfig.preset("quick", progress=False, amp=args.amp, num_threads=args.threads)
+        data = quick_data(seed=config.seed)
+        start = time.perf_counter()
+        result = run_preset(config, data=data)
+        seconds = time.perf_counter() - start
+        out["quick_preset"] = {"seconds": seconds, "epoch_seconds": result.history["seconds"].tolist(),
+                               "heldout_pearson": result.metrics["test_pearson"],
+                               "heldout_spearman": result.metrics["test_spearman"]}
+        print(f"quick preset ({config.model}, {config.max_epochs} epochs, amp={args.amp}): {seconds:.0f} s, "
+              f"held-out r {result.metrics['test_pearson']:.4f}, rho {result.metrics['test_spearman']:.4f}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(out, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,161 @@
+"""The book's plumbing: the model its training chapter saves, and the model each chapter explains.
+
+The training chapter (``notebooks/03_training``) saves the book's own model with
+:func:`save_book_model`: its weights, encoding, the dataset it was trained on and its split ids
+(so that only held-out sequences are ever scored or explained), and its held-out predictions.
+The interpretation chapters ask :func:`explained_model` for the model to explain: the paper's
+own published model where it can be fetched and passes its self-check
+(:mod:`camformer.published`), else the book's model; the returned ``info`` says which.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+HELDOUT_PREDICTIONS = "predictions_heldout.tsv"
+
+
+def book_model_dir(results_dir: str | Path, preset: str) -> Path:
+    """``{results_dir}/{preset}``: where the training chapter saves the book's model."""
+    return Path(results_dir) / preset
+
+
+def save_book_model(model: nn.Module, predictions: pd.DataFrame, results_dir: str | Path, preset: str, *,
+                    dataset: str, split: dict[str, np.ndarray], encoding: str | None = None) -> Path:
+    """Save the model the book's training chapter trained and its held-out predictions.
+
+    Writes ``{results_dir}/{preset}/model/`` (:func:`camformer.models.save_model`, with the
+    encoding, the dataset and the split ids) and ``{results_dir}/{preset}/predictions_heldout.tsv``
+    (columns ``id, prediction``); returns ``{results_dir}/{preset}``.
+
+    Parameters
+    ----------
+    dataset : {"dream_train", "test_library"}
+        What the model was trained on.
+    split : dict name -> id array
+        Its ``train``, ``val`` and ``test`` ids.
+    encoding : str, optional
+        Default: the model's ``encoding`` attribute (set by :func:`camformer.train.train`).
+    """
+    from .models import save_model
+
+    out = book_model_dir(results_dir, preset)
+    out.mkdir(parents=True, exist_ok=True)
+    predictions[["id", "prediction"]].to_csv(out / HELDOUT_PREDICTIONS, sep="\t", index=False)
+    save_model(model, out / "model", encoding=encoding, dataset=dataset, split=split)
+    return out
+
+
+def load_book_model(results_dir: str | Path, preset: str) -> tuple[nn.Module, pd.DataFrame]:
+    """The model saved by :func:`save_book_model` (in eval mode, with its ``encoding``) and its
+    held-out predictions (columns ``id, prediction``).
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the missing file, and saying to run the training chapter (``03_training``)
+        first with the same preset and results directory.
+    """
+    from .models import load_model
+
+    out = book_model_dir(results_dir, preset)
+    for path in (out / "model" / "config.json", out / HELDOUT_PREDICTIONS):
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: missing; run chapter 03_training first "
+                                    f"(with preset={preset!r} and results_dir={str(results_dir)!r})")
+    return load_model(out / "model"), pd.read_csv(out / HELDOUT_PREDICTIONS, sep="\t")
+
+
+def explained_model(
+    results_dir: str | os.PathLike,
+    preset: str,
+    *,
+    prefer: str = "original",
+    check_n: int | None = 512,
+    cache_dir: str | os.PathLike | None = None,
+    url: str | None = None,
+    timeout: float | tuple[float, float] = (5.0, 30.0),
+) -> tuple[nn.Module, dict]:
+    """The model a chapter explains: the paper's, where it can be fetched and passes
+    :func:`camformer.published.self_check`; else the book's own (:func:`load_book_model`).
+
+    Parameters
+    ----------
+    results_dir, preset
+        Where the training chapter saved the book's model, and its preset.
+    prefer : {"original", "mini", "book"}
+        Which published model to try ("book": do not try).
+    check_n : int or None
+        Test sequences the self-check compares (None: all 71,103; slow on a CPU for Original).
+    cache_dir, url, timeout
+        As for :func:`camformer.published.load_published`; the timeout keeps an offline build from waiting.
+        ``$CAMFORMER_OFFLINE=1`` skips the download (a cached tarball is still used).
+
+    Returns
+    -------
+    (nn.Module, dict)
+        The model in eval mode, and ``info``: ``model`` (e.g. ``"Camformer Original (published,
+        seed 42)"`` or ``"the book's model (quick preset)"``), ``published`` (bool), ``source``
+        (the download URL and cached file, or the model's folder), ``self_check`` (the
+        :func:`camformer.published.self_check` result, or None), ``reason`` (why the book's model is used, or None),
+        ``predictions`` (held-out predictions, columns ``id, prediction``: the authors' published
+        test-set predictions, or the book's model's on its held-out ids).
+
+    Raises
+    ------
+    FileNotFoundError
+        Neither model is available (the message says why the published one is not).
+    """
+    from . import fetch
+    from .data import load_published_predictions
+    from .published import OFFLINE_ENV, load_published, offline, published_model, self_check
+
+    if prefer != "book":
+        spec = published_model(prefer)
+        cached = fetch.local_path(spec.file, cache_dir)
+        if offline() and not cached.exists():
+            reason = f"{OFFLINE_ENV}=1 and the published weights are not cached ({cached}), so not downloading them"
+        else:
+            try:
+                model = load_published(prefer, cache_dir=cache_dir, url=url, progressbar=False, timeout=timeout)
+                check = self_check(model, prefer, n=check_n)
+            except Exception as err:  # noqa: BLE001 (any failure means: say why, use the book's model)
+                reason = f"{type(err).__name__}: {err}"
+            else:
+                table = load_published_predictions()[["id", spec.name]]
+                return model, {
+                    "model": spec.title, "published": True,
+                    "source": f"{url or fetch.weights_registry()[spec.file].url} (cached as {cached})",
+                    "self_check": check, "reason": None,
+                    "predictions": table.rename(columns={spec.name: "prediction"}),
+                }
+    else:
+        reason = "the book's own model was asked for (prefer='book')"
+    try:
+        model, predictions = load_book_model(results_dir, preset)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{err}; and the published model is not available: {reason}") from None
+    return model, {
+        "model": f"the book's model ({preset} preset)", "published": False,
+        "source": str(Path(results_dir) / preset / "model"), "self_check": None, "reason": reason,
+        "predictions": predictions,
+    }
+
+
+def describe_model(info: dict) -> str:
+    """One Markdown sentence for a chapter's first lines: which model it explains, and why.
+
+    ``info`` as returned by :func:`explained_model`.
+    """
+    if info["published"]:
+        check = info["self_check"]
+        return (f"**This chapter explains {info['model']}**, the paper's own trained weights ({info['source']}), "
+                f"loaded without running any pickled code; on {check['n']:,} test sequences its predictions "
+                f"match the authors' published ones to {check['max_abs_diff']:.1e} (tolerance {check['tolerance']:g}).")
+    return (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
+            f"on promoters it did not train on. The paper's own model is not used here: {info['reason']}.")

@@ -1,0 +1,113 @@
+"""The book's own model (issue: deterministic, strong, the same on every 2-core CPU):
+Camformer Micro, the quick preset as a fixed amount of fp32 work, and repeatability."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from camformer import models
+from camformer.train import TrainConfig, quick_data, run_preset
+
+torch.set_num_threads(1)
+
+
+def test_micro_is_originals_layout_at_64_channels():
+    micro, original = models.camformer_micro(5), models.camformer_original(5)
+    spec, ref = micro.config.spec, original.config.spec
+    assert spec.channels == (64,) * 6 and spec.hidden == (128, 128)
+    assert (spec.kernels, spec.padding, spec.residual_blocks, spec.pool_block, spec.pool_kernel, spec.pool_stride) == (
+        ref.kernels, ref.padding, ref.residual_blocks, ref.pool_block, ref.pool_kernel, ref.pool_stride)
+    # By hand: conv 5*64*10+64, five convs 64*64*10+64, six BatchNorms 2*64, 1664->128->128->1.
+    by_hand = (5 * 64 * 10 + 64) + 5 * (64 * 64 * 10 + 64) + 6 * 128 + (64 * 26 * 128 + 128) + (128 * 128 + 128) + 129
+    assert models.count_parameters(micro) == by_hand == 438_913
+    assert micro(torch.zeros(3, 5, 110)).shape == (3,)
+
+
+def test_count_macs_by_hand():
+    # Micro: convolutions over 110 positions (26 after the pool in block 5), then the dense layers.
+    convs = 5 * 64 * 10 * 110 + 4 * 64 * 64 * 10 * 110 + 64 * 64 * 10 * 26
+    dense = 1664 * 128 + 128 * 128 + 128
+    assert models.count_macs(models.camformer_micro(5), (2, 5, 110)) == convs + dense
+    mini = models.camformer_mini(5)
+    assert models.count_macs(mini, (1, 5, 110)) > 5 * models.count_macs(models.camformer_micro(5), (1, 5, 110))
+    assert mini.training  # the count leaves the module's mode as it was
+
+
+def test_quick_preset_is_fixed_fp32_work():
+    cfg = TrainConfig.preset("quick")
+    assert (cfg.model, cfg.amp, cfg.max_epochs, cfg.train_size, cfg.val_size, cfg.test_size) == (
+        "micro", "off", 3, None, None, None)
+    assert not hasattr(cfg, "time_limit_s")  # no wall-clock cut-off decides what is trained
+
+
+def test_quick_data_uses_the_whole_family_split():
+    data = quick_data()
+    sizes = {k: len(v) for k, v in data.items()}
+    assert sizes == {"train": 56_863, "val": 7_075, "test": 7_165}
+    ids = [set(v.ids.tolist()) for v in data.values()]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+
+
+def _numbers(result) -> dict:
+    history = result.history.drop(columns=["seconds", "seq_per_s"])
+    metrics = {k: v for k, v in result.metrics.items() if k != "seconds"}
+    return {"history": history.to_dict("list"), "metrics": metrics,
+            "test": result.test_predictions.tolist(), "weights": {k: v.tolist() for k, v in result.best_state.items()}}
+
+
+def test_a_small_preset_trained_twice_gives_identical_numbers():
+    data = quick_data(256, 128, 128)
+    config = TrainConfig.preset("quick", max_epochs=2, batch_size=64, progress=False)
+    first, second = (_numbers(run_preset(config, data=data)) for _ in range(2))
+    assert first == second  # every number but the seconds, bit for bit
+    assert np.isfinite(first["metrics"]["test_pearson"])
+
+
+def test_grid_slice_on_micro(tmp_path):
+    from camformer.models import grid_configs
+    from camformer.train import retrain_grid
+
+    grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
+             and g.loss == "MSE" and g.scheduler == "None"]
+    data = quick_data(128, 64, 64)
+    base = TrainConfig.preset("quick", max_epochs=1, batch_size=64, scheduler="None", progress=False)
+    table = retrain_grid(grids, [1], base, data, progress=False, architecture="micro")
+    assert table["size"].eq("micro").all() and list(table["optimizer"]) == ["AdamW", "Lion"]
+    with pytest.raises(ValueError, match="unknown architecture"):
+        retrain_grid(grids[:1], [1], base, data, progress=False, architecture="nano")
+
+
+def test_book_model_round_trip_with_encoding_dataset_split(tmp_path):
+    import pandas as pd
+
+    from camformer.book import load_book_model, save_book_model
+    from camformer.data import load_split
+
+    with pytest.raises(FileNotFoundError, match=r"quick/model/config.json: missing; run chapter 03_training first"):
+        load_book_model(tmp_path, "quick")
+    model = models.camformer_micro(6).eval()
+    preds = pd.DataFrame({"id": [3, 1], "prediction": [0.5, -1.0], "extra": [0, 0]})
+    split = {"train": np.array([7, 8]), "val": np.array([9]), "test": np.array([1, 3])}
+    save_book_model(model, preds, tmp_path, "quick", dataset="test_library", split=split, encoding="onehotWithBoth")
+    loaded, heldout = load_book_model(tmp_path, "quick")
+    assert list(heldout.columns) == ["id", "prediction"] and heldout["id"].tolist() == [3, 1]
+    assert loaded.encoding == "onehotWithBoth"  # not guessed from the 6 channels: saved
+    assert load_split(tmp_path / "quick" / "model" / "split.npz")["test"].tolist() == [1, 3]
+    x = torch.rand(2, 6, 110)
+    torch.testing.assert_close(loaded(x), model(x))
+    (tmp_path / "quick" / "predictions_heldout.tsv").unlink()
+    with pytest.raises(FileNotFoundError, match="predictions_heldout.tsv: missing"):
+        load_book_model(tmp_path, "quick")
+
+
+def test_train_attaches_the_encoding_it_used():
+    from camformer.train import model_encoding
+
+    data = quick_data(64, 32, 32)
+    result = run_preset(TrainConfig.preset("quick", max_epochs=1, batch_size=32, progress=False,
+                                           encoding="onehotWithN"), data=data)
+    assert result.model.encoding == "onehotWithN" and model_encoding(result.model) == "onehotWithN"

@@ -1,0 +1,407 @@
+"""`camformer.published`: the paper's models from tarballs made here with the authors' classes,
+served from 127.0.0.1 (the authors' site is not reachable from the test machine)."""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from test_fetch import _Server  # pytest puts tests/ on sys.path
+
+from camformer import fetch, published
+from camformer.cli import main
+from camformer.data import encode, test_set_data
+from camformer.models import camformer_mini, count_parameters
+from camformer.book import explained_model, save_book_model
+from camformer.train import predict
+
+# The authors' classes (github.com/Bornelov-lab/Camformer base/model.py, base/model_basic.py),
+# with their module and class names and attribute layout, shortened to what a pickle records.
+AUTHORS_MODEL = '''
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def conv_block(in_f, out_f, kernel, pool_kernel, stride, pool_stride, padding, dilation=1, dropout=0.1):
+    modules = []
+    if padding == "same":
+        modules.append(Conv2dSame(in_f, out_f, kernel, stride=stride, dilation=dilation))
+    else:
+        modules.append(nn.Conv2d(in_f, out_f, kernel, stride=stride, padding=padding, dilation=dilation))
+    modules.append(nn.BatchNorm2d(out_f))
+    modules.append(nn.ReLU())
+    if pool_kernel != (1, 1):
+        modules.append(nn.MaxPool2d(kernel_size=pool_kernel, stride=pool_stride))
+    modules.append(nn.Dropout(dropout))
+    return nn.Sequential(*modules)
+
+
+def lin_block(in_f, out_f, dropout=0.0):
+    return nn.Sequential(nn.Linear(in_f, out_f), nn.ReLU(), nn.Dropout(dropout))
+
+
+class Conv2dSame(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, dilation=1, **kwargs):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, dilation=dilation, **kwargs)
+        self._reversed_padding_repeated_twice = [0, 0] * len(kernel_size)
+        for d, k, i in zip((dilation, dilation), kernel_size, range(len(kernel_size) - 1, -1, -1)):
+            total = d * (k - 1)
+            self._reversed_padding_repeated_twice[2 * i] = total // 2
+            self._reversed_padding_repeated_twice[2 * i + 1] = total - total // 2
+
+    def forward(self, imgs):
+        return self.conv(F.pad(imgs, self._reversed_padding_repeated_twice))
+
+
+def build_layers(self, out_size, input_channels, out_channels, kernels, pool_kernels, paddings, strides,
+                 pool_strides, dropouts, linear_output, linear_dropouts):
+    self.CNN_layers = nn.ModuleList()
+    for n, (c_in, c_out) in enumerate(zip([input_channels] + out_channels, out_channels)):
+        block = conv_block(c_in, c_out, kernels[n], pool_kernels[n], strides[n], pool_strides[n],
+                           "same" if paddings == "same" else paddings[n], dropout=dropouts[n])
+        self.CNN_layers.append(nn.Sequential(*block))
+    sizes = list(zip([out_channels[-1] * out_size] + linear_output, linear_output + [1]))
+    blocks = [lin_block(a, b, linear_dropouts[n]) for n, (a, b) in enumerate(sizes[:-1])]
+    blocks.append(nn.Sequential(nn.Linear(*sizes[-1])))
+    self.linear_layers = nn.Sequential(*blocks)
+
+
+class CNN(nn.Module):
+    """Residual pairs (as base/model.py); input (N, C, 110, 1)."""
+
+    def __init__(self, feature_height, feature_width, batch_size, out_size=0, **layers):
+        super().__init__()
+        build_layers(self, out_size, **layers)
+
+    def forward(self, x):
+        for i in range(0, len(self.CNN_layers), 2):
+            x = self.CNN_layers[i](x)
+            shortcut = x
+            x = self.CNN_layers[i + 1](x)
+            x = x + shortcut
+        return torch.flatten(self.linear_layers(x.view(x.size(0), -1)))
+'''
+
+AUTHORS_MODEL_BASIC = '''
+import torch
+from torch import nn
+from .model import build_layers
+
+
+class CNN(nn.Module):
+    """A plain stack (as base/model_basic.py); input (N, C, 110, 1)."""
+
+    def __init__(self, feature_height, feature_width, batch_size, out_size=0, **layers):
+        super().__init__()
+        build_layers(self, out_size, **layers)
+
+    def forward(self, x):
+        for layer in self.CNN_layers:
+            x = layer(x)
+        return torch.flatten(self.linear_layers(x.view(x.size(0), -1)))
+'''
+
+_ONES = [(1, 1)] * 6
+# The published layer sizes (camformer.models ARCHITECTURES; out_size = length before flattening).
+AUTHORS_RUNS = {
+    "original": ("base.model", "9_onehot_L1_AdamW_ReduceLROnPlateau", dict(
+        input_channels=4, out_channels=[512] * 6, kernels=[(10, 1)] * 6, out_size=26,
+        pool_kernels=_ONES[:4] + [(10, 1), (1, 1)], pool_strides=_ONES[:4] + [(4, 1), (1, 1)],
+        paddings="same", strides=_ONES, dropouts=[0.3] * 6, linear_output=[256, 256],
+        linear_dropouts=[0.0, 0.0])),
+    "mini": ("base.model_basic", "219_onehotWithP_MSE_AdamW_ReduceLROnPlateau", dict(
+        input_channels=5, out_channels=[384, 256, 128, 64, 128, 192],
+        kernels=[(5, 1), (6, 1), (6, 1), (5, 1), (5, 1), (4, 1)], out_size=76,
+        pool_kernels=_ONES[:3] + [(7, 1), (1, 1), (1, 1)], pool_strides=_ONES[:3] + [(2, 1), (1, 1), (1, 1)],
+        paddings=[(5, 0)] * 6, strides=_ONES, dropouts=[0.156, 0.194, 0.231, 0.269, 0.306, 0.344],
+        linear_output=[32], linear_dropouts=[0.0])),
+}
+
+
+def _tarball(path, members: dict[str, bytes]):
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _authors_members(folder: str, model_bytes: bytes, encoding: str, model_name: str = "model.pt") -> dict[str, bytes]:
+    """The members of the authors' tarball: training_results_tr0.9/<run>/42/{config.json, model.pt}."""
+    run = f"training_results_tr0.9/{folder}/42"
+    config = {"seed": 42, "seq_enc": encoding, "best_model_path": f"./{run}/{model_name}", "batch_size": 256}
+    return {f"{run}/config.json": json.dumps(config).encode(), f"{run}/{model_name}": model_bytes,
+            f"{run}/score_board.csv": b"r,rho\n0.74,0.75\n"}
+
+
+@pytest.fixture(scope="module")
+def authors(tmp_path_factory):
+    """For each published model: the tarball (made with the authors' classes), a test input
+    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
+    root = tmp_path_factory.mktemp("authors")
+    (root / "base").mkdir()
+    (root / "base" / "__init__.py").write_text("")
+    (root / "base" / "model.py").write_text(AUTHORS_MODEL)
+    (root / "base" / "model_basic.py").write_text(AUTHORS_MODEL_BASIC)
+    codes = torch.as_tensor(test_set_data().codes[:6])
+    out = {}
+    sys.path.insert(0, str(root))
+    try:
+        for name, (module, folder, args) in AUTHORS_RUNS.items():
+            torch.manual_seed(0)
+            net = importlib.import_module(module).CNN(feature_height=110, feature_width=1, batch_size=256, **args)
+            for layer in net.modules():  # trained-looking BatchNorm statistics, so that they matter
+                if isinstance(layer, torch.nn.BatchNorm2d):
+                    layer.running_mean.uniform_(-0.5, 0.5)
+                    layer.running_var.uniform_(0.5, 2.0)
+                    torch.nn.init.uniform_(layer.weight, 0.5, 1.5)
+                    torch.nn.init.uniform_(layer.bias, -0.2, 0.2)
+            net.eval()
+            encoding = published.PUBLISHED[name].encoding
+            x = encode(codes, encoding)
+            with torch.no_grad():
+                expected = net(x.unsqueeze(-1))  # the authors' layout (N, C, 110, 1)
+            buffer = io.BytesIO()
+            torch.save(net, buffer)
+            tarball = _tarball(root / published.PUBLISHED[name].file,
+                               _authors_members(folder, buffer.getvalue(), encoding))
+            out[name] = {"tarball": tarball, "x": x, "expected": expected, "model_bytes": buffer.getvalue(),
+                         "params": sum(p.numel() for p in net.parameters())}
+    finally:
+        sys.path.remove(str(root))
+        for key in [k for k in sys.modules if k == "base" or k.startswith("base.")]:
+            del sys.modules[key]
+    return out
+
+
+@pytest.fixture
+def served(authors, tmp_path, monkeypatch):
+    """The tarballs served from 127.0.0.1, a cache directory, the server."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.delenv(fetch.ENV_VAR, raising=False)
+    monkeypatch.delenv(published.OFFLINE_ENV, raising=False)
+    root = tmp_path / "server"
+    root.mkdir()
+    for item in authors.values():
+        (root / item["tarball"].name).write_bytes(item["tarball"].read_bytes())
+    with _Server(root) as server:
+        yield root, tmp_path / "cache", server
+
+
+def test_registry_names_the_authors_tarballs_and_published_counts():
+    reg = fetch.weights_registry()
+    assert reg["Camformer_9.tar.gz"].url == "http://www.sblab.uk/code/camformer/Camformer_9.tar.gz"
+    assert reg["Camformer_219.tar.gz"].url == "http://www.sblab.uk/code/camformer/Camformer_219.tar.gz"
+    assert not set(reg) & set(fetch.registry())  # `camformer data fetch` does not download them
+    original, mini = published.PUBLISHED["original"], published.PUBLISHED["mini"]
+    assert (original.file, original.encoding, original.n_params) == ("Camformer_9.tar.gz", "onehot", 16_611_073)
+    assert (mini.file, mini.encoding, mini.n_params) == ("Camformer_219.tar.gz", "onehotWithP", 1_446_721)
+
+
+@pytest.mark.parametrize("name", ["original", "mini"])
+def test_loaded_model_predicts_what_the_authors_module_predicts(name, authors, served):
+    root, cache, server = served
+    item = authors[name]
+    assert item["params"] == published.PUBLISHED[name].n_params  # the fixture has the published sizes
+    assert importlib.util.find_spec("base") is None  # the authors' code cannot run: it is not importable
+    file = published.PUBLISHED[name].file
+    model = published.load_published(name, cache_dir=cache, url=f"{server.url}/{file}", progressbar=False)
+    assert "base" not in sys.modules
+    assert isinstance(model, torch.nn.Module) and not model.training
+    assert count_parameters(model) == published.PUBLISHED[name].n_params
+    assert model.encoding == published.PUBLISHED[name].encoding
+    with torch.no_grad():
+        got = model(item["x"])  # (N, C, 110), Conv1d
+    torch.testing.assert_close(got, item["expected"], atol=1e-5, rtol=0)
+    assert fetch.pinned_hashes(cache) == {file: fetch.file_hash(item["tarball"])}
+    assert server.requests == [f"/{file}"]
+
+
+def test_cached_tarball_is_used_offline_without_a_request(served, monkeypatch):
+    root, cache, server = served
+    url = f"{server.url}/Camformer_219.tar.gz"
+    monkeypatch.setenv(published.OFFLINE_ENV, "1")
+    with pytest.raises(fetch.FetchError, match="offline"):
+        published.load_published("mini", cache_dir=cache, url=url, progressbar=False)
+    assert server.requests == []
+    monkeypatch.delenv(published.OFFLINE_ENV)
+    published.load_published("mini", cache_dir=cache, url=url, progressbar=False)
+    monkeypatch.setenv(published.OFFLINE_ENV, "1")
+    assert published.load_published("mini", cache_dir=cache, url=url, progressbar=False).encoding == "onehotWithP"
+    assert server.requests == ["/Camformer_219.tar.gz"]
+
+
+def test_corrupted_tarball_is_refused_by_the_pin(served):
+    root, cache, server = served
+    url = f"{server.url}/Camformer_219.tar.gz"
+    published.load_published("mini", cache_dir=cache, url=url, progressbar=False)
+    cached = fetch.local_path("Camformer_219.tar.gz", cache)
+    good = fetch.file_hash(cached)
+    cached.unlink()
+    data = bytearray((root / "Camformer_219.tar.gz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (root / "Camformer_219.tar.gz").write_bytes(bytes(data))
+    with pytest.raises(fetch.HashMismatchError) as err:
+        published.load_published("mini", cache_dir=cache, url=url, progressbar=False)
+    assert good in str(err.value) and "Camformer_219.tar.gz" in str(err.value)
+    assert not cached.exists()
+
+
+class _Payload:
+    """Pickles as a call of ``func(*args)``: what a malicious model file would hold."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+@pytest.mark.parametrize("payload", ["os.system", "builtins.eval", "subprocess.call"])
+def test_pickle_that_runs_code_is_refused_without_running_it(payload, tmp_path):
+    marker = tmp_path / "marker"
+    command = f"touch {marker}"
+    func, args = {
+        "os.system": (os.system, (command,)),
+        "builtins.eval": (builtins.eval, (f"__import__('os').system({command!r})",)),
+        "subprocess.call": (subprocess.call, (["touch", str(marker)],)),
+    }[payload]
+    buffer = io.BytesIO()
+    torch.save({"CNN_layers": torch.nn.Linear(2, 2), "hook": _Payload(func, *args)}, buffer)
+    members = _authors_members(AUTHORS_RUNS["mini"][1], buffer.getvalue(), "onehotWithP")
+    tarball = _tarball(tmp_path / "Camformer_219.tar.gz", members)
+    with pytest.raises(published.UnsafePickleError) as err:
+        published.model_from_archive(tarball, "mini")
+    assert f"{func.__module__}.{func.__name__}" in str(err.value)  # e.g. posix.system
+    assert "model.pt" in str(err.value)
+    assert not marker.exists()
+
+
+def test_other_layouts(authors, tmp_path):
+    mini = authors["mini"]
+    # Another folder layout still loads: members are found by what they hold.
+    moved = _tarball(tmp_path / "moved.tar.gz", {
+        "Camformer/notes.json": b'{"what": "not the config"}',
+        "Camformer/run.json": json.dumps({"best_model_path": "/home/x/best.pt", "seed": 42}).encode(),
+        "Camformer/weights/best.pt": mini["model_bytes"],
+    })
+    with torch.no_grad():
+        got = published.model_from_archive(moved, "mini")(mini["x"])
+    torch.testing.assert_close(got, mini["expected"], atol=1e-5, rtol=0)
+    # No config: an error that lists the members.
+    other = _tarball(tmp_path / "other.tar.gz", {"README.txt": b"hello", "weights/model.bin": b"\0" * 64})
+    with pytest.raises(published.PublishedModelError) as err:
+        published.model_from_archive(other, "mini")
+    message = str(err.value)
+    assert "best_model_path" in message and "README.txt" in message and "weights/model.bin" in message
+    # A config but no torch file: also listed.
+    members = _authors_members(AUTHORS_RUNS["mini"][1], b"not a zip", "onehotWithP")
+    with pytest.raises(published.PublishedModelError, match="(?s)0 torch zip members.*score_board.csv"):
+        published.model_from_archive(_tarball(tmp_path / "nozip.tar.gz", members), "mini")
+    # The wrong model for the name: refused on the parameter count.
+    with pytest.raises(published.PublishedModelError, match="1,446,721 parameters; the published Camformer Original"):
+        published.model_from_archive(mini["tarball"], "original")
+    with pytest.raises(published.PublishedModelError, match="not a readable tar archive"):
+        published.model_from_archive(mini["tarball"].with_name("missing.tar.gz"), "mini")
+
+
+def test_self_check_compares_with_published_predictions(monkeypatch):
+    torch.manual_seed(1)
+    model = camformer_mini(5).eval()
+    test = test_set_data()
+    rows = np.arange(0, 4000, 100)  # 40 test sequences
+    # A published column made by this very model on 40 ids: the comparison must pass, then catch
+    # a perturbation of the weights.
+    table = pd.DataFrame({"id": test.ids[rows], "mini": predict(model, test.codes[rows], "onehotWithP")})
+    result = published.self_check(model, "mini", published=table)
+    assert result["passed"] and result["n"] == 40 and result["max_abs_diff"] < 1e-5
+    assert result["model"] == "Camformer Mini (published, seed 42)"
+    sub = published.self_check(model, "mini", n=10, seed=3, published=table)
+    assert sub["n"] == 10 and sub == published.self_check(model, "mini", n=10, seed=3, published=table)
+    with torch.no_grad():
+        model.output.bias.add_(0.01)  # every prediction moves by 0.01, ten times the tolerance
+    with pytest.raises(published.SelfCheckError, match="differ from the published ones by up to 0.01 on 40"):
+        published.self_check(model, "mini", published=table)
+
+
+def test_cli_weights_fetch(served, capsys):
+    root, cache, server = served
+    url = f"{server.url}/Camformer_219.tar.gz"
+    assert main(["weights", "fetch", "mini", "--url", url, "--cache-dir", str(cache), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Camformer Mini (published, seed 42): 1,446,721 parameters, encoding onehotWithP" in out
+    assert str(fetch.local_path("Camformer_219.tar.gz", cache)) in out and "pinned on first download" in out
+    assert main(["weights", "fetch", "--url", url, "--cache-dir", str(cache)]) == 2  # --url needs a name
+    # --check compares with the authors' real predictions, which these made-up weights do not give.
+    capsys.readouterr()
+    rc = main(["weights", "fetch", "mini", "--url", url, "--cache-dir", str(cache), "--no-progress", "--check", "4"])
+    assert rc == 2 and "differ from the published ones" in capsys.readouterr().err
+    (root / "Camformer_9.tar.gz").unlink()
+    rc = main(["weights", "fetch", "original", "--url", f"{server.url}/Camformer_9.tar.gz",
+               "--cache-dir", str(cache), "--no-progress"])
+    assert rc == 2 and "Camformer_9.tar.gz: download from" in capsys.readouterr().err
+
+
+@pytest.fixture
+def book_results(tmp_path):
+    """A saved 'book model' (a Mini) under results/quick, as chapter 03 writes it."""
+    torch.manual_seed(2)
+    heldout = pd.DataFrame({"id": [1, 2], "prediction": [0.5, 0.25]})
+    save_book_model(camformer_mini(5), heldout, tmp_path / "results", "quick", dataset="test_library",
+                    split={"train": np.array([3]), "val": np.array([4]), "test": np.array([1, 2])},
+                    encoding="onehotWithP")
+    return tmp_path / "results"
+
+
+def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
+    root, cache, server = served
+    url = f"{server.url}/Camformer_219.tar.gz"
+    monkeypatch.setenv(published.OFFLINE_ENV, "1")
+    model, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url)
+    assert info["model"] == "the book's model (quick preset)" and not info["published"]
+    assert "CAMFORMER_OFFLINE=1" in info["reason"] and server.requests == []
+    assert list(info["predictions"]["id"]) == [1, 2]
+    monkeypatch.delenv(published.OFFLINE_ENV)
+    # A server that is not there: a quick failure, not a hang.
+    dead = _Server(root)
+    dead_url = f"{dead.url}/Camformer_219.tar.gz"
+    dead.httpd.server_close()
+    start = time.monotonic()
+    _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=dead_url)
+    assert "FetchError" in info["reason"] and time.monotonic() - start < 20
+    # Weights that do not reproduce the published predictions (these are made up): refused.
+    _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
+    assert not info["published"] and "SelfCheckError" in info["reason"]
+    with pytest.raises(FileNotFoundError, match="SelfCheckError"):
+        explained_model(book_results, "paper", prefer="mini", cache_dir=cache, url=url, check_n=8)
+
+
+def test_book_model_uses_the_published_model_that_passes(served, book_results, monkeypatch):
+    root, cache, server = served
+    url = f"{server.url}/Camformer_219.tar.gz"
+    model = published.load_published("mini", cache_dir=cache, url=url, progressbar=False)
+    test = test_set_data()
+    rows = np.arange(16)
+    # The bundled predictions are of the authors' real weights; give these weights' own instead.
+    fake = pd.DataFrame({"id": test.ids[rows], "original": 0.0,
+                         "mini": predict(model, test.codes[rows], "onehotWithP")})
+    monkeypatch.setattr(published, "load_published_predictions", lambda: fake)
+    got, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
+    assert info["model"] == "Camformer Mini (published, seed 42)" and info["published"]
+    assert info["self_check"]["n"] == 8 and info["self_check"]["passed"] and info["reason"] is None
+    assert url in info["source"] and list(info["predictions"].columns) == ["id", "prediction"]
+    assert got.encoding == "onehotWithP"

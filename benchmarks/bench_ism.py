@@ -32,7 +32,8 @@ import numpy as np
 import torch
 
 from camformer.data import encode, load_test_table, encode_sequences
-from camformer.ism import VARIABLE_POSITIONS, ism, ism_receptive_field, predict_scalar
+from camformer.inference import predict_scalar
+from camformer.ism import VARIABLE_POSITIONS, ism, ism_receptive_field
 from camformer.models import camformer_original, init_he
 
 

@@ -62,7 +62,8 @@ import torch
 
 from camformer.data import SequenceData, encode, read_dream_txt, resource_path
 from camformer.models import camformer_mini, camformer_original, init_he
-from camformer.train import TrainConfig, resolve_amp, train
+from camformer.inference import resolve_amp
+from camformer.train import TrainConfig, train
 
 REPO = Path(__file__).resolve().parents[1]
 EPOCH_SEQUENCES = 6_700_000  # one pass over the challenge's training file (6.7M sequences)

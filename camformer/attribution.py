@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from camformer.data import ENCODINGS
-from camformer.ism import explaining, model_input, predict_scalar
+from camformer.inference import explaining, model_input, predict_scalar
 
 METHODS = ("integrated_gradients", "deeplift", "saliency")
 # Where camformer.data.encode puts the purine channel (A/G 1, C/T 0, N 0.5: a property of the
@@ -54,7 +54,7 @@ def attribute(
         and left on its own device and in its own mode afterwards.
     X : torch.Tensor
         Float ``(N, C, L)``, or uint8 codes ``(N, L)`` encoded with ``encoding`` (default:
-        the one saved with the model; ``camformer.ism.model_input``) and the Int flag
+        the one saved with the model; ``camformer.inference.model_input``) and the Int flag
         ``real_valued`` ``(N,)``. Per-base attributions of an encoding with extra channels:
         :func:`fold_channels`.
     method : {"integrated_gradients", "deeplift", "saliency"}

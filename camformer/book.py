@@ -157,5 +157,6 @@ def describe_model(info: dict) -> str:
         return (f"**This chapter explains {info['model']}**, the paper's own trained weights ({info['source']}), "
                 f"loaded without running any pickled code; on {check['n']:,} test sequences its predictions "
                 f"match the authors' published ones to {check['max_abs_diff']:.1e} (tolerance {check['tolerance']:g}).")
+    reason = info["reason"] if len(info["reason"]) <= 240 else info["reason"][:240] + " …"
     return (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
-            f"on promoters it did not train on. The paper's own model is not used here: {info['reason']}.")
+            f"on promoters it did not train on. The paper's own model is not used here: {reason}")

@@ -153,7 +153,7 @@ def _predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .models import load_model
-    from .train import predict
+    from .inference import predict
 
     model = load_model(_model_directory(args.checkpoint), map_location="cpu")
     data = _read_sequences(args.file)

@@ -10,7 +10,7 @@ from torch import nn
 from tqdm import tqdm
 
 from camformer.gradcam import find_layer
-from camformer.ism import explaining, model_input
+from camformer.inference import explaining, model_input
 
 
 def _last_linear(model: nn.Module) -> nn.Module:
@@ -41,7 +41,7 @@ def penultimate_activations(
         mode afterwards.
     X : torch.Tensor
         Float ``(N, C, L)``, or uint8 codes ``(N, L)`` encoded with ``encoding`` (default: the
-        one saved with the model; ``camformer.ism.model_input``) and the Int flag ``real_valued``.
+        one saved with the model; ``camformer.inference.model_input``) and the Int flag ``real_valued``.
     layer : str or nn.Module, optional
         The layer whose *output* is read (a name from ``model.named_modules()``). ``None``
         reads the *input* of the model's last ``nn.Linear``: the penultimate activations

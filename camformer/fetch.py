@@ -174,13 +174,24 @@ def record_files(record: str) -> list[str]:
     return [f.name for f in _FILES if record in ("all", f.record)]
 
 
+def _pooch():
+    """pooch, imported without the warning its ``tqdm.auto`` import prints in a Jupyter kernel
+    that has no widgets (every chapter of the book would show it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pooch
+    return pooch
+
+
 def resolve_cache_dir(path: str | os.PathLike | None = None) -> Path:
     """The download directory: ``path``, else ``$CAMFORMER_DATA_DIR``, else ``pooch.os_cache("camformer")``."""
     if path is not None:
         return Path(path).expanduser()
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR]).expanduser()
-    import pooch
+    pooch = _pooch()
 
     return Path(pooch.os_cache("camformer"))
 
@@ -210,7 +221,7 @@ def _pin(root: Path, name: str, value: str) -> None:
 
 def file_hash(path: str | os.PathLike, alg: str = "sha256") -> str:
     """``"<alg>:<hex>"`` of a file (``alg``: md5, sha256, ... as :func:`pooch.file_hash` takes)."""
-    import pooch
+    pooch = _pooch()
 
     return f"{alg}:{pooch.file_hash(str(path), alg)}"
 
@@ -288,7 +299,7 @@ def fetch_file(
     FetchError
         Unknown name, the download failed, or ``offline`` and no verified copy is cached.
     """
-    import pooch
+    pooch = _pooch()
     import requests
 
     root = resolve_cache_dir(cache_dir)

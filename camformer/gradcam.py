@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from camformer.ism import explaining, model_input, predict_scalar
+from camformer.inference import explaining, model_input, predict_scalar
 
 
 def find_layer(model: nn.Module, layer: str | nn.Module) -> nn.Module:
@@ -76,7 +76,7 @@ def gradcam(
         and left on its own device and in its own mode afterwards.
     X : torch.Tensor
         Encoded sequences, float ``(N, C, L)``, or uint8 codes ``(N, L)`` encoded with
-        ``encoding`` (default: the one saved with the model; ``camformer.ism.model_input``)
+        ``encoding`` (default: the one saved with the model; ``camformer.inference.model_input``)
         and the Int flag ``real_valued`` ``(N,)``.
     layer : str or nn.Module
         The layer (a name from ``model.named_modules()``, e.g. ``"blocks.0.conv"``, or the

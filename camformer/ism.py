@@ -25,7 +25,7 @@ Both accept one-hot ``X`` (N, 4, L) float, or uint8 codes (N, L) with an ``encod
 (:func:`camformer.data.encode`), which is how models with extra input channels (the purine
 or the integer-measurement flag) are explained: mutants are re-encoded exactly as the data
 pipeline encodes them. Without an ``encoding``, codes are encoded as the model was trained
-(:func:`input_encoding`).
+(:func:`model_encoding`).
 
 Every explainer here, in :mod:`camformer.gradcam`, :mod:`camformer.attribution` and
 :mod:`camformer.embedding` computes where the model's parameters are unless given a
@@ -36,7 +36,6 @@ Every explainer here, in :mod:`camformer.gradcam`, :mod:`camformer.attribution` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -45,6 +44,7 @@ from torch import nn
 from tqdm import tqdm
 
 from camformer.data import encode
+from camformer.inference import explaining, model_encoding, predict_scalar
 
 #: The 80 variable positions of a 110-nt DREAM promoter (0-based, 17..96 inclusive).
 VARIABLE_POSITIONS = range(17, 97)
@@ -53,104 +53,10 @@ VARIABLE_POSITIONS = range(17, 97)
 # ---------------------------------------------------------------------------- helpers
 
 
-def input_encoding(model, encoding: str | None = None) -> str:
-    """The encoding in which codes are fed to ``model``: ``encoding`` if given, else the one
-    saved with the model (its ``encoding`` attribute, set by ``camformer.models.load_model``),
-    else ``onehot``. A bound method such as ``model.head`` stands for its module."""
-    saved = getattr(getattr(model, "__self__", model), "encoding", None)
-    return encoding or saved or "onehot"
-
-
-def model_input(model, X: torch.Tensor | np.ndarray, *, encoding: str | None = None,
-                real_valued: torch.Tensor | np.ndarray | None = None) -> torch.Tensor:
-    """Float input for ``model``: ``X`` itself when it is float ``(N, C, L)``, or uint8/int
-    codes ``(N, L)`` encoded (on their device) with :func:`input_encoding`; ``real_valued``
-    ``(N,)`` is the Int flag of the ``...WithInt``/``...WithBoth`` encodings."""
-    X = torch.as_tensor(X)
-    if X.dtype.is_floating_point:
-        if encoding is not None:
-            raise ValueError("encoding applies to codes (N, L); this X is already encoded (float)")
-        return X
-    if X.ndim != 2:
-        raise ValueError(f"codes must have shape (N, L); got {tuple(X.shape)}")
-    rv = None if real_valued is None else torch.as_tensor(real_valued, device=X.device)
-    return encode(X, input_encoding(model, encoding), real_valued=rv)
-
-
-def _modules(objs) -> list[nn.Module]:
-    """The ``nn.Module``s among ``objs`` (a bound method stands for its module), each once."""
-    out: list[nn.Module] = []
-    for m in (getattr(o, "__self__", o) for o in objs):
-        if isinstance(m, nn.Module) and not any(m is seen for seen in out):
-            out.append(m)
-    return out
-
-
-def model_device(*objs) -> torch.device:
-    """Where the first parameter (else buffer) of the given modules is; CPU if they have none.
-    A bound method stands for its module; other callables are skipped."""
-    for m in _modules(objs):
-        for tensor in (*m.parameters(), *m.buffers()):
-            return tensor.device
-    return torch.device("cpu")
-
-
-@contextmanager
-def explaining(*objs, device: str | torch.device | None = None):
-    """Run a block with the given modules on ``device`` and in eval mode; yields the device.
-
-    ``device=None`` means where the modules' parameters are (:func:`model_device`). On exit
-    each module is back on the device it was on and in the train/eval mode it was in, so an
-    explainer never moves the caller's model for good.
-    """
-    modules = _modules(objs)
-    homes = [model_device(m) for m in modules]
-    target = torch.device(device) if device is not None else model_device(*modules)
-    with eval_mode(*modules):
-        try:
-            for m in modules:
-                m.to(target)
-            yield target
-        finally:
-            for m, home in zip(reversed(modules), reversed(homes)):
-                m.to(home)
-
-
-def predict_scalar(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Run ``model`` on ``x`` and return one prediction per sequence, shape ``(B,)``.
-
-    Accepts models returning ``(B,)`` or ``(B, 1)``; anything else is an error.
-    """
-    out = model(x)
-    if out.ndim == 2 and out.shape[1] == 1:
-        out = out[:, 0]
-    if out.ndim != 1 or out.shape[0] != x.shape[0]:
-        raise ValueError(f"the model must return shape (N,) or (N, 1); got {tuple(out.shape)} for N={x.shape[0]}")
-    return out
-
-
-@contextmanager
-def eval_mode(*objs):
-    """Run a block with the given modules in eval mode (dropout off, batch norm on its
-    running statistics), restoring the training flag of each of their submodules afterwards
-    (one by one: a wrapper made for the call, in train mode, does not put the model it wraps
-    back into train mode; a model with some layers frozen in eval keeps them so). A bound
-    method such as ``model.head`` stands for its module; other callables are ignored."""
-    modules = _modules(objs)
-    flags = [(sub, sub.training) for m in modules for sub in m.modules()]
-    try:
-        for m in modules:
-            m.eval()
-        yield
-    finally:
-        for sub, flag in flags:
-            sub.training = flag
-
-
 def _prepare(model, X, encoding: str | None, real_valued, device: torch.device):
     """Encoded reference ``(N, C, L)``, per-sequence base columns ``(N, C, 4)`` and the
     reference base index ``(N, L)`` (-1 where the reference is not one of A, C, G, T).
-    Codes are encoded with :func:`input_encoding` of ``model``."""
+    Codes are encoded with :func:`model_encoding` of ``model``."""
     X = torch.as_tensor(X)
     if X.dtype.is_floating_point:
         if X.ndim != 3:
@@ -168,7 +74,7 @@ def _prepare(model, X, encoding: str | None, real_valued, device: torch.device):
         return Xenc, columns, ref
     if X.ndim != 2:
         raise ValueError(f"codes must have shape (N, L); got {tuple(X.shape)}")
-    encoding = input_encoding(model, encoding)
+    encoding = model_encoding(model, encoding)
     codes = X.to(device=device, dtype=torch.long)
     rv = None if real_valued is None else torch.as_tensor(real_valued, device=device)
     Xenc = encode(codes, encoding, real_valued=rv)
@@ -226,7 +132,7 @@ def ism(
         mutates every position.
     encoding : str, optional
         One of :data:`camformer.data.ENCODINGS` (codes input only); default the encoding
-        saved with the model, else ``onehot`` (:func:`input_encoding`).
+        saved with the model, else ``onehot`` (:func:`model_encoding`).
     real_valued : bool array ``(N,)``, optional
         The integer-measurement flag for the ``...WithInt``/``...WithBoth`` encodings
         (default 1 for every sequence, as the paper used at test time).

@@ -470,3 +470,23 @@ def factor_effects_vs_seeds(table: pd.DataFrame, factors: list[str], response: s
     spread = float((cells.max() - cells.min())[cells.size() >= 2].mean())
     return effects.assign(seed_spread=spread, exceeds_seeds=effects["effect"] > spread,
                           runs=len(finite), runs_left_out=len(table) - len(finite))
+
+
+def leaderboard_board(published: pd.DataFrame, extra: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The leaderboard with extra rows: ``published`` (index ``metric, team``) and, for each
+    extra team, its :func:`leaderboard_layout` (index ``metric``), grouped by metric."""
+    rows = pd.concat({team: layout for team, layout in extra.items()}, names=["team", "metric"])
+    rows = rows.swaplevel().sort_index(level="metric", sort_remaining=False)
+    return pd.concat([published, rows])
+
+
+def rank_teams(scores: pd.DataFrame) -> pd.DataFrame:
+    """Each team's place by each score column (1 = the highest score; tied teams share the best
+    place, as ``pandas.Series.rank(method="min")``)."""
+    return scores.rank(ascending=False, method="min").astype(int)
+
+
+def place_among(scores: pd.DataFrame, entry: dict[str, float]) -> dict[str, int]:
+    """The place ``entry`` (one value per score column) would take among the teams of ``scores``:
+    1 + the number of teams with a strictly higher score, per column."""
+    return {column: int((scores[column] > value).sum()) + 1 for column, value in entry.items()}

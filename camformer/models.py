@@ -1,4 +1,4 @@
-"""Camformer models: Original (= Large), Small and Mini, the paper's 270-model grid, checkpoints.
+"""Camformer models: Original (= Large), Small, Mini and the book's Micro, and their checkpoints (the grid of runs is :mod:`camformer.grid`).
 
 Every model is a plain :class:`torch.nn.Module` built from a frozen :class:`ModelConfig`; it
 maps float one-hot input ``(N, C, 110)`` to predicted expression ``(N,)`` and carries its
@@ -32,10 +32,12 @@ with 4 input channels)
     -> 1. It gives the three published counts exactly (first layer 256 x 5 = 1,280 weights per
     input channel, as the scoreboards' steps require), but other layer choices would too.
 ``micro`` (the book's own model; 438,913 parameters with 5 channels; **not a model of the paper**)
-    Original's layout (six "same" convolutions of kernel 10, residual pairs, the pool 10 / 4 in
-    block 5) at 64 channels, then 1,664 -> 128 -> 128 -> 1. Mini needs about 4x the arithmetic
-    per sequence of Micro: on a 2-core AVX2 CPU in fp32 Mini trains one epoch of the quick
-    preset's data in the time Micro trains three, and Micro ends far ahead (benchmarks/RESULTS.md).
+    Original's blocks (six "same" convolutions of kernel 10, residual pairs (1, 2), (3, 4),
+    (5, 6), the pool 10 / 4) at 64 channels with dropout 0.1, then 1,664 -> 128 -> 128 -> 1;
+    the max-pool sits in block 3 instead of block 5, so blocks 4-6 run on 26 positions. It
+    needs about 1/10 of Mini's arithmetic per sequence (:func:`count_macs`): on a 2-core AVX2
+    CPU in fp32 it trains three epochs of the quick preset's data in under five minutes, where
+    Mini manages about one (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from camformer.data import ENCODINGS, SEQ_LEN, load_split, save_split
+from camformer.inference import _unwrap
 
 N_BLOCKS = 6
 
@@ -92,7 +95,7 @@ class Architecture:
 
 
 CHANNELS_MICRO = 64
-DROPOUT_MICRO = 0.3
+DROPOUT_MICRO = 0.1
 ARCHITECTURES: dict[str, Architecture] = {
     "original": Architecture(
         channels=(512,) * 6, kernels=(10,) * 6, padding="same",
@@ -110,13 +113,14 @@ ARCHITECTURES: dict[str, Architecture] = {
         pool_block=3, pool_kernel=7, pool_stride=2, hidden=(32,),
         residual_blocks=(), dropout=(0.156, 0.194, 0.231, 0.269, 0.306, 0.344),
     ),
-    # The book's own model for a 2-core CPU (not a model of the paper): Original's layout (six
-    # "same" convolutions of kernel 10, residual pairs, the pool in block 5, two hidden layers)
-    # at CHANNELS_MICRO channels and hidden 128, sized so the quick preset trains in fp32 within
-    # five minutes on an AVX2 CPU (measured in benchmarks/RESULTS.md).
+    # The book's own model for a 2-core CPU (not a model of the paper): Original's blocks (six
+    # "same" convolutions of kernel 10, residual pairs, two hidden layers) at 64 channels and
+    # hidden 128, with the max-pool moved from block 5 to block 3, so that the last three
+    # convolutions run on 26 positions. Sized so the quick preset trains in fp32 within five
+    # minutes on a 2-core AVX2 CPU (measured in benchmarks/RESULTS.md).
     "micro": Architecture(
         channels=(CHANNELS_MICRO,) * 6, kernels=(10,) * 6, padding="same",
-        pool_block=4, pool_kernel=10, pool_stride=4, hidden=(128, 128),
+        pool_block=2, pool_kernel=10, pool_stride=4, hidden=(128, 128),
         residual_blocks=(1, 3, 5), dropout=(DROPOUT_MICRO,) * 6,
     ),
 }
@@ -281,7 +285,7 @@ def camformer_mini(in_channels: int = 5) -> Camformer:
 
 def camformer_micro(in_channels: int = 5) -> Camformer:
     """Camformer Micro, the book's own CPU-sized model (not a model of the paper): Original's
-    layout at 64 channels and hidden 128 (438,913 parameters with 5 channels)."""
+    blocks at 64 channels, hidden 128, the pool in block 3 (438,913 parameters with 5 channels)."""
     return build_model(ModelConfig("micro", in_channels))
 
 
@@ -317,92 +321,7 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 4, SEQ_LEN))
     return counter.get_total_flops() // 2 // input_shape[0]
 
 
-# ---------------------------------------------------------------------------- the grid
-
-GRID_SIZES = ("Large", "Small", "Mini")
-GRID_ENCODINGS = ("onehot", "onehotWithN", "onehotWithP", "onehotWithInt", "onehotWithBoth")
-GRID_LOSSES = ("MSE", "L1", "Huber")
-GRID_OPTIMIZERS = ("AdamW", "Lion")
-GRID_SCHEDULERS = ("None", "OneCycleLR", "ReduceLROnPlateau")
-
-
-@dataclass(frozen=True)
-class GridConfig:
-    """One run of the paper's 270-model grid (RunID and order as in ``score_board_*.csv``).
-
-    Losses, optimisers and schedulers are names; ``camformer.train`` maps them to objects:
-    ``loss`` MSE, L1 or Huber (delta 0.9); ``optimizer`` AdamW or Lion (betas 0.9, 0.99);
-    ``scheduler`` "None", OneCycleLR (max_lr 0.01) or ReduceLROnPlateau (on validation loss).
-    """
-
-    id: int
-    size: str
-    encoding: str
-    loss: str
-    optimizer: str
-    scheduler: str
-
-    @property
-    def name(self) -> str:
-        """E.g. ``"Mini-onehotWithP-MSE-AdamW-ReduceLROnPlateau"``."""
-        return f"{self.size}-{self.encoding}-{self.loss}-{self.optimizer}-{self.scheduler}"
-
-    @property
-    def in_channels(self) -> int:
-        return ENCODINGS[self.encoding]
-
-    def model_config(self) -> ModelConfig:
-        """The :class:`ModelConfig` of this run's network."""
-        return ModelConfig(SIZE_ARCHITECTURES[self.size], self.in_channels)
-
-
-def grid_configs() -> list[GridConfig]:
-    """All 270 grid runs, ids 1..270: size, then encoding, loss, optimiser, scheduler, the
-    order of the published scoreboards (model 9 = Original, model 219 = Mini)."""
-    runs = []
-    for size in GRID_SIZES:
-        for encoding in GRID_ENCODINGS:
-            for loss in GRID_LOSSES:
-                for optimizer in GRID_OPTIMIZERS:
-                    for scheduler in GRID_SCHEDULERS:
-                        runs.append(GridConfig(len(runs) + 1, size, encoding, loss, optimizer, scheduler))
-    return runs
-
-
-def grid_config(name_or_id: int | str) -> GridConfig:
-    """One grid run by id (1..270, also as a string such as ``"9"``) or by name."""
-    runs = grid_configs()
-    key = str(name_or_id)
-    if key.isdigit() and 1 <= int(key) <= len(runs):
-        return runs[int(key) - 1]
-    for run in runs:
-        if run.name == key:
-            return run
-    raise KeyError(f"no grid run {name_or_id!r}: give an id 1..{len(runs)} or a name such as {runs[8].name!r}")
-
-
-def grid_parameter_counts() -> pd.DataFrame:
-    """Parameter count of every grid run: columns ``id, name, size, encoding, in_channels,
-    params`` (each distinct size and channel count is built once)."""
-    counts: dict[tuple[str, int], int] = {}
-    rows = []
-    for run in grid_configs():
-        key = (run.size, run.in_channels)
-        if key not in counts:
-            counts[key] = count_parameters(build_model(run.model_config()))
-        rows.append({"id": run.id, "name": run.name, "size": run.size, "encoding": run.encoding,
-                     "in_channels": run.in_channels, "params": counts[key]})
-    return pd.DataFrame(rows)
-
-
 # ---------------------------------------------------------------------------- save and load
-
-def _unwrap(model: nn.Module) -> nn.Module:
-    """The plain model inside a ``torch.compile`` or DDP wrapper."""
-    while hasattr(model, "_orig_mod") or isinstance(model, nn.parallel.DistributedDataParallel):
-        model = getattr(model, "_orig_mod", None) or model.module
-    return model
-
 
 CONFIG_FILE, WEIGHTS_FILE, SPLIT_FILE = "config.json", "model.pt", "split.npz"
 _METADATA_KEYS = ("encoding", "dataset")

@@ -284,6 +284,26 @@ def overlapping_hits(hits: pd.DataFrame, motif_a: str, motif_b: str, n_seqs: int
     return out
 
 
+def overlap_configurations(hits: pd.DataFrame, motif_a: str, motif_b: str) -> pd.DataFrame:
+    """How overlapping hits of two motifs sit on each other: one row per (offset, strands).
+
+    ``offset`` is ``start_a - start_b`` (0-based, forward-strand coordinates). Each sequence
+    counts once per configuration.
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``offset, strand_a, strand_b, sequences``, most common first
+    """
+    a = hits.loc[hits["motif"] == motif_a, ["seq_index", "start", "end", "strand"]]
+    b = hits.loc[hits["motif"] == motif_b, ["seq_index", "start", "end", "strand"]]
+    pairs = a.merge(b, on="seq_index", suffixes=("_a", "_b"))
+    pairs = pairs[(pairs["start_a"] < pairs["end_b"]) & (pairs["start_b"] < pairs["end_a"])]
+    pairs = pairs.assign(offset=pairs["start_a"] - pairs["start_b"]).drop_duplicates(
+        ["seq_index", "offset", "strand_a", "strand_b"])
+    counts = pairs.groupby(["offset", "strand_a", "strand_b"]).size().rename("sequences").reset_index()
+    return counts.sort_values("sequences", ascending=False, ignore_index=True)
+
+
 # ---------------------------------------------------------------------------- effects
 
 NONE_LABEL = "(none)"
@@ -518,26 +538,6 @@ def insert_motif(X, motif, position: int, strand: str = "+"):
     return out
 
 
-def predict_codes(model, codes, *, encoding: str = "onehot", batch_size: int = 1024, device=None) -> np.ndarray:
-    """Predictions of any model mapping ``(N, C, L)`` to ``(N,)`` or ``(N, 1)``, for uint8 codes ``(N, L)``.
-
-    Codes are one-hot encoded per batch with :func:`camformer.data.encode`. Returns float64 ``(N,)``.
-    """
-    import torch
-
-    from camformer.ism import eval_mode, predict_scalar  # torch-only helpers; scanning needs no torch
-
-    device = torch.device(device) if device is not None else next(
-        (p.device for p in model.parameters()), torch.device("cpu"))
-    codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
-    out = []
-    with torch.no_grad(), eval_mode(model):
-        for i in range(0, len(codes), batch_size):
-            x = encode(codes[i:i + batch_size].to(device), encoding)
-            out.append(predict_scalar(model, x).double().cpu())
-    return torch.cat(out).numpy() if out else np.zeros(0)
-
-
 def insertion_effects(
     model,
     backgrounds,
@@ -546,7 +546,7 @@ def insertion_effects(
     *,
     pairs: bool = True,
     strand: str = "+",
-    encoding: str = "onehot",
+    encoding: str | None = None,
     batch_size: int = 1024,
     device=None,
     n_boot: int = 2000,
@@ -560,10 +560,11 @@ def insertion_effects(
     backgrounds : uint8 codes ``(N, L)``
     motifs : dict name -> str or ``(4, w)`` matrix (its consensus is inserted)
     positions : dict name -> 0-based start of that motif (the same in every background;
-        a pair is written at both motifs' positions, which should not overlap)
+        a pair is written at both motifs' positions; where they overlap, the second motif of
+        the pair is written over the first)
     pairs : bool
         Also insert every unordered pair of motifs.
-    strand, encoding, batch_size, device : see :func:`insert_motif` and :func:`predict_codes`
+    strand, encoding, batch_size, device : see :func:`insert_motif` and :func:`camformer.inference.predict`
     n_boot, seed : bootstrap resamples of the backgrounds for the 95% percentile interval of
         the mean change, and their seed
 
@@ -576,8 +577,10 @@ def insertion_effects(
         interval. Singles have ``motif1 == motif2``.
     """
     backgrounds = np.asarray(backgrounds, dtype=np.uint8)
+    from camformer.inference import predict  # torch is needed only here; scanning needs none
+
     kwargs = dict(encoding=encoding, batch_size=batch_size, device=device)
-    base = predict_codes(model, backgrounds, **kwargs)
+    base = predict(model, backgrounds, **kwargs).astype(np.float64)
     names = list(motifs)
     combos = [(a, a) for a in names] + (list(itertools.combinations(names, 2)) if pairs else [])
     rows = []
@@ -585,7 +588,7 @@ def insertion_effects(
         edited = backgrounds
         for name in dict.fromkeys((a, b)):
             edited = insert_motif(edited, motifs[name], positions[name], strand)
-        change = predict_codes(model, edited, **kwargs) - base
+        change = predict(model, edited, **kwargs).astype(np.float64) - base
         boot = np.random.default_rng(seed).choice(change, (n_boot, len(change))).mean(axis=1)
         lo, hi = (float(np.percentile(boot, q)) for q in (2.5, 97.5))
         rows.append((a, b, len(change), float(change.mean()),

@@ -51,7 +51,8 @@ from torch import nn
 
 from . import fetch
 from .data import ENCODINGS, load_paper_table, load_published_predictions, test_set_data
-from .models import Camformer, GridConfig, build_model, grid_config, load_reference_state_dict
+from .grid import GridConfig, grid_config
+from .models import Camformer, build_model, load_reference_state_dict
 
 OFFLINE_ENV = "CAMFORMER_OFFLINE"
 _MAX_JSON_BYTES = 1 << 20  # a config.json is a few kB; larger members are not read as JSON
@@ -83,7 +84,7 @@ class PublishedModel:
     label : str
         E.g. ``"Camformer Original"``.
     grid_id : int
-        Its run in the paper's grid (:func:`camformer.models.grid_config`): 9 or 219.
+        Its run in the paper's grid (:func:`camformer.grid.grid_config`): 9 or 219.
     seed : int
         The training seed of the published run.
     """
@@ -511,7 +512,7 @@ def self_check(
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
     if len(rows) == 0:
         raise SelfCheckError(f"{spec.title}: no test ids to compare with the published predictions")
-    from .train import predict  # train imports models and data; only this check needs it
+    from .inference import predict
 
     encoding = getattr(model, "encoding", None) or spec.encoding
     got = predict(model, test.codes[rows], encoding, batch_size=batch_size, progress=progress)

@@ -53,13 +53,11 @@ from torch import nn
 
 from .data import ENCODINGS, SequenceData, encode
 from .metrics import pearson_r, spearman_rho
-from .models import _unwrap, init_he
+from .inference import DEFAULT_ENCODING, _autocast, _unwrap, auto_amp_dtype, model_encoding, predict, resolve_amp
+from .models import init_he
 
 # The ten seeds of the paper's seed ensemble.
 PAPER_SEEDS: tuple[int, ...] = (42, 23, 47, 56, 89, 12, 34, 78, 67, 98)
-# The encoding a model with C input channels gets when none is named (the published models:
-# Original uses onehot, Mini onehotWithP).
-DEFAULT_ENCODING: dict[int, str] = {4: "onehot", 5: "onehotWithP", 6: "onehotWithBoth"}
 CHECKPOINT = "checkpoint.pt"
 HISTORY = "history.csv"
 
@@ -189,10 +187,11 @@ PRESETS: dict[str, TrainConfig] = {
     # The book's model on a 2-core CPU: a fixed amount of work (all 56,863 training sequences of
     # the family split x 3 epochs), seeded, in fp32 on every CPU (bf16 autocast would make the
     # numbers depend on whether the CPU has native bf16), so two builds give the same numbers.
-    # Camformer Micro with MSE, AdamW and OneCycleLR; measured in benchmarks/RESULTS.md.
+    # Camformer Micro with MSE, AdamW and OneCycleLR peaking at 3e-3: the paper's 0.01 peak and
+    # dropout 0.3 left Micro at held-out r 0.71-0.78 (measured in benchmarks/RESULTS.md).
     "quick": TrainConfig(
         model="micro", dataset="test_library", encoding="onehotWithP", batch_size=256, max_epochs=3, patience=3,
-        loss="MSE", lr=1e-3, scheduler="OneCycleLR", amp="off", compile="off",
+        loss="MSE", lr=1e-3, scheduler="OneCycleLR", max_lr=3e-3, amp="off", compile="off",
     ),
     # The base of the book's live grid slice (chapter 07): each run trains Micro for one epoch of
     # 12,000 sequences at the paper's lr 1e-3 without a scheduler, in fp32; the grid run then
@@ -288,137 +287,6 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         raise ValueError(f"LOCAL_RANK={local_rank} but this host shows {count} CUDA devices; "
                          f"start at most {count} processes per host")
     return torch.device("cuda", local_rank)
-
-
-def auto_amp_dtype(device_type: str, capability: tuple[int, int] | None = None,
-                   cpu_has_bf16: bool = False) -> torch.dtype | None:
-    """The autocast dtype ``amp="auto"`` picks for the hardware (``None``: float32).
-
-    Parameters
-    ----------
-    device_type : str
-        ``"cuda"``, ``"cpu"`` or another torch device type (which trains in float32).
-    capability : (major, minor), optional
-        The CUDA card's compute capability (``torch.cuda.get_device_capability``).
-    cpu_has_bf16 : bool
-        Whether the CPU computes bf16 natively (AVX512-BF16 or AMX).
-
-    Returns
-    -------
-    torch.bfloat16 on CUDA cards of compute capability 8.0 or more (A100, H100, RTX 30xx and
-    later) and on CPUs with native bf16; torch.float16 on capability 7.x (V100, T4, RTX 20xx),
-    which :func:`train` pairs with a gradient scaler; ``None`` otherwise. Older cards report
-    bf16 as supported (``torch.cuda.is_bf16_supported()``) but emulate it, slower than
-    float32; fp16 runs on their tensor cores at several times the float32 rate, and the
-    scaler keeps small gradients from underflowing its narrower range. Cards before 7.0 have
-    no tensor cores (and some no fast fp16 at all): float32.
-    """
-    if device_type == "cuda" and capability is not None:
-        if tuple(capability) >= (8, 0):
-            return torch.bfloat16
-        if tuple(capability) >= (7, 0):
-            return torch.float16
-        return None
-    if device_type == "cpu" and cpu_has_bf16:
-        return torch.bfloat16
-    return None
-
-
-def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``amp`` on ``device`` (``None``: full float32): ``"off"`` is
-    float32, ``"bf16"`` is bf16 anywhere, ``"auto"`` asks :func:`auto_amp_dtype`."""
-    if amp == "off":
-        return None
-    if amp == "bf16":
-        return torch.bfloat16
-    device = torch.device(device)
-    if device.type == "cuda":
-        return auto_amp_dtype("cuda", capability=torch.cuda.get_device_capability(device))
-    if device.type == "cpu":
-        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-        return auto_amp_dtype("cpu", cpu_has_bf16=native)
-    return auto_amp_dtype(device.type)
-
-
-def model_encoding(model: nn.Module, encoding: str | None = None) -> str:
-    """The encoding to feed ``model``: ``encoding`` if given, else the one saved with the model
-    (its ``encoding`` attribute, set by :func:`train` and by ``camformer.models.load_model``),
-    else :data:`DEFAULT_ENCODING` for the model's ``config.in_channels`` (or its first layer's
-    input channels)."""
-    model = _unwrap(model)
-    encoding = encoding if encoding is not None else getattr(model, "encoding", None)
-    channels = getattr(getattr(model, "config", None), "in_channels", None)
-    if channels is None:
-        first = next((m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))), None)
-        channels = getattr(first, "in_channels", None)
-    if encoding is None:
-        if channels not in DEFAULT_ENCODING:
-            raise ValueError(f"cannot tell which encoding a model with {channels} input channels takes; name one")
-        return DEFAULT_ENCODING[channels]
-    if channels is not None and ENCODINGS[encoding] != channels:
-        raise ValueError(f"encoding {encoding!r} has {ENCODINGS[encoding]} channels; the model takes {channels}")
-    return encoding
-
-
-def _autocast(device: torch.device, dtype: torch.dtype | None):
-    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
-
-
-def predict(
-    model: nn.Module,
-    codes: np.ndarray | torch.Tensor,
-    encoding: str | None = None,
-    *,
-    real_valued: np.ndarray | torch.Tensor | None = None,
-    batch_size: int = 1024,
-    device: str | torch.device | None = None,
-    amp: str = "off",
-    progress: bool = False,
-) -> np.ndarray:
-    """Predict expression for packed sequences, one-hot encoding each batch on the device.
-
-    Parameters
-    ----------
-    model : nn.Module
-        Maps ``(N, C, L)`` float to ``(N,)`` or ``(N, 1)``; run in eval mode.
-    codes : uint8 array or tensor, shape (N, L)
-    encoding : str, optional
-        Default: from the model's input channels (:func:`model_encoding`).
-    real_valued : bool (N,), optional
-        The Int flag for the ``onehotWith{Int,Both}`` encodings (``None``: 1 for all, as the
-        paper did at test time).
-    device : optional
-        Default: where the model's parameters are.
-    amp : {"off", "auto", "bf16"}
-
-    Returns
-    -------
-    np.ndarray, float32, shape (N,)
-    """
-    net = _unwrap(model)
-    encoding = model_encoding(net, encoding)
-    param = next(net.parameters(), None)
-    device = torch.device(device) if device is not None else (param.device if param is not None else torch.device("cpu"))
-    dtype = resolve_amp(amp, device)
-    codes = torch.as_tensor(codes)
-    flags = torch.as_tensor(real_valued) if real_valued is not None else None
-    out = torch.empty(len(codes), dtype=torch.float32)
-    was_training = net.training
-    net.eval()
-    starts = range(0, len(codes), batch_size)
-    if progress:
-        from tqdm import tqdm
-
-        starts = tqdm(starts, desc="predicting", unit="batch")
-    try:
-        with torch.no_grad(), _autocast(device, dtype):
-            for s in starts:
-                x = encode(codes[s:s + batch_size].to(device, non_blocking=True), encoding,
-                           real_valued=None if flags is None else flags[s:s + batch_size].to(device))
-                out[s:s + batch_size] = model(x).reshape(-1).float().cpu()
-    finally:
-        net.train(was_training)
-    return out.numpy()
 
 
 def _write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -581,6 +449,36 @@ def _validate(model, codes, targets, flags, encoding, loss_fn, cfg, device, rank
     return loss, pearson_r(targets, pred), spearman_rho(targets, pred), pred
 
 
+@dataclass
+class _Run:
+    """What one training run holds from its set-up to its end (see :func:`train`)."""
+
+    config: TrainConfig
+    net: nn.Module  # the plain model: its state is what is saved and returned
+    step_model: nn.Module  # what the steps call: ``net``, wrapped in DDP and/or compiled
+    device: torch.device
+    rank: int
+    world: int
+    encoding: str
+    steps: int  # optimiser steps per epoch
+    loss_fn: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: torch.amp.GradScaler
+    amp_dtype: torch.dtype | None
+    stopper: EarlyStopping
+    run_dir: Path | None
+    batchnorms: list
+    train_tensors: tuple  # codes, targets, Int flags of the training split, on the device
+    rows: list = field(default_factory=list)
+    best_state: dict | None = None  # until an epoch scores (a model predicting a constant has no r or rho)
+    start_epoch: int = 0
+
+    @property
+    def with_flag(self) -> bool:
+        return self.encoding in ("onehotWithInt", "onehotWithBoth")
+
+
 def train(
     model: nn.Module,
     data: Mapping[str, SequenceData],
@@ -637,6 +535,21 @@ def train(
       running statistics kept are the first process's (DDP broadcasts them before every
       forward pass). bf16/fp16 autocast and TF32 are not bitwise reproducible anyway.
     """
+    run = _set_up(model, data, config, run_dir)
+    started = time.perf_counter()
+    for epoch in range(run.start_epoch, config.max_epochs):
+        if run.stopper.stop:
+            break
+        train_loss, seconds = _train_one_epoch(run, epoch, on_step)
+        _evaluate_epoch(run, epoch, data["val"], train_loss, seconds)
+        _save_checkpoint(run, epoch)
+    return _finish(run, data, time.perf_counter() - started)
+
+
+def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainConfig,
+            run_dir: str | Path | None) -> _Run:
+    """Set-up: processes and device, the initial (or resumed) weights and optimiser state,
+    DDP/compile/autocast, the run's record, and the training set on the device."""
     rank, world = init_distributed()
     distributed = _distributed()
     device = resolve_device(config.device)
@@ -649,8 +562,7 @@ def train(
     net = _unwrap(model)
     encoding = model_encoding(net, config.encoding)
     net.encoding = encoding  # travels with the model: save_model writes it, predict and ISM read it
-    train_data, val_data = data["train"], data["val"]
-    local_batch = config.batch_size // world
+    train_data = data["train"]
     steps = len(train_data) // config.batch_size  # drop the last incomplete batch, as the reference did
     if config.steps_per_epoch:
         steps = min(steps, config.steps_per_epoch)
@@ -670,156 +582,178 @@ def train(
     # After .to(device): SyncBatchNorm shares the BatchNorm layers' tensors, which go back in at the end.
     sync_batchnorm = config.sync_batchnorm and world > 1 and device.type == "cuda"
     batchnorms = _to_sync_batchnorm(net) if sync_batchnorm else []
-
-    loss_fn = make_loss(config.loss)
     optimizer = make_optimizer(config.optimizer, net.parameters(), config.lr, config.weight_decay)
-    scheduler = make_scheduler(config.scheduler, optimizer, steps, config.max_epochs, config.max_lr)
-    stopper = EarlyStopping(config.patience)
-    rows: list[dict] = []
-    best_state = None  # until an epoch scores (a model predicting a constant has no r or rho)
-    start_epoch = 0
+    amp_dtype = resolve_amp(config.amp, device)
+    run = _Run(
+        config=config, net=net, step_model=net, device=device, rank=rank, world=world, encoding=encoding,
+        steps=steps, loss_fn=make_loss(config.loss), optimizer=optimizer,
+        scheduler=make_scheduler(config.scheduler, optimizer, steps, config.max_epochs, config.max_lr),
+        # fp16 (CUDA 7.x) needs loss scaling against gradient underflow; disabled, the scaler passes through.
+        scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16), amp_dtype=amp_dtype,
+        stopper=EarlyStopping(config.patience), run_dir=run_dir,
+        batchnorms=batchnorms, train_tensors=(),
+    )
     if resume:
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        # A field added since the checkpoint was written counts as its default.
-        if {**asdict(TrainConfig()), **ckpt["config"]} != config.to_dict():
-            raise ValueError(f"{ckpt_path}: written with a different TrainConfig; use a new run directory "
-                             f"(saved {ckpt['config']}, now {config.to_dict()})")
-        net.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(ckpt["scheduler"])
-        stopper = EarlyStopping(**ckpt["early_stopping"])
-        rows, best_state = ckpt["history"], ckpt["best_state"]
-        start_epoch = ckpt["epoch"] + 1
-        per_rank = ckpt.get("rng_per_rank") or []
-        _set_rng_state(per_rank[rank] if len(per_rank) == world else ckpt["rng"])
-        if rank and len(per_rank) != world:  # saved by another number of processes
-            seed_everything(config.seed + rank)
-
-    step_model: nn.Module = net
+        _resume(run, ckpt_path)
     if distributed:  # also with one process, so that a one-process torchrun tests the DDP path
-        step_model = nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
+        run.step_model = nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
     use_compile = config.compile == "on" or (config.compile == "auto" and device.type == "cuda")
     if use_compile:
-        step_model = torch.compile(step_model)
-    amp_dtype = resolve_amp(config.amp, device)
-    # fp16 (CUDA 7.x) needs loss scaling against gradient underflow; disabled, the scaler passes through.
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    if resume and ckpt.get("scaler"):
-        scaler.load_state_dict(ckpt["scaler"])
+        run.step_model = torch.compile(run.step_model)
     if rank == 0 and run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
         runtime = {
             "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-            "amp_dtype": str(amp_dtype or torch.float32).removeprefix("torch."), "grad_scaler": scaler.is_enabled(),
+            "amp_dtype": str(amp_dtype or torch.float32).removeprefix("torch."), "grad_scaler": run.scaler.is_enabled(),
             "compile": use_compile, "world_size": world, "ddp": distributed,
             "backend": torch.distributed.get_backend() if distributed else None, "sync_batchnorm": sync_batchnorm,
             "torch": torch.__version__, "cuda": torch.version.cuda,
         }
         _write_text_atomic(run_dir / "train_config.json", json.dumps({**config.to_dict(), "runtime": runtime}, indent=1))
-
     # The training set lives on the device as uint8 codes: 110 bytes a sequence.
-    codes = torch.from_numpy(np.ascontiguousarray(train_data.codes)).to(device)
-    targets = torch.from_numpy(np.ascontiguousarray(train_data.targets, dtype=np.float32)).to(device)
-    flags = torch.from_numpy(np.ascontiguousarray(train_data.real_valued)).to(device)
-    with_flag = encoding in ("onehotWithInt", "onehotWithBoth")
-    t_run = time.perf_counter()
-    epoch = start_epoch
-    for epoch in range(start_epoch, config.max_epochs):
-        if stopper.stop:
-            break
-        # The same permutation in every process, and after a resume: seeded by (seed, epoch).
-        gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
-        order = torch.randperm(len(train_data), generator=gen)[: steps * config.batch_size].to(device)
-        step_model.train()
-        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
-        bar = None
-        if config.progress and rank == 0:
-            from tqdm import tqdm
+    run.train_tensors = tuple(torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in (
+        train_data.codes, np.asarray(train_data.targets, dtype=np.float32), train_data.real_valued))
+    return run
 
-            bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.max_epochs}", unit="batch", leave=False,
-                       mininterval=10)
-        t0 = time.perf_counter()
-        for step in range(steps):
-            g = order[step * config.batch_size: (step + 1) * config.batch_size]
-            idx = g[rank * local_batch: (rank + 1) * local_batch]
-            x = encode(codes[idx], encoding, real_valued=flags[idx] if with_flag else None)
-            with _autocast(device, amp_dtype):
-                pred = step_model(x).reshape(-1)
-            loss = loss_fn(pred.float(), targets[idx])
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            if config.scheduler == "OneCycleLR":
-                scheduler.step()
-            loss_sum += loss.detach()
-            if bar is not None:
-                bar.update(1)
-                if step % 20 == 0:
-                    bar.set_postfix(loss=f"{loss.item():.4f}")
-            if on_step is not None:
-                on_step(epoch, step)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - t0
+
+def _resume(run: _Run, ckpt_path: Path) -> None:
+    """Load the last finished epoch's checkpoint into ``run``: weights, optimiser, scheduler,
+    scaler, early stopping, history, best weights and this process's RNG state."""
+    config, rank, world = run.config, run.rank, run.world
+    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    # A field added since the checkpoint was written counts as its default.
+    if {**asdict(TrainConfig()), **ckpt["config"]} != config.to_dict():
+        raise ValueError(f"{ckpt_path}: written with a different TrainConfig; use a new run directory "
+                         f"(saved {ckpt['config']}, now {config.to_dict()})")
+    run.net.load_state_dict(ckpt["model"])
+    run.optimizer.load_state_dict(ckpt["optimizer"])
+    if run.scheduler is not None:
+        run.scheduler.load_state_dict(ckpt["scheduler"])
+    run.stopper = EarlyStopping(**ckpt["early_stopping"])
+    run.rows, run.best_state = ckpt["history"], ckpt["best_state"]
+    run.start_epoch = ckpt["epoch"] + 1
+    per_rank = ckpt.get("rng_per_rank") or []
+    _set_rng_state(per_rank[rank] if len(per_rank) == world else ckpt["rng"])
+    if rank and len(per_rank) != world:  # saved by another number of processes
+        seed_everything(config.seed + rank)
+    if ckpt.get("scaler"):
+        run.scaler.load_state_dict(ckpt["scaler"])
+
+
+def _train_one_epoch(run: _Run, epoch: int, on_step: Callable[[int, int], None] | None) -> tuple[float, float]:
+    """One pass of optimiser steps over the shuffled training set; returns (mean training loss
+    over the processes, seconds)."""
+    config, device, rank = run.config, run.device, run.rank
+    codes, targets, flags = run.train_tensors
+    local_batch = config.batch_size // run.world
+    # The same permutation in every process, and after a resume: seeded by (seed, epoch).
+    gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    order = torch.randperm(len(codes), generator=gen)[: run.steps * config.batch_size].to(device)
+    run.step_model.train()
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    bar = None
+    if config.progress and rank == 0:
+        from tqdm import tqdm
+
+        bar = tqdm(total=run.steps, desc=f"epoch {epoch + 1}/{config.max_epochs}", unit="batch", leave=False,
+                   mininterval=10)
+    t0 = time.perf_counter()
+    for step in range(run.steps):
+        g = order[step * config.batch_size: (step + 1) * config.batch_size]
+        idx = g[rank * local_batch: (rank + 1) * local_batch]
+        x = encode(codes[idx], run.encoding, real_valued=flags[idx] if run.with_flag else None)
+        with _autocast(device, run.amp_dtype):
+            pred = run.step_model(x).reshape(-1)
+        loss = run.loss_fn(pred.float(), targets[idx])
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        if config.scheduler == "OneCycleLR":
+            run.scheduler.step()
+        loss_sum += loss.detach()
         if bar is not None:
-            bar.close()
-        if world > 1:
-            import torch.distributed as dist
+            bar.update(1)
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+        if on_step is not None:
+            on_step(epoch, step)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - t0
+    if bar is not None:
+        bar.close()
+    if run.world > 1:
+        import torch.distributed as dist
 
-            dist.all_reduce(loss_sum)
-            loss_sum /= world
-        train_loss = float(loss_sum) / steps
-        val_loss, val_r, val_rho, _ = _validate(net, val_data.codes, val_data.targets, val_data.real_valued if with_flag else None,
-                                                encoding, loss_fn, config, device, rank, world)
-        if config.scheduler == "ReduceLROnPlateau":
-            scheduler.step(val_loss)
-        score = val_r + val_rho
-        improved = stopper.update(score if math.isfinite(score) else -math.inf, epoch)
-        if improved:
-            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-        rows.append({
-            "epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "val_pearson": val_r,
-            "val_spearman": val_rho, "val_score": score, "lr": optimizer.param_groups[0]["lr"],
-            "seconds": seconds, "seq_per_s": steps * config.batch_size / seconds, "best": improved,
-        })
-        # Every process's RNG state (collective: all processes take part), so a resume draws on.
-        rng_per_rank = _gather_objects(_rng_state(), world) if run_dir is not None else []
-        if rank == 0 and run_dir is not None:
-            atomic_save({
-                "epoch": epoch, "config": config.to_dict(), "model": net.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                "early_stopping": asdict(stopper), "rng": rng_per_rank[0], "rng_per_rank": rng_per_rank,
-                "scaler": scaler.state_dict(), "history": rows, "best_state": best_state,
-            }, ckpt_path)
-            _write_text_atomic(run_dir / HISTORY, pd.DataFrame(rows).to_csv(index=False))
-        if world > 1:
-            import torch.distributed as dist
+        dist.all_reduce(loss_sum)
+        loss_sum /= run.world
+    return float(loss_sum) / run.steps, seconds
 
-            dist.barrier()
-    if best_state is None:  # no epoch scored: keep the last weights
-        best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-    _restore_modules(net, batchnorms)
-    net.load_state_dict(best_state)
-    history = pd.DataFrame(rows, columns=["epoch", "train_loss", "val_loss", "val_pearson", "val_spearman",
-                                          "val_score", "lr", "seconds", "seq_per_s", "best"])
+
+def _evaluate_epoch(run: _Run, epoch: int, val: SequenceData, train_loss: float, seconds: float) -> None:
+    """Validation after an epoch: the plateau scheduler's step, early stopping on r + rho, the
+    best weights so far, and the epoch's row of the history."""
+    val_loss, val_r, val_rho, _ = _validate(run.net, val.codes, val.targets, val.real_valued if run.with_flag else None,
+                                            run.encoding, run.loss_fn, run.config, run.device, run.rank, run.world)
+    if run.config.scheduler == "ReduceLROnPlateau":
+        run.scheduler.step(val_loss)
+    score = val_r + val_rho
+    improved = run.stopper.update(score if math.isfinite(score) else -math.inf, epoch)
+    if improved:
+        run.best_state = {k: v.detach().cpu().clone() for k, v in run.net.state_dict().items()}
+    run.rows.append({
+        "epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "val_pearson": val_r,
+        "val_spearman": val_rho, "val_score": score, "lr": run.optimizer.param_groups[0]["lr"],
+        "seconds": seconds, "seq_per_s": run.steps * run.config.batch_size / seconds, "best": improved,
+    })
+
+
+def _save_checkpoint(run: _Run, epoch: int) -> None:
+    """The epoch's checkpoint and history (first process, atomically), with every process's RNG
+    state so that a resume draws on; all processes then meet at a barrier."""
+    # Every process's RNG state (collective: all processes take part), so a resume draws on.
+    rng_per_rank = _gather_objects(_rng_state(), run.world) if run.run_dir is not None else []
+    if run.rank == 0 and run.run_dir is not None:
+        atomic_save({
+            "epoch": epoch, "config": run.config.to_dict(), "model": run.net.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
+            "early_stopping": asdict(run.stopper), "rng": rng_per_rank[0], "rng_per_rank": rng_per_rank,
+            "scaler": run.scaler.state_dict(), "history": run.rows, "best_state": run.best_state,
+        }, run.run_dir / CHECKPOINT)
+        _write_text_atomic(run.run_dir / HISTORY, pd.DataFrame(run.rows).to_csv(index=False))
+    if run.world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def _finish(run: _Run, data: Mapping[str, SequenceData], seconds: float) -> TrainResult:
+    """The end: the best epoch's weights back in the model (its own BatchNorm layers too), the
+    history and metrics, and the test split scored once with those weights."""
+    net = run.net
+    if run.best_state is None:  # no epoch scored: keep the last weights
+        run.best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    _restore_modules(net, run.batchnorms)
+    net.load_state_dict(run.best_state)
+    history = pd.DataFrame(run.rows, columns=["epoch", "train_loss", "val_loss", "val_pearson", "val_spearman",
+                                              "val_score", "lr", "seconds", "seq_per_s", "best"])
     best = history.loc[history["best"]].iloc[-1] if history["best"].any() else None
     metrics = {
         "best_epoch": int(best["epoch"]) if best is not None else 0,
         "val_pearson": float(best["val_pearson"]) if best is not None else float("nan"),
         "val_spearman": float(best["val_spearman"]) if best is not None else float("nan"),
-        "stopped_early": bool(stopper.stop and len(history) < config.max_epochs),
-        "seconds": time.perf_counter() - t_run,
+        "stopped_early": bool(run.stopper.stop and len(history) < run.config.max_epochs),
+        "seconds": seconds,
     }
     test_predictions = None
     if "test" in data:
         test = data["test"]
-        _, r, rho, test_predictions = _validate(net, test.codes, test.targets, test.real_valued if with_flag else None,
-                                                encoding, loss_fn, config, device, rank, world)
+        _, r, rho, test_predictions = _validate(net, test.codes, test.targets, test.real_valued if run.with_flag else None,
+                                                run.encoding, run.loss_fn, run.config, run.device, run.rank, run.world)
         metrics.update(test_pearson=r, test_spearman=rho)
-    return TrainResult(history=history, best_state=best_state, metrics=metrics, model=net,
+    return TrainResult(history=history, best_state=run.best_state, metrics=metrics, model=net,
                        test_predictions=test_predictions)
 
 
@@ -917,56 +851,7 @@ def run_preset(
     return train(model, data, replace(config, encoding=encoding), run_dir=run_dir)
 
 
-# ---------------------------------------------------------------------------- the grid
-
-def grid_train_config(grid, base: TrainConfig) -> TrainConfig:
-    """``base`` with the loss, optimiser, scheduler, encoding and model of a grid run
-    (a :class:`camformer.models.GridConfig`)."""
-    from .models import SIZE_ARCHITECTURES
-
-    return replace(base, loss=grid.loss, optimizer=grid.optimizer, scheduler=grid.scheduler,
-                   encoding=grid.encoding, model=SIZE_ARCHITECTURES[grid.size])
-
-
-def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceData],
-                 progress: bool = True, architecture: str | None = None) -> pd.DataFrame:
-    """Train each grid run with each seed on ``data``; one row per (run, seed).
-
-    ``architecture`` (e.g. ``"micro"``) replaces the grid's model size for every run: a slice of
-    the grid's training choices (loss, optimiser, scheduler, encoding) on a model a CPU can train.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``id, name, size, encoding, loss, optimizer, scheduler, seed, epochs, val_pearson,
-        val_spearman, test_pearson, test_spearman, seconds`` (the test columns need a ``"test"``
-        split).
-    """
-    from .models import ModelConfig, build_model
-
-    jobs = [(g, s) for g in grids for s in seeds]
-    if progress:
-        from tqdm import tqdm
-
-        jobs = tqdm(jobs, desc="grid runs", unit="run")
-    rows = []
-    for grid, seed in jobs:
-        config = grid_train_config(grid, replace(base, seed=seed, progress=False))
-        if architecture is not None:
-            config = replace(config, model=architecture)
-        model = build_model(ModelConfig(config.model, ENCODINGS[grid.encoding]))
-        result = train(model, data, config)
-        m = result.metrics
-        rows.append({"id": grid.id, "name": grid.name, "size": architecture or grid.size, "encoding": grid.encoding,
-                     "loss": grid.loss, "optimizer": grid.optimizer, "scheduler": grid.scheduler, "seed": seed,
-                     "epochs": len(result.history), "val_pearson": m["val_pearson"],
-                     "val_spearman": m["val_spearman"], "test_pearson": m.get("test_pearson", np.nan),
-                     "test_spearman": m.get("test_spearman", np.nan), "seconds": m["seconds"]})
-    return pd.DataFrame(rows)
-
-
 __all__ = [
-    "grid_train_config", "retrain_grid",
     "PAPER_SEEDS", "TrainConfig", "TrainResult", "EarlyStopping", "train", "predict", "run_preset",
     "quick_data", "paper_data", "preset_data", "make_loss", "make_optimizer", "make_scheduler", "atomic_save",
     "init_distributed", "resolve_amp", "resolve_device", "auto_amp_dtype", "model_encoding", "seed_everything",

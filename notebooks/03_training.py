@@ -21,9 +21,9 @@
 # or hosts with `torchrun`.
 #
 # On the `quick` preset this chapter trains the book's own model on a 2-core CPU: **Camformer
-# Micro**, the Original's layout (six convolutions of kernel 10 in residual pairs, the pool in
-# block 5) at 64 channels, 438,913 parameters (the architecture chapter shows it beside Original
-# and Mini, and why not Mini). There is no training file on such a machine, so it learns from the
+# Micro**, the Original's blocks (six convolutions of kernel 10 in residual pairs) at 64
+# channels with the max-pool in block 3, 438,913 parameters (the architecture chapter shows it
+# beside Original and Mini, and why not Mini). There is no training file on such a machine, so it learns from the
 # **measured test library** (71,103 sequences with measured expression), split 80/10/10 by
 # variant family so that no sequence and its SNV or motif variants fall on both sides of the
 # split. **This is a small-data demonstration: its held-out r and ρ are not comparable to the
@@ -31,7 +31,7 @@
 # very library.
 #
 # The quick preset is a fixed amount of work: all 56,863 training sequences for three epochs
-# (AdamW, OneCycleLR, MSE), seeded, in float32 on every CPU. Nothing is cut off by the clock, and
+# (AdamW, OneCycleLR peaking at 3·10⁻³, MSE), seeded, in float32 on every CPU. Nothing is cut off by the clock, and
 # no bf16 is used even where the CPU has it, so the numbers on this page are the same on every
 # build and on every machine; only the seconds differ.
 

@@ -97,9 +97,7 @@ else:
                      "training chapter (`03_training`) first to add its row."))
 
 # %%
-extra = pd.concat({team: rows for team, rows in recomputed.items()}, names=["team", "metric"])
-extra = extra.swaplevel().sort_index(level="metric", sort_remaining=False)
-board = pd.concat([sota, extra])
+board = metrics.leaderboard_board(sota, recomputed)
 for metric in ("r²", "ρ"):
     display(Markdown(f"**{'Pearson r²' if metric == 'r²' else 'Spearman ρ'} per subset, and the weighted score**"))
     display(board.loc[metric].style.format("{:.3f}", na_rep="–").background_gradient(axis=0, cmap="Blues").highlight_null(props="background-color: white; color: #888"))
@@ -139,13 +137,11 @@ plt.show()
 # %%
 teams = sota.loc["r²"].index
 challenge = pd.DataFrame({"Pearson score": sota.loc["r²", "score"], "Spearman score": sota.loc["ρ", "score"]})
-rank_pearson = challenge["Pearson score"].rank(ascending=False).astype(int)
-rank_spearman = challenge["Spearman score"].rank(ascending=False).astype(int)
+ranks = metrics.rank_teams(challenge)
+rank_pearson, rank_spearman = ranks["Pearson score"], ranks["Spearman score"]
 original = recomputed["Camformer Original (paper seed 42, recomputed)"]
-with_original = pd.concat([challenge, pd.DataFrame({"Pearson score": [original.loc["r²", "score"]],
-                                                   "Spearman score": [original.loc["ρ", "score"]]},
-                                                  index=["recomputed Original"])])
-original_rank = with_original.rank(ascending=False).astype(int).loc["recomputed Original"]
+original_rank = metrics.place_among(challenge, {"Pearson score": original.loc["r²", "score"],
+                                                "Spearman score": original.loc["ρ", "score"]})
 display(Markdown(
     f"Among the {len(teams)} teams in `sota.csv`, the challenge-era Camformers submission is number "
     f"{rank_spearman['Camformers']} by the Spearman score ({challenge.loc['Camformers', 'Spearman score']:.4f}) "

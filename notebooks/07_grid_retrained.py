@@ -53,8 +53,8 @@ from IPython.display import Markdown, display
 from camformer import report
 from camformer.data import load_paper_table
 from camformer.metrics import factor_effects, factor_effects_vs_seeds
-from camformer.models import grid_configs
-from camformer.train import PAPER_SEEDS, TrainConfig, paper_data, quick_data, retrain_grid
+from camformer.grid import grid_configs, retrain_grid
+from camformer.train import PAPER_SEEDS, TrainConfig, paper_data, quick_data
 
 out_dir = Path(results_dir) / preset
 out_dir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +108,8 @@ paper_slice = paper[(paper["Seq_Enc"] == "onehotWithP") & (paper["LRScheduler"] 
                     & paper["LossFn"].isin(["L1", "MSE"])]
 paper_effects = factor_effects(paper_slice.rename(columns={"Optimizer": "optimizer", "LossFn": "loss"}),
                                ["optimizer", "loss"], "r").set_index("factor")
-effects.join(paper_effects[["best_level", "effect"]], rsuffix="_paper")
+display(table.pivot_table(index="optimizer", columns="loss", values="test_pearson", aggfunc="mean").round(3))
+effects.join(paper_effects[["best_level", "effect"]].add_suffix("_paper"))
 
 # %%
 opt, loss = effects.loc["optimizer"], effects.loc["loss"]
@@ -128,7 +129,9 @@ display(Markdown(
     f"(effect {loss['effect']:.3f}). Two seeds of one recipe differ by {opt['seed_spread']:.3f} on average. "
     + ("The optimiser's effect is larger than the seed spread" if opt["exceeds_seeds"]
        else "The optimiser's effect is not larger than the seed spread")
-    + (", and so is the loss's. " if loss["exceeds_seeds"] else ", the loss's is not. ")
+    + (", and so is the loss's" if loss["exceeds_seeds"] else ", the loss's is not")
+    + (": here the optimiser matters most. " if opt["effect"] > loss["effect"] else
+       f": here the loss matters more than the optimiser (the table of mean r by optimiser and loss above shows where). ")
     + f"On the same slice trained on the full data, the paper's scoreboard (`score_board_MiniModel.csv`) "
     f"ranks {paper_effects.loc['optimizer', 'best_level']} first (effect {paper_effects.loc['optimizer', 'effect']:.3f}, "
     f"loss effect {paper_effects.loc['loss', 'effect']:.3f}): "

@@ -55,7 +55,7 @@ from camformer.embedding import embed_2d, pca, penultimate_activations
 from camformer.plot_interpret import embedding_scatter
 from camformer.report import defined_or, record
 from camformer.book import describe_model, explained_model
-from camformer.train import model_encoding
+from camformer.inference import model_encoding
 
 started = time.perf_counter()
 torch.set_num_threads(2)

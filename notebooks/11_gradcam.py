@@ -55,7 +55,7 @@ from camformer.data import encode, encode_sequences, load_test_table
 from camformer.gradcam import conv_layers, gradcam, normalize_by_max
 from camformer.plot_interpret import base_map
 from camformer.report import defined_or, record
-from camformer.train import model_encoding
+from camformer.inference import model_encoding
 
 started = time.perf_counter()
 torch.set_num_threads(2)

@@ -59,7 +59,7 @@ from camformer.ism import gc_change_effects, ism, ism_receptive_field, mutant_ta
 from camformer.plot_interpret import logo
 from camformer.report import defined_or, record
 from camformer.book import describe_model, explained_model
-from camformer.train import model_encoding, predict
+from camformer.inference import model_encoding, predict
 
 started = time.perf_counter()
 torch.set_num_threads(2)

@@ -56,7 +56,7 @@ from camformer.data import (encode_sequences, load_paper_table, load_published_p
                             load_test_table, variant_families)
 from camformer.report import defined_or, record
 from camformer.book import describe_model, explained_model
-from camformer.train import model_encoding
+from camformer.inference import model_encoding
 
 started = time.perf_counter()
 torch.set_num_threads(2)
@@ -248,27 +248,42 @@ display(Markdown(
 #
 # The model can also be asked directly: write the consensus of IME1, of UME6, or of both into
 # held-out random-promoter test sequences that contain none of the 19 motifs, and take the mean
-# change of the prediction, with a 95% bootstrap interval over the backgrounds. UME6 is written
-# at positions 30–41 and IME1 at 60–67 (0-based, inside the random region, not overlapping).
+# change of the prediction, with a 95% bootstrap interval over the backgrounds. In the measured
+# sequences with both motifs, IME1's site almost always lies inside UME6's
+# (`camformer.motifs.overlap_configurations`), so "both" is written that way: UME6 at position 30
+# and IME1 at the offset the data show most often on the forward strand. For comparison, the two
+# are also written apart (UME6 at 30, IME1 at 60).
 
 # %%
 encoding = model_encoding(model)
+configurations = M.overlap_configurations(hits, IME1, UME6)
+forward = configurations[(configurations["strand_a"] == "+") & (configurations["strand_b"] == "+")].iloc[0]
 clean = np.intersect1d(np.flatnonzero(is_random & ~presence.to_numpy().any(axis=1)), rows_heldout)
 chosen = np.random.default_rng(seed).choice(clean, size=min(n_backgrounds, len(clean)), replace=False)
 backgrounds = encode_sequences(table["seq"].iloc[np.sort(chosen)].tolist())
-insertion = M.insertion_effects(model, backgrounds, {IME1: motifs[IME1], UME6: motifs[UME6]},
-                                {UME6: 30, IME1: 60}, encoding=encoding, seed=seed)
-insertion["motif1"] = insertion["motif1"].map(short)
-insertion["motif2"] = insertion["motif2"].map(short)
-ins = insertion.set_index(["motif1", "motif2"])
+pair = {IME1: motifs[IME1], UME6: motifs[UME6]}
+nested = M.insertion_effects(model, backgrounds, pair, {UME6: 30, IME1: 30 + int(forward["offset"])},
+                             encoding=encoding, seed=seed)
+apart = M.insertion_effects(model, backgrounds, pair, {UME6: 30, IME1: 60}, encoding=encoding, seed=seed)
+insertion = pd.concat([nested.assign(placement=np.where(nested["motif1"] == nested["motif2"], "alone", "IME1 inside UME6")),
+                       apart[apart["motif1"] != apart["motif2"]].assign(placement="apart")], ignore_index=True)
+insertion[["motif1", "motif2"]] = insertion[["motif1", "motif2"]].apply(lambda c: c.map(short))
+ins = insertion.set_index(["motif1", "motif2", "placement"])
+one, inside, far = (ins.loc[k] for k in (("IME1", "IME1", "alone"), ("IME1", "UME6", "IME1 inside UME6"),
+                                          ("IME1", "UME6", "apart")))
 display(Markdown(
-    f"On {len(backgrounds)} held-out backgrounds, inserting IME1 {ins.loc[('IME1', 'IME1'), 'direction']} the "
-    f"prediction ({ins.loc[('IME1', 'IME1'), 'mean_change']:+.3f}, 95% CI {ins.loc[('IME1', 'IME1'), 'ci_low']:+.3f} "
-    f"to {ins.loc[('IME1', 'IME1'), 'ci_high']:+.3f}); UME6 {ins.loc[('UME6', 'UME6'), 'direction']} it "
-    f"({ins.loc[('UME6', 'UME6'), 'mean_change']:+.3f}); both {ins.loc[('IME1', 'UME6'), 'direction']} it "
-    f"({ins.loc[('IME1', 'UME6'), 'mean_change']:+.3f}, 95% CI {ins.loc[('IME1', 'UME6'), 'ci_low']:+.3f} to "
-    f"{ins.loc[('IME1', 'UME6'), 'ci_high']:+.3f}). The measured direction of IME1 alone: "
-    f"{ime1['direction']}; of IME1 with UME6: {both['direction']}."
+    f"In {int(configurations['sequences'].iloc[:2].sum()):,} of the {both['n']:,} measured sequences with both "
+    f"motifs, IME1 sits inside UME6 in the two most common ways (the same site on either strand). On "
+    f"{len(backgrounds)} held-out backgrounds, inserting IME1 {one['direction']} the prediction "
+    f"({one['mean_change']:+.3f}, 95% CI {one['ci_low']:+.3f} to {one['ci_high']:+.3f}); IME1 inside UME6 "
+    f"{inside['direction']} it ({inside['mean_change']:+.3f}, 95% CI {inside['ci_low']:+.3f} to "
+    f"{inside['ci_high']:+.3f}); the two apart {far['direction']} it ({far['mean_change']:+.3f}). "
+    f"Measured: IME1 alone {ime1['direction']} expression, IME1 with UME6 {both['direction']} it. "
+    + (f"So the model has learnt that UME6's context takes away IME1's gain (the two intervals do not "
+       f"overlap: {one['mean_change'] - inside['mean_change']:.3f} less inside UME6)"
+       if inside["ci_high"] < one["ci_low"] else "The model does not separate IME1 inside UME6 from IME1 alone")
+    + (", and it predicts the fall below the background." if inside["direction"] == "lowers" else
+       ", but it does not predict the fall below the background that the measurements show.")
 ))
 insertion.round(4)
 
@@ -286,10 +301,10 @@ record(results_dir, preset, "motifs_model", model=info["model"], n_heldout=len(r
        measured_heldout_ime1_effect=float(compared["difference"]["measured"]["IME1 without UME6"]),
        measured_heldout_ime1_ume6_effect=float(compared["difference"]["measured"]["IME1 and UME6"]),
        predicted_signs_agree=str(bool(signs_agree)),
-       insertion_ime1=float(ins.loc[("IME1", "IME1"), "mean_change"]),
-       insertion_ume6=float(ins.loc[("UME6", "UME6"), "mean_change"]),
-       insertion_ime1_ume6=float(ins.loc[("IME1", "UME6"), "mean_change"]),
-       insertion_ime1_direction=ins.loc[("IME1", "IME1"), "direction"],
-       insertion_ime1_ume6_direction=ins.loc[("IME1", "UME6"), "direction"],
+       insertion_ime1=float(one["mean_change"]),
+       insertion_ume6=float(ins.loc[("UME6", "UME6", "alone"), "mean_change"]),
+       insertion_ime1_inside_ume6=float(inside["mean_change"]), insertion_ime1_ume6_apart=float(far["mean_change"]),
+       insertion_ime1_direction=one["direction"], insertion_ime1_inside_ume6_direction=inside["direction"],
+       insertion_ume6_context_lowers_ime1=str(bool(inside["ci_high"] < one["ci_low"])),
        n_backgrounds=len(backgrounds), rho_with_figure8_predicted=defined_or(rho_fig8, "too few cells"))
 display(Markdown(f"Chapter computed in {time.perf_counter() - started:.0f} s."))

@@ -15,12 +15,13 @@ from camformer.train import TrainConfig, quick_data, run_preset
 torch.set_num_threads(1)
 
 
-def test_micro_is_originals_layout_at_64_channels():
+def test_micro_is_originals_blocks_at_64_channels_with_an_earlier_pool():
     micro, original = models.camformer_micro(5), models.camformer_original(5)
     spec, ref = micro.config.spec, original.config.spec
-    assert spec.channels == (64,) * 6 and spec.hidden == (128, 128)
-    assert (spec.kernels, spec.padding, spec.residual_blocks, spec.pool_block, spec.pool_kernel, spec.pool_stride) == (
-        ref.kernels, ref.padding, ref.residual_blocks, ref.pool_block, ref.pool_kernel, ref.pool_stride)
+    assert spec.channels == (64,) * 6 and spec.hidden == (128, 128) and set(micro.config.dropout) == {0.1}
+    assert (spec.kernels, spec.padding, spec.residual_blocks, spec.pool_kernel, spec.pool_stride) == (
+        ref.kernels, ref.padding, ref.residual_blocks, ref.pool_kernel, ref.pool_stride)
+    assert (spec.pool_block, ref.pool_block) == (2, 4)  # the pool in block 3, not 5
     # By hand: conv 5*64*10+64, five convs 64*64*10+64, six BatchNorms 2*64, 1664->128->128->1.
     by_hand = (5 * 64 * 10 + 64) + 5 * (64 * 64 * 10 + 64) + 6 * 128 + (64 * 26 * 128 + 128) + (128 * 128 + 128) + 129
     assert models.count_parameters(micro) == by_hand == 438_913
@@ -28,8 +29,8 @@ def test_micro_is_originals_layout_at_64_channels():
 
 
 def test_count_macs_by_hand():
-    # Micro: convolutions over 110 positions (26 after the pool in block 5), then the dense layers.
-    convs = 5 * 64 * 10 * 110 + 4 * 64 * 64 * 10 * 110 + 64 * 64 * 10 * 26
+    # Micro: three convolutions over 110 positions, three over 26 (after the pool in block 3), dense.
+    convs = 5 * 64 * 10 * 110 + 2 * 64 * 64 * 10 * 110 + 3 * 64 * 64 * 10 * 26
     dense = 1664 * 128 + 128 * 128 + 128
     assert models.count_macs(models.camformer_micro(5), (2, 5, 110)) == convs + dense
     mini = models.camformer_mini(5)
@@ -41,6 +42,7 @@ def test_quick_preset_is_fixed_fp32_work():
     cfg = TrainConfig.preset("quick")
     assert (cfg.model, cfg.amp, cfg.max_epochs, cfg.train_size, cfg.val_size, cfg.test_size) == (
         "micro", "off", 3, None, None, None)
+    assert (cfg.loss, cfg.optimizer, cfg.scheduler, cfg.max_lr, cfg.batch_size) == ("MSE", "AdamW", "OneCycleLR", 3e-3, 256)
     assert not hasattr(cfg, "time_limit_s")  # no wall-clock cut-off decides what is trained
 
 
@@ -68,8 +70,7 @@ def test_a_small_preset_trained_twice_gives_identical_numbers():
 
 
 def test_grid_slice_on_micro(tmp_path):
-    from camformer.models import grid_configs
-    from camformer.train import retrain_grid
+    from camformer.grid import grid_configs, retrain_grid
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "MSE" and g.scheduler == "None"]
@@ -105,7 +106,7 @@ def test_book_model_round_trip_with_encoding_dataset_split(tmp_path):
 
 
 def test_train_attaches_the_encoding_it_used():
-    from camformer.train import model_encoding
+    from camformer.inference import model_encoding
 
     data = quick_data(64, 32, 32)
     result = run_preset(TrainConfig.preset("quick", max_epochs=1, batch_size=32, progress=False,

@@ -326,3 +326,26 @@ def test_factor_effects_vs_seeds_by_hand():
     assert table.loc["loss", "runs_left_out"] == 1
     with pytest.raises(ValueError, match="at least 2 seeds"):
         factor_effects_vs_seeds(pd.DataFrame(rows[:1]), ["optimizer"], "r")
+
+
+def test_rank_teams_and_place_among_a_small_board():
+    from camformer.metrics import place_among, rank_teams
+
+    board = pd.DataFrame({"Pearson score": [0.70, 0.75, 0.72, 0.75], "Spearman score": [0.80, 0.78, 0.81, 0.79]},
+                         index=["a", "b", "c", "d"])
+    ranks = rank_teams(board)
+    assert ranks["Pearson score"].to_dict() == {"a": 4, "b": 1, "c": 3, "d": 1}  # b and d tie for first
+    assert ranks["Spearman score"].to_dict() == {"a": 2, "b": 4, "c": 1, "d": 3}
+    assert place_among(board, {"Pearson score": 0.73, "Spearman score": 0.9}) == {"Pearson score": 3, "Spearman score": 1}
+    assert place_among(board, {"Pearson score": 0.75}) == {"Pearson score": 1}  # a tie takes the shared place
+
+
+def test_leaderboard_board_groups_rows_by_metric():
+    from camformer.metrics import leaderboard_board
+
+    published = pd.DataFrame({"all": [0.9, 0.8, 0.95, 0.85]},
+                             index=pd.MultiIndex.from_tuples([("r²", "t1"), ("r²", "t2"), ("ρ", "t1"), ("ρ", "t2")],
+                                                             names=["metric", "team"]))
+    mine = pd.DataFrame({"all": [0.5, 0.6]}, index=pd.Index(["r²", "ρ"], name="metric"))
+    board = leaderboard_board(published, {"mine": mine})
+    assert board.loc["r²"].index.tolist() == ["t1", "t2", "mine"] and board.loc[("ρ", "mine"), "all"] == 0.6

@@ -305,3 +305,12 @@ def test_insertion_effect_interval_and_direction():
     assert row["ci_low"] <= row["mean_change"] <= row["ci_high"]
     assert row["ci_low"] > 0 and row["direction"] == "raises"  # a positive weight on the motif's score
     assert M.direction(-0.2, 0.1) == "does not clearly change" and M.direction(-0.3, -0.1) == "lowers"
+
+
+def test_overlap_configurations_by_hand():
+    hits = pd.DataFrame({"seq_index": [0, 0, 1, 1, 2, 2, 2], "motif": ["a", "b", "a", "b", "a", "b", "b"],
+                         "start": [10, 5, 7, 2, 0, 20, 30], "end": [18, 17, 15, 14, 8, 32, 42],
+                         "strand": ["+", "+", "+", "+", "-", "-", "-"]})
+    # seq 0 and 1: a starts 5 after b on +/+; seq 2: no overlap.
+    table = M.overlap_configurations(hits, "a", "b")
+    assert table.to_dict("records") == [{"offset": 5, "strand_a": "+", "strand_b": "+", "sequences": 2}]

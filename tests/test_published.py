@@ -24,7 +24,7 @@ from camformer.cli import main
 from camformer.data import encode, test_set_data
 from camformer.models import camformer_mini, count_parameters
 from camformer.book import explained_model, save_book_model
-from camformer.train import predict
+from camformer.inference import predict
 
 # The authors' classes (github.com/Bornelov-lab/Camformer base/model.py, base/model_basic.py),
 # with their module and class names and attribute layout, shortened to what a pickle records.

@@ -243,8 +243,7 @@ def test_cli_paper_preset_without_training_file_says_what_to_do(tmp_path, capsys
 
 
 def test_grid_slice_maps_names_and_trains_each_seed():
-    from camformer.models import grid_configs
-    from camformer.train import grid_train_config, retrain_grid
+    from camformer.grid import grid_configs, grid_train_config, retrain_grid
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "Huber" and g.scheduler == "None"]

@@ -1,0 +1,139 @@
+"""The paper's 270-model grid: each run is a pair of a model and the choices it was trained with.
+
+5 encodings x 3 losses x 2 optimisers x 3 schedulers x 3 sizes, with the RunIDs and order of the
+published scoreboards (``score_board_{Large,Small,Mini}Model.csv``; model 9 is Camformer
+Original, model 219 Camformer Mini). :class:`GridConfig` names a run;
+:meth:`GridConfig.model_config` is its network (:mod:`camformer.models`, which knows nothing of
+training) and :func:`grid_train_config` its training recipe (:class:`camformer.train.TrainConfig`).
+:func:`retrain_grid` trains runs with several seeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .data import ENCODINGS, SequenceData
+from .models import SIZE_ARCHITECTURES, ModelConfig, build_model, count_parameters
+from .train import TrainConfig, train
+
+GRID_SIZES = ("Large", "Small", "Mini")
+GRID_ENCODINGS = ("onehot", "onehotWithN", "onehotWithP", "onehotWithInt", "onehotWithBoth")
+GRID_LOSSES = ("MSE", "L1", "Huber")
+GRID_OPTIMIZERS = ("AdamW", "Lion")
+GRID_SCHEDULERS = ("None", "OneCycleLR", "ReduceLROnPlateau")
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    """One run of the paper's 270-model grid (RunID and order as in ``score_board_*.csv``): a
+    model (:meth:`model_config`) and the choices it was trained with (:func:`grid_train_config`).
+
+    Losses, optimisers and schedulers are names; ``camformer.train`` maps them to objects:
+    ``loss`` MSE, L1 or Huber (delta 0.9); ``optimizer`` AdamW or Lion (betas 0.9, 0.99);
+    ``scheduler`` "None", OneCycleLR (max_lr 0.01) or ReduceLROnPlateau (on validation loss).
+    """
+
+    id: int
+    size: str
+    encoding: str
+    loss: str
+    optimizer: str
+    scheduler: str
+
+    @property
+    def name(self) -> str:
+        """E.g. ``"Mini-onehotWithP-MSE-AdamW-ReduceLROnPlateau"``."""
+        return f"{self.size}-{self.encoding}-{self.loss}-{self.optimizer}-{self.scheduler}"
+
+    @property
+    def in_channels(self) -> int:
+        return ENCODINGS[self.encoding]
+
+    def model_config(self) -> ModelConfig:
+        """The :class:`ModelConfig` of this run's network."""
+        return ModelConfig(SIZE_ARCHITECTURES[self.size], self.in_channels)
+
+
+def grid_configs() -> list[GridConfig]:
+    """All 270 grid runs, ids 1..270: size, then encoding, loss, optimiser, scheduler, the
+    order of the published scoreboards (model 9 = Original, model 219 = Mini)."""
+    runs = []
+    for size in GRID_SIZES:
+        for encoding in GRID_ENCODINGS:
+            for loss in GRID_LOSSES:
+                for optimizer in GRID_OPTIMIZERS:
+                    for scheduler in GRID_SCHEDULERS:
+                        runs.append(GridConfig(len(runs) + 1, size, encoding, loss, optimizer, scheduler))
+    return runs
+
+
+def grid_config(name_or_id: int | str) -> GridConfig:
+    """One grid run by id (1..270, also as a string such as ``"9"``) or by name."""
+    runs = grid_configs()
+    key = str(name_or_id)
+    if key.isdigit() and 1 <= int(key) <= len(runs):
+        return runs[int(key) - 1]
+    for run in runs:
+        if run.name == key:
+            return run
+    raise KeyError(f"no grid run {name_or_id!r}: give an id 1..{len(runs)} or a name such as {runs[8].name!r}")
+
+
+def grid_parameter_counts() -> pd.DataFrame:
+    """Parameter count of every grid run: columns ``id, name, size, encoding, in_channels,
+    params`` (each distinct size and channel count is built once)."""
+    counts: dict[tuple[str, int], int] = {}
+    rows = []
+    for run in grid_configs():
+        key = (run.size, run.in_channels)
+        if key not in counts:
+            counts[key] = count_parameters(build_model(run.model_config()))
+        rows.append({"id": run.id, "name": run.name, "size": run.size, "encoding": run.encoding,
+                     "in_channels": run.in_channels, "params": counts[key]})
+    return pd.DataFrame(rows)
+
+
+def grid_train_config(grid, base: TrainConfig) -> TrainConfig:
+    """``base`` with the loss, optimiser, scheduler, encoding and model of a grid run
+    (a :class:`GridConfig`): the training half of the run's (model, training) pair."""
+    return replace(base, loss=grid.loss, optimizer=grid.optimizer, scheduler=grid.scheduler,
+                   encoding=grid.encoding, model=SIZE_ARCHITECTURES[grid.size])
+
+
+def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceData],
+                 progress: bool = True, architecture: str | None = None) -> pd.DataFrame:
+    """Train each grid run with each seed on ``data``; one row per (run, seed).
+
+    ``architecture`` (e.g. ``"micro"``) replaces the grid's model size for every run: a slice of
+    the grid's training choices (loss, optimiser, scheduler, encoding) on a model a CPU can train.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, name, size, encoding, loss, optimizer, scheduler, seed, epochs, val_pearson,
+        val_spearman, test_pearson, test_spearman, seconds`` (the test columns need a ``"test"``
+        split).
+    """
+    jobs = [(g, s) for g in grids for s in seeds]
+    if progress:
+        from tqdm import tqdm
+
+        jobs = tqdm(jobs, desc="grid runs", unit="run")
+    rows = []
+    for grid, seed in jobs:
+        config = grid_train_config(grid, replace(base, seed=seed, progress=False))
+        if architecture is not None:
+            config = replace(config, model=architecture)
+        model = build_model(ModelConfig(config.model, ENCODINGS[grid.encoding]))
+        result = train(model, data, config)
+        m = result.metrics
+        rows.append({"id": grid.id, "name": grid.name, "size": architecture or grid.size, "encoding": grid.encoding,
+                     "loss": grid.loss, "optimizer": grid.optimizer, "scheduler": grid.scheduler, "seed": seed,
+                     "epochs": len(result.history), "val_pearson": m["val_pearson"],
+                     "val_spearman": m["val_spearman"], "test_pearson": m.get("test_pearson", np.nan),
+                     "test_spearman": m.get("test_spearman", np.nan), "seconds": m["seconds"]})
+    return pd.DataFrame(rows)

@@ -62,10 +62,11 @@ display(Markdown(
 ))
 
 # %% [markdown]
-# On the `quick` preset the book trains a small model on a small sample on a CPU, so the
-# trained-model numbers are far from the paper's; the published-data numbers (the
-# leaderboard, the scores of the published predictions, the parameter counts) should agree
-# with the paper. Each chapter says which of the two kinds its figure is. Every other number
+# On the `quick` preset the book trains its own small model (Camformer Micro) for minutes on a
+# CPU, on part of the measured test library, so its trained-model numbers are a small-data
+# demonstration, not comparable to the paper's; the published-data numbers (the leaderboard, the
+# scores of the published predictions, the parameter counts) should agree with the paper. Each
+# chapter says which of the two kinds its figure is, and which model it explains. Every other number
 # the chapters recorded is listed below.
 
 # %% tags=["remove-input"]

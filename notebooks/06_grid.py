@@ -124,7 +124,7 @@ display(Markdown(
     f"{by_factor.loc['optimiser', 'validation ρ']:.0%} of the variance and size "
     f"{by_factor.loc['size', 'validation ρ']:.0%}."
 ))
-report.record(results_dir, preset, "grid", top_factor=top, top_factor_rho=by_factor["validation ρ"].idxmax(),
+report.record(results_dir, preset, "grid", n_models=len(grid), top_factor=top, top_factor_rho=by_factor["validation ρ"].idxmax(),
               optimizer_share=by_factor.loc["optimiser", "validation r"],
               size_share=by_factor.loc["size", "validation r"],
               optimizer_share_rho=by_factor.loc["optimiser", "validation ρ"],

@@ -160,3 +160,27 @@ def describe_model(info: dict) -> str:
     reason = info["reason"] if len(info["reason"]) <= 240 else info["reason"][:240] + " …"
     return (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
             f"on promoters it did not train on. The paper's own model is not used here: {reason}")
+
+
+def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:
+    """A seeded sample of the sequences a chapter's model never trained on, in id order.
+
+    Parameters
+    ----------
+    info : dict from :func:`explained_model` (its ``predictions``: ids and the model's predictions)
+    n : int
+        Sample size (all of them if there are fewer).
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``id, seq, expression, prediction`` (measured expression from
+    the bundled test table)
+    """
+    from .data import load_test_table
+
+    predictions = info["predictions"].set_index("id")["prediction"]
+    ids = np.sort(np.random.default_rng(seed).choice(predictions.index.to_numpy(), size=min(n, len(predictions)),
+                                                     replace=False))
+    table = load_test_table().set_index("id").loc[ids, ["seq", "expression"]]
+    return table.assign(prediction=predictions.loc[ids].to_numpy()).reset_index()

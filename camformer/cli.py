@@ -203,7 +203,7 @@ def _evaluate_checkpoint(path: str):
     """
     import pandas as pd
 
-    from . import data, train
+    from . import data, inference
     from .models import load_model, load_model_metadata
 
     directory = _model_directory(path)
@@ -229,7 +229,7 @@ def _evaluate_checkpoint(path: str):
         raise ValueError(f"unknown training dataset {meta['dataset']!r} in {directory / 'config.json'}; "
                          "expected 'dream_train' or 'test_library'")
     model = load_model(directory)
-    values = train.predict(model, test.codes, model.encoding, progress=True)
+    values = inference.predict(model, test.codes, model.encoding, progress=True)
     return pd.Series(values, index=test.ids, name="prediction"), note
 
 

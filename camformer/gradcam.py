@@ -14,6 +14,7 @@ and any module whose output is ``(N, K, L_k)``.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -120,3 +121,16 @@ def gradcam(
         handle.remove()
     out = torch.cat(maps)
     return normalize_by_max(out) if normalize else out
+
+
+def region_share(cam: torch.Tensor | np.ndarray, region: slice = slice(17, 97)) -> float:
+    """The share of a map's absolute value inside ``region`` (default the 80-nt variable region,
+    0-based positions 17..96); NaN for a blank map, whose share is undefined.
+
+    Parameters
+    ----------
+    cam : array ``(C, L)`` (or ``(L,)``): e.g. a Grad-CAM map averaged over sequences
+    """
+    mass = np.abs(np.asarray(cam, dtype=np.float64))
+    total = mass.sum()
+    return float(mass[..., region].sum() / total) if total > 0 else float("nan")

@@ -490,3 +490,102 @@ def place_among(scores: pd.DataFrame, entry: dict[str, float]) -> dict[str, int]
     """The place ``entry`` (one value per score column) would take among the teams of ``scores``:
     1 + the number of teams with a strictly higher score, per column."""
     return {column: int((scores[column] > value).sum()) + 1 for column, value in entry.items()}
+
+
+def compare_with_paper(scores: dict[str, pd.DataFrame], paper_rows: dict[str, pd.Series]) -> pd.DataFrame:
+    """Put the metrics computed here beside the paper's, subset by subset.
+
+    Parameters
+    ----------
+    scores : dict of str to DataFrame
+        Model name to its :func:`score_predictions` table (index :data:`SUBSETS`).
+    paper_rows : dict of str to Series
+        Model name to its row of the paper's ``grid_res_all_models_pvt.csv`` (subset columns
+        ``{subset}_pearson`` and ``{subset}_spearman`` hold Pearson r and Spearman ρ, the
+        overall ones ``pearson`` and ``spearman``; the weighted scores ``pearsons_score`` and
+        ``spearmans_score``).
+
+    Returns
+    -------
+    DataFrame
+        Index (model, subset), the subsets of :data:`SUBSETS` then ``"weighted score"``; columns
+        ``n``, ``r² here``, ``r² paper`` (the paper's r squared), ``ρ here``, ``ρ paper`` and
+        ``largest |difference|`` (the larger of the two absolute differences).
+    """
+    rows = []
+    for name, per_subset in scores.items():
+        row = paper_rows[name]
+        for subset in SUBSETS:
+            prefix = "" if subset == "all" else f"{subset}_"
+            rows.append({"model": name, "subset": subset, "n": per_subset.loc[subset, "n"],
+                         "r² here": per_subset.loc[subset, "pearson_r2"], "r² paper": row[f"{prefix}pearson"] ** 2,
+                         "ρ here": per_subset.loc[subset, "spearman_rho"], "ρ paper": row[f"{prefix}spearman"]})
+        rows.append({"model": name, "subset": "weighted score", "n": np.nan,
+                     "r² here": dream_score(per_subset, "pearson_r2"), "r² paper": row["pearsons_score"],
+                     "ρ here": dream_score(per_subset, "spearman_rho"), "ρ paper": row["spearmans_score"]})
+    comparison = pd.DataFrame(rows).set_index(["model", "subset"])
+    comparison["largest |difference|"] = np.maximum((comparison["r² here"] - comparison["r² paper"]).abs(),
+                                                    (comparison["ρ here"] - comparison["ρ paper"]).abs())
+    return comparison
+
+
+def bootstrap_table(values: dict[str, tuple[np.ndarray, np.ndarray]], scores: dict[str, pd.DataFrame], *,
+                    n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Percentile-bootstrap 95% intervals of r² and ρ for several models, beside their estimates.
+
+    Parameters
+    ----------
+    values : dict of str to (y, yhat)
+        Model name to measured and predicted values, each ``(n,)`` (see :func:`subset_values`).
+    scores : dict of str to DataFrame
+        Model name to its :func:`score_predictions` table; the estimate is its ``"all"`` row.
+    n_boot, seed : int
+        Passed to :func:`bootstrap_ci` (each interval uses the same ``seed``).
+
+    Returns
+    -------
+    DataFrame
+        Index (model, metric) with metric ``"r²"`` or ``"ρ"``; columns ``estimate``,
+        ``95% low`` and ``95% high``.
+    """
+    rows = []
+    for name, (y, yhat) in values.items():
+        for metric, label in (("pearson_r2", "r²"), ("spearman_rho", "ρ")):
+            low, high = bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed)
+            rows.append({"model": name, "metric": label, "estimate": scores[name].loc["all", metric],
+                         "95% low": low, "95% high": high})
+    return pd.DataFrame(rows).set_index(["model", "metric"])
+
+
+def seed_summary(grid: pd.DataFrame, models: list[str], columns: dict[str, str], *,
+                 model_column: str = "Model") -> pd.DataFrame:
+    """Mean and standard deviation (:func:`ensemble_summary`) of metrics over training seeds.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        One row per trained model and seed (the paper's ``grid_res_all_models_pvt.csv``).
+    models : list of str
+        Values of ``model_column`` to summarise.
+    columns : dict of str to str
+        Metric column of ``grid`` to its label.
+    model_column : str
+
+    Returns
+    -------
+    DataFrame
+        Index model (sorted), columns (``"mean"`` or ``"sd"``, metric label).
+    """
+    rows = []
+    for model in models:
+        sub = grid[grid[model_column] == model]
+        for column, label in columns.items():
+            mean, sd = ensemble_summary(sub[column])
+            rows.append({"model": model, "metric": label, "mean": mean, "sd": sd, "seeds": len(sub)})
+    return pd.DataFrame(rows).pivot(index="model", columns="metric", values=["mean", "sd"])
+
+
+def pearson_and_spearman(x: np.ndarray | pd.Series, y: np.ndarray | pd.Series) -> tuple[float, float]:
+    """Pearson r and Spearman ρ of two ``(n,)`` arrays, as :func:`scipy.stats.pearsonr` and
+    :func:`scipy.stats.spearmanr` give them (NaN, with scipy's warning, when either is constant)."""
+    return stats.pearsonr(x, y)[0], stats.spearmanr(x, y)[0]

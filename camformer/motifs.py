@@ -284,6 +284,17 @@ def overlapping_hits(hits: pd.DataFrame, motif_a: str, motif_b: str, n_seqs: int
     return out
 
 
+def motif_counts(hits: pd.DataFrame, presence: pd.DataFrame, motifs: dict) -> pd.DataFrame:
+    """One row per motif: ``motif, consensus, hits`` (all hits, both strands) and ``sequences``
+    (sequences with at least one hit), in the order of ``motifs`` (name -> ``(4, w)`` matrix)."""
+    names = list(motifs)
+    return pd.DataFrame({
+        "motif": names, "consensus": [consensus(motifs[n]) for n in names],
+        "hits": hits["motif"].value_counts().reindex(names, fill_value=0).to_numpy(),
+        "sequences": presence[names].sum().to_numpy(),
+    })
+
+
 def overlap_configurations(hits: pd.DataFrame, motif_a: str, motif_b: str) -> pd.DataFrame:
     """How overlapping hits of two motifs sit on each other: one row per (offset, strands).
 

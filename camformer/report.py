@@ -136,3 +136,14 @@ def claims_table(claims: list[dict], records: pd.DataFrame, titles: dict[str, st
         where = f"[{titles[chapter]}]({chapter}.ipynb)" if chapter in titles else chapter
         lines.append(f"| {claim['claim']} | {claim['paper']} | {computed} | {where} |")
     return "\n".join(lines), shown
+
+
+def effect_text(row, *, n: bool = True, unit: str = "") -> str:
+    """A difference with its interval as prose: ``"+0.400 (95% CI +0.366 to +0.435; n = 1,025)"``.
+
+    ``row`` has ``difference`` (or ``mean_change``), ``ci_low``, ``ci_high`` and, with ``n``, ``n``
+    (e.g. a row of :func:`camformer.motifs.motif_hierarchy` or ``insertion_effects``).
+    """
+    value = row["difference"] if "difference" in row else row["mean_change"]
+    count = f"; n = {int(row['n']):,}{unit}" if n else ""
+    return f"{value:+.3f} (95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}{count})"

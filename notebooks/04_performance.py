@@ -41,8 +41,6 @@ if "google.colab" in sys.modules:
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
 from camformer import data, metrics, plot_eval, report
@@ -63,22 +61,9 @@ scores = {name: metrics.score_predictions(published[col], table, pairs) for name
 
 # %%
 grid = data.load_paper_table("grid_res_all_models_pvt.csv")
-paper_rows = {"Original": grid[(grid["Model"] == "Orig") & (grid["Seed"] == 42)].iloc[0],
-              "Mini": grid[(grid["Model"] == "Mini") & (grid["Seed"] == 42)].iloc[0]}
-rows = []
-for name, per_subset in scores.items():
-    row = paper_rows[name]
-    for subset in metrics.SUBSETS:
-        prefix = "" if subset == "all" else f"{subset}_"
-        rows.append({"model": name, "subset": subset, "n": per_subset.loc[subset, "n"],
-                     "r² here": per_subset.loc[subset, "pearson_r2"], "r² paper": row[f"{prefix}pearson"] ** 2,
-                     "ρ here": per_subset.loc[subset, "spearman_rho"], "ρ paper": row[f"{prefix}spearman"]})
-    rows.append({"model": name, "subset": "weighted score", "n": np.nan,
-                 "r² here": metrics.dream_score(per_subset, "pearson_r2"), "r² paper": row["pearsons_score"],
-                 "ρ here": metrics.dream_score(per_subset, "spearman_rho"), "ρ paper": row["spearmans_score"]})
-comparison = pd.DataFrame(rows).set_index(["model", "subset"])
-comparison["largest |difference|"] = np.maximum((comparison["r² here"] - comparison["r² paper"]).abs(),
-                                                (comparison["ρ here"] - comparison["ρ paper"]).abs())
+paper_rows = {name: grid[(grid["Model"] == model) & (grid["Seed"] == 42)].iloc[0]
+              for name, model in (("Original", "Orig"), ("Mini", "Mini"))}
+comparison = metrics.compare_with_paper(scores, paper_rows)
 display(comparison.style.format("{:.4f}").format("{:,.0f}", subset=["n"], na_rep=""))
 
 # %%
@@ -99,10 +84,7 @@ display(Markdown(
 
 # %%
 y_all = {name: metrics.subset_values(published[col], "all", table, pairs) for name, col in models.items()}
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True)
-for ax, (name, (y, yhat)) in zip(axes, y_all.items()):
-    art = plot_eval.density_scatter(ax, y, yhat, title=f"Camformer {name}")
-fig.colorbar(art, ax=axes, label="sequences per hexagon")
+plot_eval.measured_vs_predicted(y_all, title="Camformer {}")
 plt.show()
 
 # %% [markdown]
@@ -110,13 +92,7 @@ plt.show()
 # (resampling the scored sequences with replacement) gives 95% intervals:
 
 # %%
-ci_rows = []
-for name, (y, yhat) in y_all.items():
-    for metric, label in (("pearson_r2", "r²"), ("spearman_rho", "ρ")):
-        low, high = metrics.bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed)
-        ci_rows.append({"model": name, "metric": label, "estimate": scores[name].loc["all", metric],
-                        "95% low": low, "95% high": high})
-ci = pd.DataFrame(ci_rows).set_index(["model", "metric"])
+ci = metrics.bootstrap_table(y_all, scores, n_boot=n_boot, seed=seed)
 display(ci.style.format("{:.4f}"))
 display(Markdown(
     f"With {n_boot:,} resamples, the interval of Original's r² is "
@@ -135,17 +111,9 @@ display(Markdown(
 # the lowest.
 
 # %%
-subset_names = [s for s in metrics.SUBSETS if s != "all"]
 for name, col in models.items():
-    fig, axes = plt.subplots(2, 4, figsize=(14, 6.5))
-    for ax, subset in zip(axes.flat, subset_names):
-        y, yhat = metrics.subset_values(published[col], subset, table, pairs)
-        is_pair = subset in metrics.PAIR_SUBSETS
-        plot_eval.density_scatter(ax, y, yhat, title=subset, gridsize=40,
-                                  xlabel="measured alt − ref" if is_pair else "measured",
-                                  ylabel="predicted alt − ref" if is_pair else "predicted")
-    fig.suptitle(f"Camformer {name}: private-leaderboard subsets")
-    fig.tight_layout()
+    panels = {s: metrics.subset_values(published[col], s, table, pairs) for s in metrics.SUBSETS if s != "all"}
+    plot_eval.subset_panels(panels, suptitle=f"Camformer {name}: private-leaderboard subsets")
     plt.show()
 
 # %% [markdown]
@@ -156,18 +124,12 @@ for name, col in models.items():
 # this section uses the published table.
 
 # %%
-orig_seeds = grid[grid["Model"] == "Orig"]
-seed_rows = []
-for model in ("Orig", "Large", "Small", "Mini", "Leg"):
-    sub = grid[grid["Model"] == model]
-    for column, label in (("all_pearson_r2", "r²"), ("spearman", "ρ"), ("pearsons_score", "Pearson score"),
-                          ("spearmans_score", "Spearman score")):
-        mean, sd = metrics.ensemble_summary(sub[column])
-        seed_rows.append({"model": model, "metric": label, "mean": mean, "sd": sd, "seeds": len(sub)})
-seed_table = pd.DataFrame(seed_rows).pivot(index="model", columns="metric", values=["mean", "sd"])
+seed_table = metrics.seed_summary(
+    grid, ["Orig", "Large", "Small", "Mini", "Leg"],
+    {"all_pearson_r2": "r²", "spearman": "ρ", "pearsons_score": "Pearson score", "spearmans_score": "Spearman score"})
 display(seed_table.style.format("{:.4f}"))
-r2_mean, r2_sd = metrics.ensemble_summary(orig_seeds["all_pearson_r2"])
-rho_mean, rho_sd = metrics.ensemble_summary(orig_seeds["spearman"])
+(r2_mean, r2_sd), (rho_mean, rho_sd) = (metrics.ensemble_summary(grid.loc[grid["Model"] == "Orig", column])
+                                        for column in ("all_pearson_r2", "spearman"))
 display(Markdown(
     f"Over its 10 seeds, Camformer Original reaches r² {r2_mean:.3f} ± {r2_sd:.3f} and ρ "
     f"{rho_mean:.3f} ± {rho_sd:.3f} (mean ± s.d.) on the private leaderboard; seed 42, the published "
@@ -188,24 +150,16 @@ display(Markdown(
 full = metrics.score_predictions(published["original"], table, pairs, private=False)
 ens = {(m, metric): data.load_paper_table(f"seed_ensemble_{m}_{metric}.csv")
        for m in ("O", "Mi") for metric in ("PearsonR2", "SpearmanR")}
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-for ax, (metric, label) in zip(axes, (("PearsonR2", "r²"), ("SpearmanR", "ρ"))):
-    for m, name in (("O", "Original"), ("Mi", "Mini")):
-        plot_eval.mean_sd_curve(ax, ens[(m, metric)], "num_seeds", "average_score", label=name)
-    ax.set(xlabel="seeds averaged", ylabel=f"test {label} (all 71,103)", title=f"{label}: seed ensembles")
-    ax.legend()
-fig.tight_layout()
+plot_eval.seed_ensemble_curves({label: {name: ens[(m, metric)] for m, name in (("O", "Original"), ("Mi", "Mini"))}
+                                for metric, label in (("PearsonR2", "r²"), ("SpearmanR", "ρ"))})
 plt.show()
 
 # %%
-ens_o_r2 = ens[("O", "PearsonR2")]
-ens_o_rho = ens[("O", "SpearmanR")]
-single_r2 = ens_o_r2.loc[ens_o_r2["num_seeds"] == 1, "average_score"]
-single_rho = ens_o_rho.loc[ens_o_rho["num_seeds"] == 1, "average_score"]
-full_r2_mean, full_r2_sd = metrics.ensemble_summary(single_r2)
-full_rho_mean, full_rho_sd = metrics.ensemble_summary(single_rho)
-all10_r2 = ens_o_r2.loc[ens_o_r2["num_seeds"] == 10, "average_score"].iloc[0]
-all10_rho = ens_o_rho.loc[ens_o_rho["num_seeds"] == 10, "average_score"].iloc[0]
+# Original's scores with 1 seed (one per seed) and with all 10 averaged, for r² and ρ
+ens_o = [ens[("O", m)] for m in ("PearsonR2", "SpearmanR")]
+single_r2, single_rho = (t.loc[t["num_seeds"] == 1, "average_score"] for t in ens_o)
+all10_r2, all10_rho = (t.loc[t["num_seeds"] == 10, "average_score"].iloc[0] for t in ens_o)
+(full_r2_mean, full_r2_sd), (full_rho_mean, full_rho_sd) = map(metrics.ensemble_summary, (single_r2, single_rho))
 display(Markdown(
     f"Computed here on all 71,103 sequences, the published seed-42 predictions score r² "
     f"{full.loc['all', 'pearson_r2']:.5f} and ρ {full.loc['all', 'spearman_rho']:.5f}; the published "
@@ -219,10 +173,8 @@ display(Markdown(
 # %%
 report.record(
     results_dir, preset, "performance",
-    original_r2=scores["Original"].loc["all", "pearson_r2"],
-    original_rho=scores["Original"].loc["all", "spearman_rho"],
-    mini_r2=scores["Mini"].loc["all", "pearson_r2"],
-    mini_rho=scores["Mini"].loc["all", "spearman_rho"],
+    original_r2=scores["Original"].loc["all", "pearson_r2"], original_rho=scores["Original"].loc["all", "spearman_rho"],
+    mini_r2=scores["Mini"].loc["all", "pearson_r2"], mini_rho=scores["Mini"].loc["all", "spearman_rho"],
     original_pearson_score=metrics.dream_score(scores["Original"], "pearson_r2"),
     original_spearman_score=metrics.dream_score(scores["Original"], "spearman_rho"),
     mini_pearson_score=metrics.dream_score(scores["Mini"], "pearson_r2"),

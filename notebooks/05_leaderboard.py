@@ -60,15 +60,11 @@ columns = list(metrics.SUBSETS) + ["score"]
 # private-leaderboard ids, therefore differ slightly from the leaderboard's Camformers row.
 
 # %%
-table = data.load_test_table()
-pairs = data.load_test_pairs()
 published = data.load_published_predictions().set_index("id")
 metric_names = {"pearson_r2": "r²", "spearman_rho": "ρ"}
-recomputed = {}
-for team, col in (("Camformer Original (paper seed 42, recomputed)", "original"),
-                  ("Camformer Mini (paper seed 42, recomputed)", "mini")):
-    layout = metrics.leaderboard_layout(metrics.score_predictions(published[col], table, pairs))
-    recomputed[team] = layout.rename(index=metric_names)
+recomputed = {team: metrics.leaderboard_layout(metrics.score_predictions(published[col])).rename(index=metric_names)
+              for team, col in (("Camformer Original (seed 42, recomputed)", "original"),
+                                ("Camformer Mini (seed 42, recomputed)", "mini"))}
 
 # %% [markdown]
 # The project's own model, trained by the book's training chapter on the `quick` preset, is
@@ -81,9 +77,8 @@ own_file = Path(results_dir) / preset / "predictions_heldout.tsv"
 own_label = None
 if own_file.exists():
     own_pred = metrics.read_predictions(own_file)
-    own_scores = metrics.score_predictions(own_pred, table, pairs, private=False)
-    own_label = (f"project model, {preset} preset (small-data demonstration on {len(own_pred):,} "
-                 "held-out sequences, not comparable)")
+    own_scores = metrics.score_predictions(own_pred, private=False)
+    own_label = f"project model ({preset} preset, {len(own_pred):,} held-out, not comparable)"
     recomputed[own_label] = metrics.leaderboard_layout(own_scores).rename(index=metric_names)
     display(own_scores.style.format("{:.3f}").format("{:,}", subset=["n"]))
     display(Markdown(
@@ -109,13 +104,9 @@ for metric in ("r²", "ρ"):
 # rows come from `paper/sota.csv`; the Camformer rows marked "recomputed" are computed on this page.
 
 # %%
-short = {"Camformer Original (paper seed 42, recomputed)": "Camformer Original (recomputed)",
-         "Camformer Mini (paper seed 42, recomputed)": "Camformer Mini (recomputed)"}
-if own_label is not None:
-    short[own_label] = f"project model ({preset} preset, not comparable)"
 fig, axes = plt.subplots(2, 1, figsize=(10, 0.7 * len(board.loc["r²"]) + 3))
 for ax, metric in zip(axes, ("r²", "ρ")):
-    sns.heatmap(board.loc[metric].rename(index=short), annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1,
+    sns.heatmap(board.loc[metric], annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1,
                 ax=ax, cbar_kws={"label": metric}, annot_kws={"fontsize": 8})
     ax.set(title=f"Pearson {metric}" if metric == "r²" else f"Spearman {metric}", xlabel="", ylabel="")
     ax.tick_params(axis="x", rotation=30)
@@ -127,7 +118,7 @@ plt.show()
 
 # %%
 scores = pd.DataFrame({"Pearson score": board.loc["r²", "score"], "Spearman score": board.loc["ρ", "score"]})
-scores = scores.dropna().rename(index=short).sort_values("Pearson score")
+scores = scores.dropna().sort_values("Pearson score")
 fig, ax = plt.subplots(figsize=(8, 0.4 * len(scores) + 1.5))
 scores.plot.barh(ax=ax, width=0.8)
 ax.set(xlim=(scores.min().min() - 0.05, 1), xlabel="weighted score", ylabel="")
@@ -135,17 +126,15 @@ fig.tight_layout()
 plt.show()
 
 # %%
-teams = sota.loc["r²"].index
 challenge = pd.DataFrame({"Pearson score": sota.loc["r²", "score"], "Spearman score": sota.loc["ρ", "score"]})
 ranks = metrics.rank_teams(challenge)
-rank_pearson, rank_spearman = ranks["Pearson score"], ranks["Spearman score"]
-original = recomputed["Camformer Original (paper seed 42, recomputed)"]
+original = recomputed["Camformer Original (seed 42, recomputed)"]
 original_rank = metrics.place_among(challenge, {"Pearson score": original.loc["r²", "score"],
                                                 "Spearman score": original.loc["ρ", "score"]})
 display(Markdown(
-    f"Among the {len(teams)} teams in `sota.csv`, the challenge-era Camformers submission is number "
-    f"{rank_spearman['Camformers']} by the Spearman score ({challenge.loc['Camformers', 'Spearman score']:.4f}) "
-    f"and number {rank_pearson['Camformers']} by the Pearson score "
+    f"Among the {len(challenge)} teams in `sota.csv`, the challenge-era Camformers submission is number "
+    f"{ranks.loc['Camformers', 'Spearman score']} by the Spearman score ({challenge.loc['Camformers', 'Spearman score']:.4f}) "
+    f"and number {ranks.loc['Camformers', 'Pearson score']} by the Pearson score "
     f"({challenge.loc['Camformers', 'Pearson score']:.4f}); the paper reports 4th place in the challenge. "
     f"The leaderboard row's r² on all sequences is {sota.loc[('r²', 'Camformers'), 'all']:.4f}. "
     f"The paper's published seed-42 Original model, recomputed here, scores r² {original.loc['r²', 'all']:.4f}, "
@@ -156,8 +145,8 @@ display(Markdown(
     "the other."
 ))
 report.record(results_dir, preset, "leaderboard",
-              camformer_rank=int(rank_spearman["Camformers"]),
-              camformer_rank_pearson_score=int(rank_pearson["Camformers"]),
+              camformer_rank=int(ranks.loc["Camformers", "Spearman score"]),
+              camformer_rank_pearson_score=int(ranks.loc["Camformers", "Pearson score"]),
               camformers_leaderboard_pearson_score=challenge.loc["Camformers", "Pearson score"],
               camformers_leaderboard_r2=sota.loc[("r²", "Camformers"), "all"],
               original_recomputed_pearson_score=original.loc["r²", "score"],

@@ -50,30 +50,25 @@ import torch
 from IPython.display import Markdown, display
 from scipy.stats import spearmanr
 
-from camformer.data import encode, encode_sequences, load_test_table
+from camformer.data import encode, encode_sequences
 from camformer.embedding import embed_2d, pca, penultimate_activations
 from camformer.plot_interpret import embedding_scatter
 from camformer.report import defined_or, record
-from camformer.book import describe_model, explained_model
+from camformer.book import describe_model, explained_model, heldout_sample
 from camformer.inference import model_encoding
 
 started = time.perf_counter()
 torch.set_num_threads(2)
 model, info = explained_model(results_dir, preset, prefer=explain)
 display(Markdown(describe_model(info)))
-heldout = info["predictions"]  # ids the model never trained on, and its predictions for them
 encoding = model_encoding(model)
 n_points = 2000 if preset == "quick" else 20000
 
-table = load_test_table().set_index("id")
-heldout = heldout.set_index("id")
-rng = np.random.default_rng(seed)
-ids = np.sort(rng.choice(heldout.index.to_numpy(), size=min(n_points, len(heldout)), replace=False))
-measured = table.loc[ids, "expression"].to_numpy()
-predicted = heldout.loc[ids, "prediction"].to_numpy()
-X = encode(torch.as_tensor(encode_sequences(table.loc[ids, "seq"].tolist())), encoding)
+sample = heldout_sample(info, n_points, seed)
+measured, predicted = sample["expression"].to_numpy(), sample["prediction"].to_numpy()
+X = encode(torch.as_tensor(encode_sequences(sample["seq"].tolist())), encoding)
 A = penultimate_activations(model, X)
-display(Markdown(f"Penultimate-layer activations of {len(ids):,} held-out promoters: {A.shape[1]} values each "
+display(Markdown(f"Penultimate-layer activations of {len(sample):,} held-out promoters: {A.shape[1]} values each "
                  f"({(A > 0).mean() * 100:.0f}% non-zero after the ReLU)."))
 
 # %% [markdown]
@@ -124,7 +119,7 @@ display(Markdown(
 record(
     results_dir, preset, "embedding",
     model=info["model"],
-    n_points=len(ids),
+    n_points=len(sample),
     dimensions=int(A.shape[1]),
     pc1_abs_rho_measured=defined_or(float(abs(pc1["rho measured"])), "the first component is constant"),
     pc1_abs_rho_predicted=defined_or(float(abs(pc1["rho predicted"])), "a constant axis or prediction"),

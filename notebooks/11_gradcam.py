@@ -50,9 +50,9 @@ import torch
 from IPython.display import Markdown, display
 
 from camformer.attribution import attribute, compare_profiles, fold_channels, position_profiles
-from camformer.book import describe_model, explained_model
-from camformer.data import encode, encode_sequences, load_test_table
-from camformer.gradcam import conv_layers, gradcam, normalize_by_max
+from camformer.book import describe_model, explained_model, heldout_sample
+from camformer.data import encode, encode_sequences
+from camformer.gradcam import conv_layers, gradcam, normalize_by_max, region_share
 from camformer.plot_interpret import base_map
 from camformer.report import defined_or, record
 from camformer.inference import model_encoding
@@ -65,13 +65,10 @@ encoding = model_encoding(model)
 layers = conv_layers(model)
 n_sequences = 300 if preset == "quick" else 10000
 
-table = load_test_table().set_index("id")
-rng = np.random.default_rng(seed)
-pool = info["predictions"]["id"].to_numpy()  # sequences the model never trained on
-ids = np.sort(rng.choice(pool, size=min(n_sequences, len(pool)), replace=False))
-measured = table.loc[ids, "expression"].to_numpy()
-X = encode(torch.as_tensor(encode_sequences(table.loc[ids, "seq"].tolist())), encoding)
-display(Markdown(f"{len(ids)} held-out promoters; the model ({model.config.architecture}, {encoding}) "
+sample = heldout_sample(info, n_sequences, seed)  # promoters the model never trained on
+measured = sample["expression"].to_numpy()
+X = encode(torch.as_tensor(encode_sequences(sample["seq"].tolist())), encoding)
+display(Markdown(f"{len(sample)} held-out promoters; the model ({model.config.architecture}, {encoding}) "
                  f"has {len(layers)} convolution layers: {', '.join(f'`{n}`' for n in layers)}. Maps of an "
                  f"encoding with a purine channel are folded onto the base present "
                  f"(`camformer.attribution.fold_channels`), so they show all the model's input."))
@@ -114,8 +111,7 @@ for ax, layer in zip(np.atleast_1d(axes), layers):
 plt.tight_layout()
 plt.show()
 
-share = {layer: float(np.abs(m[:, 17:97]).sum() / np.abs(m).sum()) if np.abs(m).sum() > 0 else np.nan
-         for layer, m in average.items()}
+share = {layer: region_share(m) for layer, m in average.items()}  # NaN for a blank map
 display(Markdown(
     "Share of the average map's absolute value in the variable region: "
     + ", ".join(f"{layer} {100 * s:.0f}%" if np.isfinite(s) else f"{layer} undefined (a blank map)"
@@ -131,10 +127,10 @@ display(Markdown(
 
 # %%
 x = X[high : high + 1]
-maps = {"Grad-CAM (first layer)": fold_channels(gradcam(model, x, layers[0]), x, encoding)[0]}
-for name, method, kwargs in (("Integrated Gradients", "integrated_gradients", {"n_steps": 64}),
-                             ("DeepLift", "deeplift", {}), ("Saliency", "saliency", {})):
-    maps[name] = fold_channels(attribute(model, x, method, **kwargs), x, encoding)[0]
+maps = {"Grad-CAM (first layer)": fold_channels(gradcam(model, x, layers[0]), x, encoding)[0], **{
+    name: fold_channels(attribute(model, x, method, **kwargs), x, encoding)[0] for name, method, kwargs in (
+        ("Integrated Gradients", "integrated_gradients", {"n_steps": 64}), ("DeepLift", "deeplift", {}),
+        ("Saliency", "saliency", {}))}}
 profiles = position_profiles(maps, x[0])
 fig, axes = plt.subplots(len(maps), 1, figsize=(12, 6), sharex=True)
 for ax, name in zip(axes, maps):
@@ -157,10 +153,9 @@ ig = agreement.loc["Integrated Gradients"]
 record(
     results_dir, preset, "gradcam",
     model=info["model"],
-    n_sequences=len(ids),
+    n_sequences=len(sample),
     variable_share_first_layer=defined_or(share[layers[0]], "the average first-layer map is blank"),
     variable_share_last_layer=defined_or(share[layers[-1]], "the average last-layer map is blank"),
     r_gradcam_integrated_gradients=defined_or(ig["pearson_r"], ig["undefined"]),
     seconds=round(time.perf_counter() - started, 1),
 )
-display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

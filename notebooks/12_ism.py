@@ -45,36 +45,29 @@ if "google.colab" in sys.modules:
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import Markdown, display
-from scipy.stats import pearsonr, spearmanr
 
-from camformer.data import decode, encode, encode_sequences, load_paper_table, load_test_table
-from camformer.ism import gc_change_effects, ism, ism_receptive_field, mutant_table, pssm
-from camformer.plot_interpret import logo
-from camformer.report import defined_or, record
-from camformer.book import describe_model, explained_model
-from camformer.inference import model_encoding, predict
+from camformer import book, data, inference, ism, metrics, plot_interpret, report
 
 started = time.perf_counter()
 torch.set_num_threads(2)
-model, info = explained_model(results_dir, preset, prefer=explain)
-display(Markdown(describe_model(info)))
+model, info = book.explained_model(results_dir, preset, prefer=explain)
+display(Markdown(book.describe_model(info)))
 heldout = info["predictions"]  # ids the model never trained on, and its predictions for them
-encoding = model_encoding(model)
+encoding = inference.model_encoding(model)
 n_sequences = 32 if preset == "quick" else 2000
 
-table = load_test_table().set_index("id")
+table = data.load_test_table().set_index("id")
 rng = np.random.default_rng(seed)
 ids = np.sort(rng.choice(heldout["id"].to_numpy(), size=min(n_sequences, len(heldout)), replace=False))
-codes = encode_sequences(table.loc[ids, "seq"].tolist())
-reference = predict(model, codes, encoding)
-explain_ism = ism_receptive_field if info["published"] else ism  # the same numbers; the first is faster on big models
+codes = data.encode_sequences(table.loc[ids, "seq"].tolist())
+reference = inference.predict(model, codes, encoding)
+# the same numbers either way; the receptive-field method is faster on big models
+explain_ism = ism.ism_receptive_field if info["published"] else ism.ism
 delta = explain_ism(model, codes, positions=None, encoding=encoding, batch_size=512).numpy()  # all 110 positions
 display(Markdown(
     f"ISM of **{len(ids)}** held-out promoters at all 110 positions ({delta.shape[0] * 330:,} mutants, "
@@ -98,14 +91,11 @@ if len(active) == 0:  # undefined, not an error: say so and show the first two p
                      "it is constant on them, so its logos are empty."))
     active = np.arange(len(ids))
 examples = [int(active[np.argmax(reference[active])]), int(active[np.argmin(reference[active])])]
-fig, axes = plt.subplots(2, 1, figsize=(12, 5), sharex=True)
-for ax, i in zip(axes, examples):
-    logo(pssm(delta[i]), ax=ax, title=f"test id {ids[i]}: predicted {reference[i]:.2f}, measured {table.loc[ids[i], 'expression']:.2f}")
-    ax.axvspan(-0.5, 16.5, color="grey", alpha=0.15)
-    ax.axvspan(96.5, 109.5, color="grey", alpha=0.15)
-plt.tight_layout()
+titles = [f"test id {ids[i]}: predicted {reference[i]:.2f}, measured {table.loc[ids[i], 'expression']:.2f}"
+          for i in examples]
+plot_interpret.logo_stack([ism.pssm(delta[i]) for i in examples], titles)
 plt.show()
-seqs = decode(codes[examples])
+seqs = data.decode(codes[examples])
 display(Markdown(
     f"Variable region of the high example: `{seqs[0][17:97]}`; of the low example: `{seqs[1][17:97]}`. "
     f"On {len(ids) - len(active)} of the {len(ids)} promoters no substitution changes the prediction at all."
@@ -121,20 +111,10 @@ display(Markdown(
 # training sequence and so carry no information about expression.
 
 # %%
-effects = mutant_table(delta, codes, positions=range(110))
+effects = ism.mutant_table(delta, codes, positions=range(110))
 variable = effects["position"].between(17, 96)
 per_position = effects.groupby("position")["delta"].apply(lambda d: d.abs().mean())
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
-axes[0].hist(effects.loc[variable, "delta"], bins=80, color="steelblue")
-axes[0].set_yscale("log")
-axes[0].set_xlabel(r"$\Delta E$ (variable region)")
-axes[0].set_ylabel("substitutions")
-axes[1].plot(per_position.index, per_position.to_numpy(), color="black")
-axes[1].axvspan(-0.5, 16.5, color="grey", alpha=0.15)
-axes[1].axvspan(96.5, 109.5, color="grey", alpha=0.15)
-axes[1].set_xlabel("position (nt, 0-based)")
-axes[1].set_ylabel(r"mean $|\Delta E|$")
-plt.tight_layout()
+plot_interpret.effect_spread(effects.loc[variable, "delta"], per_position)
 plt.show()
 
 abs_var = effects.loc[variable, "delta"].abs()
@@ -161,28 +141,20 @@ display(Markdown(
 # (A/T → G/C), that keep the GC content (A↔T, C↔G), and that remove one (G/C → A/T).
 
 # %%
-published = load_paper_table("GC_content_nt_effect_snv_test10k.csv")
+published = data.load_paper_table("GC_content_nt_effect_snv_test10k.csv")
 gc_col, expr_col = published.columns[:2]
-heldout_gc = 100 * np.isin(encode_sequences(table.loc[heldout["id"], "seq"].tolist()), [1, 2]).mean(1)
+heldout_gc = 100 * np.isin(data.encode_sequences(table.loc[heldout["id"], "seq"].tolist()), [1, 2]).mean(1)
 heldout_pred = heldout["prediction"].to_numpy()
-by_class = gc_change_effects(effects)
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-axes[0].scatter(published[gc_col], published[expr_col], s=2, alpha=0.1, color="black")
-axes[0].set_title("paper's Camformer (published data)")
-axes[1].scatter(heldout_gc, heldout_pred, s=2, alpha=0.1, color="black")
-axes[1].set_title(f"{info['model']}, held-out promoters", fontsize=9)
-for ax in axes[:2]:
-    ax.set_xlabel("GC content (%)")
-    ax.set_ylabel("predicted expression")
-axes[2].bar(by_class.index, by_class["mean"], yerr=by_class["sem"], color=["tab:orange", "grey", "tab:green"])
-axes[2].axhline(0, color="black", lw=0.5)
-axes[2].set_ylabel(r"mean $\Delta E$ ($\pm$ s.e.)")
-axes[2].set_title(f"ISM: changing GC content ({len(ids)} promoters)")
-plt.tight_layout()
+by_class = ism.gc_change_effects(effects)
+axes = plot_interpret.gc_content_panels(
+    {"paper's Camformer (published data)": (published[gc_col], published[expr_col]),
+     f"{info['model']}, held-out promoters": (heldout_gc, heldout_pred)},
+    by_class, bar_title=f"ISM: changing GC content ({len(ids)} promoters)")
+axes[1].title.set_fontsize(9)  # the model's name can be long
 plt.show()
 
-r_paper, rho_paper = pearsonr(published[gc_col], published[expr_col])[0], spearmanr(published[gc_col], published[expr_col])[0]
-r_book, rho_book = pearsonr(heldout_gc, heldout_pred)[0], spearmanr(heldout_gc, heldout_pred)[0]
+r_paper, rho_paper = metrics.pearson_and_spearman(published[gc_col], published[expr_col])
+r_book, rho_book = metrics.pearson_and_spearman(heldout_gc, heldout_pred)
 display(Markdown(
     f"In the paper's published data (n = {len(published):,}) GC content and predicted expression "
     f"correlate with r = {r_paper:.3f} (ρ = {rho_paper:.3f}). For {info['model']}, over "
@@ -193,16 +165,14 @@ display(Markdown(
 ))
 
 # %%
-record(
+report.record(
     results_dir, preset, "ism",
-    model=info["model"],
-    n_sequences=len(ids),
-    mean_abs_delta_variable=float(abs_var.mean()),
-    mean_abs_delta_flanks=float(abs_flank.mean()),
-    gc_pearson_model=defined_or(float(r_book), "the model's held-out predictions are constant"),
+    model=info["model"], n_sequences=len(ids),
+    mean_abs_delta_variable=float(abs_var.mean()), mean_abs_delta_flanks=float(abs_flank.mean()),
+    gc_pearson_model=report.defined_or(float(r_book), "the model's held-out predictions are constant"),
     gc_pearson_paper_data=float(r_paper),
-    gc_gain_mean_delta=defined_or(float(by_class.loc["A/T → G/C", "mean"]), "no such substitution"),
-    gc_loss_mean_delta=defined_or(float(by_class.loc["G/C → A/T", "mean"]), "no such substitution"),
+    gc_gain_mean_delta=report.defined_or(float(by_class.loc["A/T → G/C", "mean"]), "no such substitution"),
+    gc_loss_mean_delta=report.defined_or(float(by_class.loc["G/C → A/T", "mean"]), "no such substitution"),
     seconds=round(time.perf_counter() - started, 1),
 )
 display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

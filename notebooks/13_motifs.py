@@ -47,14 +47,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 from IPython.display import Markdown, display
 
 from camformer import motifs as M
 from camformer.data import (encode_sequences, load_paper_table, load_published_predictions, load_test_pairs,
                             load_test_table, variant_families)
-from camformer.report import defined_or, record
+from camformer.plot_motifs import pair_heatmap
+from camformer.report import defined_or, effect_text, record
 from camformer.book import describe_model, explained_model
 from camformer.inference import model_encoding
 
@@ -88,12 +88,7 @@ t0 = time.perf_counter()
 hits = M.scan(codes, motifs, threshold=1e-4)
 scan_seconds = time.perf_counter() - t0
 presence = M.presence_matrix(hits, len(table), names)
-counts = pd.DataFrame({
-    "motif": names,
-    "consensus": [M.consensus(motifs[n]) for n in names],
-    "hits": hits["motif"].value_counts().reindex(names, fill_value=0).to_numpy(),
-    "sequences": presence.sum().to_numpy(),
-})
+counts = M.motif_counts(hits, presence, motifs)
 display(Markdown(f"Scanned {len(table):,} sequences × {len(names)} motifs × 2 strands in "
                  f"{scan_seconds:.1f} s: {len(hits):,} hits."))
 counts
@@ -117,12 +112,10 @@ measured_mean = M.pair_matrix(measured, "mean", order)
 measured_n = M.pair_matrix(measured, "n", order)
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-sns.heatmap(measured_mean.where(measured_n >= min_n), ax=axes[0], cmap="inferno", square=True,
-            xticklabels=labels, yticklabels=labels, cbar_kws={"label": "mean measured expression (test scale)"})
-axes[0].set_title("DREAM test library, measured")
-sns.heatmap(paper_real.loc[order, order], ax=axes[1], cmap="inferno", square=True,
-            xticklabels=labels, yticklabels=labels, cbar_kws={"label": "mean measured expression (0-17)"})
-axes[1].set_title("Paper: training data, measured (published)")
+pair_heatmap(measured_mean, measured_n, labels=labels, min_n=min_n, ax=axes[0], title="DREAM test library, measured",
+             label="mean measured expression (test scale)")
+pair_heatmap(paper_real.loc[order, order], labels=labels, ax=axes[1], title="Paper: training data, measured (published)",
+             label="mean measured expression (0-17)")
 plt.tight_layout()
 plt.show()
 
@@ -164,22 +157,15 @@ main, fm, rs = view["all test sequences"], view["family means"], view["random su
 ime1, ume6, both = (main.loc[g] for g in ("IME1 without UME6", "UME6 without IME1", "IME1 and UME6"))
 vs_ime1 = main.loc["IME1 and UME6 vs IME1 without UME6"]
 display(Markdown(
-    f"**In the measured test data, IME1 alone {ime1['direction']} expression**: sequences with IME1 and no UME6 "
-    f"(n = {ime1['n']:,}) average {ime1['mean']:.3f} against {ime1['mean_ref']:.3f} for sequences with neither "
-    f"(n = {ime1['n_ref']:,}), a difference of {ime1['difference']:+.3f} (95% CI {ime1['ci_low']:+.3f} to "
-    f"{ime1['ci_high']:+.3f}; Welch p = {ime1['p_value']:.2g}). **IME1 together with UME6 {both['direction']} "
-    f"expression** relative to neither: n = {both['n']:,}, difference {both['difference']:+.3f} (95% CI "
-    f"{both['ci_low']:+.3f} to {both['ci_high']:+.3f}); relative to IME1 without UME6 the difference is "
-    f"{vs_ime1['difference']:+.3f} (95% CI {vs_ime1['ci_low']:+.3f} to {vs_ime1['ci_high']:+.3f}). UME6 without "
-    f"IME1: {ume6['difference']:+.3f} (n = {ume6['n']:,}). The two motifs are not independent sites: in "
-    f"{overlap.sum():,} of the {both['n']:,} sequences with both, an IME1 hit overlaps a UME6 hit (IME1's "
-    f"CCGCCGAG lies inside UME6's URS1 site). Counted by variant family, IME1 without UME6 "
-    f"{fm.loc['IME1 without UME6', 'direction']} expression ({fm.loc['IME1 without UME6', 'difference']:+.3f}, "
-    f"{fm.loc['IME1 without UME6', 'n']:,} families) and IME1 with UME6 {fm.loc['IME1 and UME6', 'direction']} it "
-    f"({fm.loc['IME1 and UME6', 'difference']:+.3f}, {fm.loc['IME1 and UME6', 'n']:,} families). In the `random` "
-    f"subset alone, IME1 without UME6 {rs.loc['IME1 without UME6', 'direction']} expression "
-    f"({rs.loc['IME1 without UME6', 'difference']:+.3f}, n = {rs.loc['IME1 without UME6', 'n']:,}); it holds only "
-    f"{rs.loc['IME1 and UME6', 'n'] if 'IME1 and UME6' in rs.index else 0} sequences with both motifs."
+    f"**In the measured test data, IME1 alone {ime1['direction']} expression** against sequences with neither "
+    f"motif (n = {ime1['n_ref']:,}): {effect_text(ime1)}. **IME1 together with UME6 {both['direction']} it**: "
+    f"{effect_text(both)}; against IME1 without UME6, {effect_text(vs_ime1, n=False)}. UME6 without IME1: "
+    f"{effect_text(ume6)}. In {overlap.sum():,} of the {both['n']:,} sequences with both, an IME1 hit overlaps "
+    f"a UME6 hit (IME1's CCGCCGAG lies inside UME6's URS1 site). Counted by variant family, IME1 without UME6 "
+    f"{fm.loc['IME1 without UME6', 'direction']} expression, {effect_text(fm.loc['IME1 without UME6'], unit=' families')}, "
+    f"and IME1 with UME6 {fm.loc['IME1 and UME6', 'direction']} it, {effect_text(fm.loc['IME1 and UME6'], unit=' families')}. "
+    f"In the `random` subset alone IME1 without UME6 {rs.loc['IME1 without UME6', 'direction']} expression "
+    f"by {effect_text(rs.loc['IME1 without UME6'])}; it holds too few sequences with both motifs to test the pair."
 ))
 
 # %% [markdown]
@@ -227,10 +213,8 @@ pred_model = M.pair_effects(presence.iloc[rows_heldout].reset_index(drop=True), 
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
 for ax, effects, title in ((axes[0], pred_paper, "Paper's Camformer, predicted (published)"),
                            (axes[1], pred_model, f"{info['model']}, predicted, held-out")):
-    mean, n = M.pair_matrix(effects, "mean", order), M.pair_matrix(effects, "n", order)
-    sns.heatmap(mean.where(n >= min_n), ax=ax, cmap="inferno", square=True, xticklabels=labels,
-                yticklabels=labels, cbar_kws={"label": "mean predicted expression"})
-    ax.set_title(title, fontsize=10)
+    pair_heatmap(M.pair_matrix(effects, "mean", order), M.pair_matrix(effects, "n", order), labels=labels, min_n=min_n,
+                 ax=ax, title=title, label="mean predicted expression")
 plt.tight_layout()
 plt.show()
 paper_pred = M.pair_matrix(paper_effects, "Mean_pred", order)
@@ -273,17 +257,14 @@ one, inside, far = (ins.loc[k] for k in (("IME1", "IME1", "alone"), ("IME1", "UM
                                           ("IME1", "UME6", "apart")))
 display(Markdown(
     f"In {int(configurations['sequences'].iloc[:2].sum()):,} of the {both['n']:,} measured sequences with both "
-    f"motifs, IME1 sits inside UME6 in the two most common ways (the same site on either strand). On "
-    f"{len(backgrounds)} held-out backgrounds, inserting IME1 {one['direction']} the prediction "
-    f"({one['mean_change']:+.3f}, 95% CI {one['ci_low']:+.3f} to {one['ci_high']:+.3f}); IME1 inside UME6 "
-    f"{inside['direction']} it ({inside['mean_change']:+.3f}, 95% CI {inside['ci_low']:+.3f} to "
-    f"{inside['ci_high']:+.3f}); the two apart {far['direction']} it ({far['mean_change']:+.3f}). "
-    f"Measured: IME1 alone {ime1['direction']} expression, IME1 with UME6 {both['direction']} it. "
-    + (f"So the model has learnt that UME6's context takes away IME1's gain (the two intervals do not "
-       f"overlap: {one['mean_change'] - inside['mean_change']:.3f} less inside UME6)"
+    f"motifs, IME1 sits inside UME6 in the two most common ways (one site, either strand). On {len(backgrounds)} "
+    f"held-out backgrounds, inserting IME1 {one['direction']} the prediction by {effect_text(one, n=False)}; IME1 inside "
+    f"UME6 {inside['direction']} it by {effect_text(inside, n=False)}; the two apart {far['direction']} it "
+    f"({far['mean_change']:+.3f}). Measured: IME1 alone {ime1['direction']} expression, with UME6 {both['direction']} it. "
+    + ("So the model has learnt that UME6's context takes away IME1's gain (the intervals do not overlap)"
        if inside["ci_high"] < one["ci_low"] else "The model does not separate IME1 inside UME6 from IME1 alone")
     + (", and it predicts the fall below the background." if inside["direction"] == "lowers" else
-       ", but it does not predict the fall below the background that the measurements show.")
+       ", but not the fall below the background that the measurements show.")
 ))
 insertion.round(4)
 

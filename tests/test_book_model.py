@@ -112,3 +112,21 @@ def test_train_attaches_the_encoding_it_used():
     result = run_preset(TrainConfig.preset("quick", max_epochs=1, batch_size=32, progress=False,
                                            encoding="onehotWithN"), data=data)
     assert result.model.encoding == "onehotWithN" and model_encoding(result.model) == "onehotWithN"
+
+
+def test_heldout_sample_draws_only_heldout_ids_in_order():
+    import pandas as pd
+
+    from camformer.book import heldout_sample
+    from camformer.data import load_test_table
+
+    table = load_test_table()
+    ids = table["id"].to_numpy()[[50, 3, 700, 12, 9]]
+    info = {"predictions": pd.DataFrame({"id": ids, "prediction": [0.5, 1.5, 2.5, 3.5, 4.5]})}
+    sample = heldout_sample(info, 3, seed=1)
+    assert list(sample.columns) == ["id", "seq", "expression", "prediction"]
+    assert set(sample["id"]) <= set(ids) and sample["id"].is_monotonic_increasing and len(sample) == 3
+    row = sample.iloc[0]
+    assert row["prediction"] == dict(zip(ids, [0.5, 1.5, 2.5, 3.5, 4.5]))[row["id"]]
+    assert row["seq"] == table.set_index("id").loc[row["id"], "seq"]
+    assert heldout_sample(info, 3, seed=1).equals(sample) and len(heldout_sample(info, 99)) == 5

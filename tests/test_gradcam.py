@@ -73,3 +73,13 @@ def test_normalize_by_max_and_layer_names():
     assert conv_layers(model) == ["conv"]
     with pytest.raises(KeyError, match="convolution layers are"):
         gradcam(model, torch.zeros(1, 4, L), "nope", device="cpu")
+
+
+def test_region_share_by_hand():
+    from camformer.gradcam import region_share
+
+    cam = np.zeros((4, 110))
+    cam[0, 20], cam[1, 5], cam[2, 100] = 3.0, -1.0, 1.0  # 3 of 5 inside 17..96
+    assert region_share(cam) == pytest.approx(0.6)
+    assert region_share(cam, slice(0, 10)) == pytest.approx(0.2)
+    assert np.isnan(region_share(np.zeros((4, 110))))

@@ -314,3 +314,22 @@ def test_overlap_configurations_by_hand():
     # seq 0 and 1: a starts 5 after b on +/+; seq 2: no overlap.
     table = M.overlap_configurations(hits, "a", "b")
     assert table.to_dict("records") == [{"offset": 5, "strand_a": "+", "strand_b": "+", "sequences": 2}]
+
+
+def test_motif_counts_and_pair_heatmap():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from camformer.plot_motifs import pair_heatmap
+
+    hits = pd.DataFrame({"seq_index": [0, 0, 2], "motif": ["a", "a", "b"]})
+    presence = pd.DataFrame({"a": [True, False, False], "b": [False, False, True]})
+    motifs = {"a": onehot(np.array([[0, 1]], dtype=np.uint8))[0], "b": onehot(np.array([[2, 3]], dtype=np.uint8))[0]}
+    table = M.motif_counts(hits, presence, motifs)
+    assert table.to_dict("list") == {"motif": ["a", "b"], "consensus": ["AC", "GT"], "hits": [2, 1], "sequences": [1, 1]}
+    mean = pd.DataFrame([[1.0, 2.0], [2.0, 3.0]], index=["a", "b"], columns=["a", "b"])
+    n = pd.DataFrame([[5, 1], [1, 5]], index=["a", "b"], columns=["a", "b"])
+    ax = pair_heatmap(mean, n, min_n=2, labels=["A", "B"], title="t")
+    shown = ax.collections[0].get_array()
+    assert shown.count() == 2 and ax.get_title() == "t"  # the two cells under min_n are blank
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]

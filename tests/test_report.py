@@ -90,3 +90,11 @@ def test_the_books_claims_file_is_valid():
 
     claims = report.load_claims(Path(__file__).resolve().parent.parent / "book" / "claims.yml")
     assert len(claims) >= 10 and claims[0]["paper"] == "0.914 ± 0.003"
+
+
+def test_effect_text_by_hand():
+    row = {"difference": 0.4, "ci_low": 0.3662, "ci_high": 0.4349, "n": 1025}
+    assert report.effect_text(row) == "+0.400 (95% CI +0.366 to +0.435; n = 1,025)"
+    assert report.effect_text({"mean_change": -0.05, "ci_low": -0.1, "ci_high": 0.0}, n=False) == \
+        "-0.050 (95% CI -0.100 to +0.000)"
+    assert report.effect_text(row, unit=" families").endswith("n = 1,025 families)")

@@ -22,6 +22,7 @@ import torch
 
 from camformer import models
 from camformer.data import encode
+from camformer.inference import cpu_has_native_bf16
 from camformer.train import TrainConfig, make_loss, quick_data, run_preset
 
 QUICK_TRAIN = 56_863
@@ -35,14 +36,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
-
-
-def cpu_has_bf16() -> bool:
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def time_steps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, amp: str) -> float:
@@ -81,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         for name, net in nets.items():
             times[name].append(time_steps(net, x, y, args.steps, args.amp))
-    out = {"cpu": cpu_name(), "native_bf16": cpu_has_bf16(), "threads": args.threads, "amp": args.amp,
+    out = {"cpu": cpu_name(), "native_bf16": cpu_has_native_bf16(), "threads": args.threads, "amp": args.amp,
            "torch": torch.__version__, "batch": args.batch, "models": {}}
     micro = statistics.median(times["micro"])
     print(f"{out['cpu']} (native bf16: {out['native_bf16']}), {args.threads} threads, amp={args.amp}, batch {args.batch}")

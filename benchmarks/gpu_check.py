@@ -62,7 +62,6 @@ import torch
 
 from camformer.data import SequenceData, encode, read_dream_txt, resource_path
 from camformer.models import camformer_mini, camformer_original, init_he
-from camformer.inference import resolve_amp
 from camformer.train import TrainConfig, train
 
 REPO = Path(__file__).resolve().parents[1]

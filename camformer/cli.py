@@ -148,8 +148,6 @@ def _model_directory(path: str):
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     import pandas as pd
 
     from .models import load_model

@@ -68,6 +68,12 @@ def auto_amp_dtype(device_type: str, capability: tuple[int, int] | None = None,
     return None
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); without it, bf16 is emulated
+    and several times slower than float32."""
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device`` (``None``: full float32): ``"off"`` is
     float32, ``"bf16"`` is bf16 anywhere, ``"auto"`` asks :func:`auto_amp_dtype`."""
@@ -79,8 +85,7 @@ def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:
     if device.type == "cuda":
         return auto_amp_dtype("cuda", capability=torch.cuda.get_device_capability(device))
     if device.type == "cpu":
-        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-        return auto_amp_dtype("cpu", cpu_has_bf16=native)
+        return auto_amp_dtype("cpu", cpu_has_bf16=cpu_has_native_bf16())
     return auto_amp_dtype(device.type)
 
 
@@ -232,7 +237,7 @@ def predict(
     np.ndarray, float32, shape (N,)
     """
     encoding = model_encoding(model, encoding)
-    codes = torch.as_tensor(np.asarray(codes) if not torch.is_tensor(codes) else codes)
+    codes = torch.as_tensor(codes)
     flags = torch.as_tensor(real_valued) if real_valued is not None else None
     out = torch.empty(len(codes), dtype=torch.float32)
     starts = range(0, len(codes), batch_size)

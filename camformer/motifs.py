@@ -29,7 +29,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from camformer.data import ALPHABET, N_CODE, encode
+from camformer.data import ALPHABET, N_CODE
 
 # MEME's default background (the non-redundant database, MEME ``--nrdb--``), order A, C, G,
 # T, and what FIMO uses when no ``--bfile`` is given (the paper's runs had none): the same,

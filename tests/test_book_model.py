@@ -3,8 +3,6 @@ Camformer Micro, the quick preset as a fixed amount of fp32 work, and repeatabil
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch

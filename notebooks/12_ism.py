@@ -62,9 +62,9 @@ encoding = inference.model_encoding(model)
 n_sequences = 32 if preset == "quick" else 2000
 
 table = data.load_test_table().set_index("id")
-rng = np.random.default_rng(seed)
-ids = np.sort(rng.choice(heldout["id"].to_numpy(), size=min(n_sequences, len(heldout)), replace=False))
-codes = data.encode_sequences(table.loc[ids, "seq"].tolist())
+sample = book.heldout_sample(info, n_sequences, seed)
+ids = sample["id"].to_numpy()
+codes = data.encode_sequences(sample["seq"].tolist())
 reference = inference.predict(model, codes, encoding)
 # the same numbers either way; the receptive-field method is faster on big models
 explain_ism = ism.ism_receptive_field if info["published"] else ism.ism

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 
@@ -22,20 +21,10 @@ import torch
 
 from camformer import models
 from camformer.data import encode
-from camformer.inference import cpu_has_native_bf16
+from camformer.inference import cpu_has_native_bf16, describe_device
 from camformer.train import TrainConfig, make_loss, quick_data, run_preset
 
 QUICK_TRAIN = 56_863
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def time_steps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, amp: str) -> float:
@@ -74,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         for name, net in nets.items():
             times[name].append(time_steps(net, x, y, args.steps, args.amp))
-    out = {"cpu": cpu_name(), "native_bf16": cpu_has_native_bf16(), "threads": args.threads, "amp": args.amp,
+    out = {"cpu": describe_device("cpu"), "native_bf16": cpu_has_native_bf16(), "threads": args.threads, "amp": args.amp,
            "torch": torch.__version__, "batch": args.batch, "models": {}}
     micro = statistics.median(times["micro"])
-    print(f"{out['cpu']} (native bf16: {out['native_bf16']}), {args.threads} threads, amp={args.amp}, batch {args.batch}")
+    print(f"{out['cpu']}, {args.threads} threads, amp={args.amp}, batch {args.batch}")
     print(f"{'model':10s} {'params':>11s} {'MACs/seq':>12s} {'seq/s':>8s} {'x Micro time':>13s} {'s / quick epoch':>16s}")
     for name, net in nets.items():
         step = statistics.median(times[name])

@@ -212,13 +212,13 @@ def write_results(results: Path, rows: list[dict], lines: int, seed: int, file_n
     base = next(r for r in rows if r["kind"] == "imports")
     ref_full_gb = (base["peak_rss"] + (ref["peak_rss"] - base["peak_rss"]) * lines / ref["lines"]) / 1e9
     ok_t, ok_m = full["seconds"] <= 20, full["peak_rss"] <= 1.5e9
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.machine())
+    from camformer.inference import describe_device  # imports torch: only when writing the report
+
     text = "\n".join([
         SECTION,
         "",
         f"`python benchmarks/bench_loader.py --lines {lines}` on {time.strftime('%Y-%m-%d')}; machine: "
-        f"{os.cpu_count()}-core CPU ({cpu}), Linux, Python {platform.python_version()}. 1-minute load "
+        f"{describe_device('cpu')}, Linux, Python {platform.python_version()}. 1-minute load "
         f"average {rows[0]['load_before']:.1f} when the runs started and {os.getloadavg()[0]:.1f} when they "
         "ended: a load above 0 means other jobs shared the CPU, so the times are upper bounds.",
         "",

@@ -12,12 +12,12 @@ Usage: ``python benchmarks/bench_metrics.py [--n 62058] [--n-boot 100]``
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numpy as np
 from scipy import stats
 
+from camformer.inference import describe_device
 from camformer.metrics import bootstrap_samples
 
 
@@ -30,7 +30,7 @@ def main() -> None:
     y = rng.normal(size=args.n)
     yhat = y + rng.normal(scale=0.3, size=args.n)
     naive_fn = {"pearson_r": lambda a, b: stats.pearsonr(a, b)[0], "spearman_rho": lambda a, b: stats.spearmanr(a, b)[0]}
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}; n = {args.n:,}, {args.n_boot} resamples\n")
+    print(f"machine: {describe_device('cpu')}; n = {args.n:,}, {args.n_boot} resamples\n")
     print("| metric | naive loop (s / 1,000) | vectorised (s / 1,000) | naive / vectorised |")
     print("|---|---:|---:|---:|")
     for metric, fn in naive_fn.items():

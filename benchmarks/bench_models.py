@@ -16,13 +16,13 @@ Usage: ``python benchmarks/bench_models.py [--batch 64] [--repeats 5] [--threads
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numpy as np
 import torch
 from torch import nn
 
+from camformer.inference import describe_device
 from camformer.models import camformer_original, init_he
 
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [(name, _time(step(net, bf16), args.repeats), _time(infer(net, bf16), args.repeats))
             for name, net, bf16 in cases]
     print(f"Camformer Original, batch {args.batch}, {args.threads} threads, torch {torch.__version__}, "
-          f"{platform.processor() or platform.machine()}\n")
+          f"{describe_device('cpu')}\n")
     print("| layout | train step (ms) | ratio | inference (ms) | ratio |")
     print("|---|---:|---:|---:|---:|")
     for name, train_ms, infer_ms in rows:

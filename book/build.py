@@ -137,7 +137,8 @@ def timings_path(results_dir: Path, preset: str) -> Path:
 
 
 def write_timing(path: Path, chapter: str, seconds: float) -> None:
-    """Set one row (chapter, seconds, UTC time) of the timings table, keeping the others."""
+    """Set one row (chapter, seconds, UTC time) of the timings table, keeping the others: chapters
+    in name order (their NN_ prefix), then the whole build's ``total``."""
     rows: dict[str, dict[str, str]] = {}
     if path.exists():
         with path.open(newline="") as handle:
@@ -151,7 +152,7 @@ def write_timing(path: Path, chapter: str, seconds: float) -> None:
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=TIMINGS_FIELDS)
         writer.writeheader()
-        writer.writerows(rows.values())
+        writer.writerows(sorted(rows.values(), key=lambda row: (row["chapter"] == "total", row["chapter"])))
 
 
 def start_afresh(stage_dir: Path, results_dir: Path, preset: str) -> None:

@@ -6,6 +6,7 @@ channel) into per-base attributions ``(N, 4, L)``."""
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from torch import nn
 
 from camformer.data import ENCODINGS
 from camformer.inference import explaining, model_input, predict_scalar
+
+if TYPE_CHECKING:  # pandas is imported where it is used
+    import pandas as pd
 
 METHODS = ("integrated_gradients", "deeplift", "saliency")
 # Where camformer.data.encode puts the purine channel (A/G 1, C/T 0, N 0.5: a property of the
@@ -172,7 +176,8 @@ def compare_profiles(profiles: "pd.DataFrame", reference: str) -> "pd.DataFrame"
     (the reason, or ``""``)
     """
     import pandas as pd
-    from scipy import stats
+
+    from .metrics import pearson_r, spearman_rho
 
     rows = {}
     ref = profiles[reference].to_numpy(np.float64)
@@ -183,6 +188,5 @@ def compare_profiles(profiles: "pd.DataFrame", reference: str) -> "pd.DataFrame"
             rows[name] = {"pearson_r": np.nan, "spearman_rho": np.nan,
                           "undefined": f"the {' and '.join(blank)} profile is constant"}
         else:
-            rows[name] = {"pearson_r": float(np.corrcoef(ref, other)[0, 1]),
-                          "spearman_rho": float(stats.spearmanr(ref, other).statistic), "undefined": ""}
+            rows[name] = {"pearson_r": pearson_r(ref, other), "spearman_rho": spearman_rho(ref, other), "undefined": ""}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -71,6 +71,27 @@ def grid_configs() -> list[GridConfig]:
     return runs
 
 
+# The published scoreboards' factor columns and the names the book uses for them.
+SCOREBOARD_FACTORS = {"Seq_Enc": "encoding", "LossFn": "loss function", "Optimizer": "optimiser",
+                      "LRScheduler": "scheduler", "Size": "size"}
+
+
+def load_scoreboards() -> pd.DataFrame:
+    """The paper's published validation results of the 270-model grid, one row per run.
+
+    ``score_board_{Large,Small,Mini}Model.csv`` stacked in that order, with a ``Size`` column,
+    an empty scheduler cell (a constant learning rate) read as ``"None"``, and the factor columns
+    renamed to :data:`SCOREBOARD_FACTORS`' values (``encoding, loss function, optimiser,
+    scheduler, size``); ``RunID``, ``r`` and ``rho`` (validation Pearson and Spearman) as published.
+    """
+    from .data import load_paper_table
+
+    board = pd.concat([load_paper_table(f"score_board_{size}Model.csv", keep_default_na=False).assign(Size=size)
+                       for size in GRID_SIZES], ignore_index=True)
+    board["LRScheduler"] = board["LRScheduler"].replace("", "None")
+    return board.rename(columns=SCOREBOARD_FACTORS)
+
+
 def grid_config(name_or_id: int | str) -> GridConfig:
     """One grid run by id (1..270, also as a string such as ``"9"``) or by name."""
     runs = grid_configs()

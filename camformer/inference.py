@@ -13,6 +13,8 @@ here needs to know which architecture it is.
 
 from __future__ import annotations
 
+import os
+import platform
 from contextlib import contextmanager
 from typing import Callable
 
@@ -72,6 +74,27 @@ def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); without it, bf16 is emulated
     and several times slower than float32."""
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
+def describe_device(device: str | torch.device = "cpu", *, cpuinfo: str = "/proc/cpuinfo") -> str:
+    """Which machine computed a number, for benchmark reports: for a CPU its model name, its
+    logical CPUs and whether bf16 is native (``"AMD EPYC 7B13, 2 logical CPUs, float32 and
+    emulated bf16 only"``); for a CUDA device its name, compute capability and memory."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        p = torch.cuda.get_device_properties(index)
+        return f"{p.name}, compute capability {p.major}.{p.minor}, {p.total_memory / 2**30:.0f} GiB"
+    if device.type != "cpu":
+        return device.type
+    name = platform.processor() or platform.machine() or "unknown CPU"
+    try:
+        with open(cpuinfo) as handle:
+            name = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), name)
+    except OSError:
+        pass
+    bf16 = "native bf16 (AVX512-BF16 or AMX)" if cpu_has_native_bf16() else "float32 and emulated bf16 only"
+    return f"{name}, {os.cpu_count()} logical CPUs, {bf16}"
 
 
 def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:

@@ -451,6 +451,56 @@ def mutant_table(delta: torch.Tensor | np.ndarray, codes: np.ndarray, positions:
     return pd.DataFrame({"sequence": s, "position": p, "ref": codes[s, p], "alt": b, "delta": delta[s, b, p]})
 
 
+def logo_examples(delta: torch.Tensor | np.ndarray, reference) -> tuple[list[int], int]:
+    """The two sequences whose logos to show: the highest and the lowest ``reference`` prediction
+    among the sequences on which some substitution changes the prediction.
+
+    Parameters
+    ----------
+    delta : ``(N, 4, L)`` from :func:`ism`
+    reference : ``(N,)`` predictions of the unmutated sequences
+
+    Returns
+    -------
+    (list of 2 row numbers, int)
+        The rows, and how many sequences have a non-zero effect. If none has (a model constant
+        on them, possible for a small ReLU model whose hidden units are all silent), the
+        extremes among all sequences, with count 0.
+    """
+    reference = np.asarray(reference, dtype=np.float64)
+    active = np.flatnonzero(np.abs(np.asarray(delta)).sum(axis=(1, 2)) > 0)
+    n_active = len(active)
+    if n_active == 0:
+        active = np.arange(len(reference))
+    return [int(active[np.argmax(reference[active])]), int(active[np.argmin(reference[active])])], n_active
+
+
+def effect_spread_summary(effects, reference, positions: Iterable[int] = VARIABLE_POSITIONS) -> dict[str, float]:
+    """How large the substitution effects are, inside the variable region and in the flanks.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame from :func:`mutant_table` over all positions
+    reference : ``(N,)`` predictions of the unmutated sequences
+    positions : the variable region (default 17..96)
+
+    Returns
+    -------
+    dict
+        ``n_variable`` (substitutions in the region), ``mean_abs_variable``, ``mean_abs_flanks``
+        (NaN without flank substitutions), ``max_abs`` (over all), ``reference_sd`` (population
+        s.d. of ``reference``) and ``share_above_tenth_sd``: the share of the region's
+        substitutions with ``|ΔE| > reference_sd / 10``.
+    """
+    inside = effects["position"].isin(list(positions)).to_numpy()
+    size = effects["delta"].abs().to_numpy(np.float64)
+    sd = float(np.std(np.asarray(reference, dtype=np.float64)))
+    return {"n_variable": int(inside.sum()), "mean_abs_variable": float(size[inside].mean()),
+            "mean_abs_flanks": float(size[~inside].mean()) if (~inside).any() else float("nan"),
+            "max_abs": float(size.max()), "reference_sd": sd,
+            "share_above_tenth_sd": float((size[inside] > 0.1 * sd).mean())}
+
+
 GC_CLASSES = ("A/T → G/C", "GC kept", "G/C → A/T")
 
 

@@ -388,6 +388,37 @@ def ensemble_summary(values: np.ndarray | pd.Series) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1))
 
 
+def seed_ensemble_facts(table: pd.DataFrame) -> dict[str, float]:
+    """Summary of a seed-ensemble table (the paper's ``seed_ensemble_*.csv``: one row per
+    combination of seeds, columns ``num_seeds, average_score``).
+
+    Returns
+    -------
+    dict
+        ``single_mean``, ``single_sd``: :func:`ensemble_summary` of the one-seed rows (one per
+        seed); ``single_first``: the first one-seed row's score; ``n_seeds``: the largest
+        ensemble's size; ``all_seeds``: its score (the mean over its rows, one in the paper's tables).
+    """
+    missing = {"num_seeds", "average_score"} - set(table.columns)
+    if missing:
+        raise ValueError(f"seed-ensemble table lacks columns {sorted(missing)}")
+    single = table.loc[table["num_seeds"] == 1, "average_score"]
+    mean, sd = ensemble_summary(single)
+    n = int(table["num_seeds"].max())
+    return {"single_mean": mean, "single_sd": sd, "single_first": float(single.iloc[0]), "n_seeds": n,
+            "all_seeds": float(table.loc[table["num_seeds"] == n, "average_score"].mean())}
+
+
+def score_facts(per_subset: pd.DataFrame, prefix: str) -> dict[str, float]:
+    """A model's headline numbers from a :func:`score_predictions` table, keyed ``{prefix}_r2``,
+    ``{prefix}_rho`` (all sequences) and ``{prefix}_pearson_score``, ``{prefix}_spearman_score``
+    (:func:`dream_score`)."""
+    return {f"{prefix}_r2": float(per_subset.loc["all", "pearson_r2"]),
+            f"{prefix}_rho": float(per_subset.loc["all", "spearman_rho"]),
+            f"{prefix}_pearson_score": dream_score(per_subset, "pearson_r2"),
+            f"{prefix}_spearman_score": dream_score(per_subset, "spearman_rho")}
+
+
 def additive_variance_shares(table: pd.DataFrame, factors: list[str], response: str) -> pd.Series:
     """Share of the variance of ``response`` explained by each factor of an additive (main-effects) model.
 

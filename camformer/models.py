@@ -411,7 +411,7 @@ def load_model(directory: str | Path, map_location: str | torch.device = "cpu") 
     """Load a model written by :func:`save_model`, in eval mode.
 
     The returned model carries ``model.encoding``: the encoding saved with it (a str), or
-    ``None`` for a model saved without one (then ``camformer.train.model_encoding`` goes by
+    ``None`` for a model saved without one (then ``camformer.inference.model_encoding`` goes by
     the input channels).
     """
     directory = Path(directory)

@@ -53,7 +53,7 @@ from torch import nn
 
 from .data import ENCODINGS, SequenceData, encode
 from .metrics import pearson_r, spearman_rho
-from .inference import DEFAULT_ENCODING, _autocast, _unwrap, auto_amp_dtype, model_encoding, predict, resolve_amp
+from .inference import _autocast, _unwrap, auto_amp_dtype, model_encoding, predict, resolve_amp
 from .models import init_he
 
 # The ten seeds of the paper's seed ensemble.

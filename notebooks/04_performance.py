@@ -156,32 +156,24 @@ plt.show()
 
 # %%
 # Original's scores with 1 seed (one per seed) and with all 10 averaged, for r² and ρ
-ens_o = [ens[("O", m)] for m in ("PearsonR2", "SpearmanR")]
-single_r2, single_rho = (t.loc[t["num_seeds"] == 1, "average_score"] for t in ens_o)
-all10_r2, all10_rho = (t.loc[t["num_seeds"] == 10, "average_score"].iloc[0] for t in ens_o)
-(full_r2_mean, full_r2_sd), (full_rho_mean, full_rho_sd) = map(metrics.ensemble_summary, (single_r2, single_rho))
+r2_ens, rho_ens = (metrics.seed_ensemble_facts(ens[("O", m)]) for m in ("PearsonR2", "SpearmanR"))
 display(Markdown(
     f"Computed here on all 71,103 sequences, the published seed-42 predictions score r² "
     f"{full.loc['all', 'pearson_r2']:.5f} and ρ {full.loc['all', 'spearman_rho']:.5f}; the published "
-    f"single-seed row gives {single_r2.iloc[0]:.5f} and {single_rho.iloc[0]:.5f}. Over the 10 seeds "
-    f"on the whole test set, Original scores r² {full_r2_mean:.3f} ± {full_r2_sd:.3f} and ρ "
-    f"{full_rho_mean:.3f} ± {full_rho_sd:.3f}: the paper reports test r² 0.914 ± 0.003 and ρ "
-    f"0.962 ± 0.002. Averaging all 10 seeds raises them to r² {all10_r2:.3f} and ρ {all10_rho:.3f}; "
-    "most of the gain comes from the first few seeds."
+    f"single-seed row gives {r2_ens['single_first']:.5f} and {rho_ens['single_first']:.5f}. Over the 10 seeds "
+    f"on the whole test set, Original scores r² {r2_ens['single_mean']:.3f} ± {r2_ens['single_sd']:.3f} and ρ "
+    f"{rho_ens['single_mean']:.3f} ± {rho_ens['single_sd']:.3f}: the paper reports test r² 0.914 ± 0.003 and ρ "
+    f"0.962 ± 0.002. Averaging all {r2_ens['n_seeds']} seeds raises them to r² {r2_ens['all_seeds']:.3f} and ρ "
+    f"{rho_ens['all_seeds']:.3f}; most of the gain comes from the first few seeds."
 ))
 
 # %%
 report.record(
-    results_dir, preset, "performance",
-    original_r2=scores["Original"].loc["all", "pearson_r2"], original_rho=scores["Original"].loc["all", "spearman_rho"],
-    mini_r2=scores["Mini"].loc["all", "pearson_r2"], mini_rho=scores["Mini"].loc["all", "spearman_rho"],
-    original_pearson_score=metrics.dream_score(scores["Original"], "pearson_r2"),
-    original_spearman_score=metrics.dream_score(scores["Original"], "spearman_rho"),
-    mini_pearson_score=metrics.dream_score(scores["Mini"], "pearson_r2"),
-    mini_spearman_score=metrics.dream_score(scores["Mini"], "spearman_rho"),
+    results_dir, preset, "performance", **metrics.score_facts(scores["Original"], "original"),
+    **metrics.score_facts(scores["Mini"], "mini"),
     original_r2_seeds_mean=r2_mean, original_r2_seeds_sd=r2_sd,
     original_rho_seeds_mean=rho_mean, original_rho_seeds_sd=rho_sd,
-    original_r2_seeds_full_test_mean=full_r2_mean, original_r2_seeds_full_test_sd=full_r2_sd,
-    original_rho_seeds_full_test_mean=full_rho_mean, original_rho_seeds_full_test_sd=full_rho_sd,
+    original_r2_seeds_full_test_mean=r2_ens["single_mean"], original_r2_seeds_full_test_sd=r2_ens["single_sd"],
+    original_rho_seeds_full_test_mean=rho_ens["single_mean"], original_rho_seeds_full_test_sd=rho_ens["single_sd"],
     max_abs_difference_from_paper=float(comparison["largest |difference|"].max()),
 )

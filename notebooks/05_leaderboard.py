@@ -39,7 +39,6 @@ if "google.colab" in sys.modules:
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display

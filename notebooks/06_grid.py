@@ -42,21 +42,14 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from camformer import data, metrics, report
+from camformer import metrics, report
+from camformer.grid import SCOREBOARD_FACTORS, load_scoreboards
 
-grid = pd.concat(
-    [data.load_paper_table(f"score_board_{size}Model.csv", keep_default_na=False).assign(Size=size)
-     for size in ("Large", "Small", "Mini")],
-    ignore_index=True,
-)
-# an empty scheduler cell means the model trained with a constant learning rate
-grid["LRScheduler"] = grid["LRScheduler"].replace("", "None")
-factors = {"Seq_Enc": "encoding", "LossFn": "loss function", "Optimizer": "optimiser", "LRScheduler": "scheduler",
-           "Size": "size"}
-grid = grid.rename(columns=factors)
+grid = load_scoreboards()
+factors = list(SCOREBOARD_FACTORS.values())
 display(Markdown(
     f"The scoreboards hold {len(grid)} models: "
-    + ", ".join(f"{grid[f].nunique()} {f if f.endswith('s') else f + 's'}" for f in factors.values())
+    + ", ".join(f"{grid[f].nunique()} {f if f.endswith('s') else f + 's'}" for f in factors)
     + f". Validation r ranges from {grid['r'].min():.3f} to {grid['r'].max():.3f}, "
     f"ρ from {grid['rho'].min():.3f} to {grid['rho'].max():.3f}."
 ))
@@ -70,7 +63,7 @@ display(Markdown(
 # %%
 fig, axes = plt.subplots(2, len(factors), figsize=(16, 6.5), sharey="row")
 for row, (metric, label) in enumerate((("r", "validation r"), ("rho", "validation ρ"))):
-    for ax, factor in zip(axes[row], factors.values()):
+    for ax, factor in zip(axes[row], factors):
         order = sorted(grid[factor].unique())
         sns.boxplot(data=grid, x=factor, y=metric, order=order, ax=ax, color="0.85", fliersize=0)
         sns.stripplot(data=grid, x=factor, y=metric, order=order, ax=ax, size=2.5, alpha=0.6,
@@ -90,7 +83,7 @@ plt.show()
 # factors leave is the residual (interactions between factors, and training noise).
 
 # %%
-shares = pd.DataFrame({label: metrics.additive_variance_shares(grid, list(factors.values()), metric)
+shares = pd.DataFrame({label: metrics.additive_variance_shares(grid, factors, metric)
                        for metric, label in (("r", "validation r"), ("rho", "validation ρ"))})
 display(shares.style.format("{:.1%}"))
 fig, ax = plt.subplots(figsize=(7, 3.2))

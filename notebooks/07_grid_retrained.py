@@ -131,7 +131,7 @@ display(Markdown(
        else "The optimiser's effect is not larger than the seed spread")
     + (", and so is the loss's" if loss["exceeds_seeds"] else ", the loss's is not")
     + (": here the optimiser matters most. " if opt["effect"] > loss["effect"] else
-       f": here the loss matters more than the optimiser (the table of mean r by optimiser and loss above shows where). ")
+       ": here the loss matters more than the optimiser (the table of mean r by optimiser and loss above shows where). ")
     + f"On the same slice trained on the full data, the paper's scoreboard (`score_board_MiniModel.csv`) "
     f"ranks {paper_effects.loc['optimizer', 'best_level']} first (effect {paper_effects.loc['optimizer', 'effect']:.3f}, "
     f"loss effect {paper_effects.loc['loss', 'effect']:.3f}): "

@@ -41,7 +41,6 @@ if "google.colab" in sys.modules:
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np

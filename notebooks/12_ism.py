@@ -83,14 +83,11 @@ display(Markdown(
 # plasmid flanks (positions 0–16 and 97–109), which the paper leaves out.
 
 # %%
-# a promoter on which no substitution changes the prediction (possible for a small ReLU model
-# whose hidden units are all silent on it) makes an empty logo: pick among the others
-active = np.flatnonzero(np.abs(delta).sum(axis=(1, 2)) > 0)
-if len(active) == 0:  # undefined, not an error: say so and show the first two promoters' empty logos
+# a promoter on which no substitution changes the prediction makes an empty logo: pick among the others
+examples, n_active = ism.logo_examples(delta, reference)
+if n_active == 0:  # undefined, not an error: say so and show the empty logos
     display(Markdown("**No substitution changes any prediction of this model on these promoters**: "
                      "it is constant on them, so its logos are empty."))
-    active = np.arange(len(ids))
-examples = [int(active[np.argmax(reference[active])]), int(active[np.argmin(reference[active])])]
 titles = [f"test id {ids[i]}: predicted {reference[i]:.2f}, measured {table.loc[ids[i], 'expression']:.2f}"
           for i in examples]
 plot_interpret.logo_stack([ism.pssm(delta[i]) for i in examples], titles)
@@ -98,7 +95,7 @@ plt.show()
 seqs = data.decode(codes[examples])
 display(Markdown(
     f"Variable region of the high example: `{seqs[0][17:97]}`; of the low example: `{seqs[1][17:97]}`. "
-    f"On {len(ids) - len(active)} of the {len(ids)} promoters no substitution changes the prediction at all."
+    f"On {len(ids) - n_active} of the {len(ids)} promoters no substitution changes the prediction at all."
 ))
 
 # %% [markdown]
@@ -112,21 +109,17 @@ display(Markdown(
 
 # %%
 effects = ism.mutant_table(delta, codes, positions=range(110))
-variable = effects["position"].between(17, 96)
+spread = ism.effect_spread_summary(effects, reference)
 per_position = effects.groupby("position")["delta"].apply(lambda d: d.abs().mean())
-plot_interpret.effect_spread(effects.loc[variable, "delta"], per_position)
+plot_interpret.effect_spread(effects.loc[effects["position"].between(17, 96), "delta"], per_position)
 plt.show()
-
-abs_var = effects.loc[variable, "delta"].abs()
-abs_flank = effects.loc[~variable, "delta"].abs()
-spread = float(np.std(reference))
 display(Markdown(
-    f"Over {variable.sum():,} substitutions in the variable region the mean $|\\Delta E|$ is "
-    f"**{abs_var.mean():.4f}**, against **{abs_flank.mean():.4f}** in the flanks "
-    f"(ratio {abs_var.mean() / abs_flank.mean():.1f}); the largest single effect is "
-    f"{effects['delta'].abs().max():.3f}, and {100 * (abs_var > 0.1 * spread).mean():.1f}% of "
+    f"Over {spread['n_variable']:,} substitutions in the variable region the mean $|\\Delta E|$ is "
+    f"**{spread['mean_abs_variable']:.4f}**, against **{spread['mean_abs_flanks']:.4f}** in the flanks "
+    f"(ratio {spread['mean_abs_variable'] / spread['mean_abs_flanks']:.1f}); the largest single effect is "
+    f"{spread['max_abs']:.3f}, and {100 * spread['share_above_tenth_sd']:.1f}% of "
     f"variable-region substitutions move the prediction by more than a tenth of the spread of "
-    f"the reference predictions (s.d. {spread:.3f})."
+    f"the reference predictions (s.d. {spread['reference_sd']:.3f})."
 ))
 
 # %% [markdown]
@@ -166,13 +159,9 @@ display(Markdown(
 
 # %%
 report.record(
-    results_dir, preset, "ism",
-    model=info["model"], n_sequences=len(ids),
-    mean_abs_delta_variable=float(abs_var.mean()), mean_abs_delta_flanks=float(abs_flank.mean()),
-    gc_pearson_model=report.defined_or(float(r_book), "the model's held-out predictions are constant"),
-    gc_pearson_paper_data=float(r_paper),
+    results_dir, preset, "ism", model=info["model"], n_sequences=len(ids), seconds=round(time.perf_counter() - started, 1),
+    mean_abs_delta_variable=spread["mean_abs_variable"], mean_abs_delta_flanks=spread["mean_abs_flanks"],
+    gc_pearson_model=report.defined_or(float(r_book), "its held-out predictions are constant"), gc_pearson_paper_data=float(r_paper),
     gc_gain_mean_delta=report.defined_or(float(by_class.loc["A/T → G/C", "mean"]), "no such substitution"),
-    gc_loss_mean_delta=report.defined_or(float(by_class.loc["G/C → A/T", "mean"]), "no such substitution"),
-    seconds=round(time.perf_counter() - started, 1),
-)
+    gc_loss_mean_delta=report.defined_or(float(by_class.loc["G/C → A/T", "mean"]), "no such substitution"))
 display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

@@ -29,6 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_NAMES = [
     "01_data", "02_architecture", "03_training", "04_performance", "05_leaderboard", "06_grid",
     "07_grid_retrained", "08_native", "09_bootstrap", "10_embedding", "11_gradcam", "12_ism", "13_motifs",
+    "14_motif_model",
 ]
 
 
@@ -82,8 +83,11 @@ def test_timings_keep_other_chapters(tmp_path: Path):
     build.write_timing(path, "01_data", 3.04)
     build.write_timing(path, "02_architecture", 7.0)
     build.write_timing(path, "01_data", 5.26)
+    build.write_timing(path, "total", 12.0)
+    build.write_timing(path, "00_intro", 1.0)  # a chapter written after the total still sorts before it
     rows = list(csv.DictReader(path.open()))
-    assert [(row["chapter"], row["seconds"]) for row in rows] == [("01_data", "5.3"), ("02_architecture", "7.0")]
+    assert [(row["chapter"], row["seconds"]) for row in rows] == [
+        ("00_intro", "1.0"), ("01_data", "5.3"), ("02_architecture", "7.0"), ("total", "12.0")]
     assert all(row["measured_at"].endswith("+00:00") for row in rows)
 
 

@@ -135,7 +135,7 @@ def test_encode_sequences_pads_3prime_and_cuts():
         (f"{SEQ}\t1\n{SEQ}\n", 2, "expected 2 tab-separated columns (sequence, expression), found 1"),
         (f"{SEQ}\t1\t2\n", 1, "expected 2 tab-separated columns (sequence, expression), found 3"),
         (f"{SEQ}\t1\n\n{SEQ}\t2\n", 2, "blank line (only a trailing blank line is allowed)"),
-        (f"\t1\n", 1, "empty sequence"),
+        ("\t1\n", 1, "empty sequence"),
     ],
 )
 def test_bad_input_names_file_line_and_problem(tmp_path, text, line, message):

@@ -307,3 +307,30 @@ def test_gc_change_effects_by_hand():
     assert table["size"].tolist() == [4, 4, 2]
     only_first = gc_change_effects(mutant_table(delta, codes, positions=range(3)), positions=[0])
     assert only_first["size"].tolist() == [2, 1, 0] and np.isnan(only_first.loc["G/C → A/T", "mean"])
+
+
+def test_logo_examples_skip_sequences_no_substitution_changes():
+    from camformer.ism import logo_examples
+
+    delta = np.zeros((4, 4, 5))
+    delta[1, 2, 3], delta[2, 0, 0], delta[3, 1, 1] = 0.5, -0.2, 0.1
+    reference = np.array([9.0, 2.0, 1.0, 3.0])  # row 0 is the highest but flat
+    assert logo_examples(delta, reference) == ([3, 2], 3)
+    # A constant model: every row is flat, so the extremes of all rows, and a count of 0.
+    assert logo_examples(np.zeros((3, 4, 5)), [1.0, 5.0, -1.0]) == ([1, 2], 0)
+
+
+def test_effect_spread_summary_by_hand():
+    from camformer.ism import effect_spread_summary
+
+    codes = np.zeros((1, 3), dtype=np.uint8)  # AAA: three substitutions per position
+    delta = np.zeros((1, 4, 3))
+    delta[0, 1:, 0] = [0.1, -0.2, 0.3]  # flank
+    delta[0, 1:, 1] = [1.0, -2.0, 0.0]  # variable
+    delta[0, 1:, 2] = [0.0, 0.05, -0.6]  # variable
+    effects = mutant_table(delta, codes, positions=range(3))
+    summary = effect_spread_summary(effects, reference=[0.0, 4.0], positions=[1, 2])  # s.d. 2
+    assert summary == pytest.approx({
+        "n_variable": 6, "mean_abs_variable": (1 + 2 + 0 + 0 + 0.05 + 0.6) / 6, "mean_abs_flanks": 0.2,
+        "max_abs": 2.0, "reference_sd": 2.0, "share_above_tenth_sd": 3 / 6})  # |ΔE| > 0.2: 1, 2, 0.6
+    assert np.isnan(effect_spread_summary(effects, [0.0, 1.0], positions=range(3))["mean_abs_flanks"])

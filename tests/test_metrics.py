@@ -349,3 +349,25 @@ def test_leaderboard_board_groups_rows_by_metric():
     mine = pd.DataFrame({"all": [0.5, 0.6]}, index=pd.Index(["r²", "ρ"], name="metric"))
     board = leaderboard_board(published, {"mine": mine})
     assert board.loc["r²"].index.tolist() == ["t1", "t2", "mine"] and board.loc[("ρ", "mine"), "all"] == 0.6
+
+
+def test_seed_ensemble_facts_by_hand_and_on_the_papers_table():
+    table = pd.DataFrame({"num_seeds": [1, 1, 1, 2, 2, 2, 3], "average_score": [0.5, 0.7, 0.9, 0.6, 0.7, 0.8, 0.85]})
+    assert metrics.seed_ensemble_facts(table) == pytest.approx(
+        {"single_mean": 0.7, "single_sd": 0.2, "single_first": 0.5, "n_seeds": 3, "all_seeds": 0.85})
+    with pytest.raises(ValueError, match="num_seeds"):
+        metrics.seed_ensemble_facts(table.rename(columns={"num_seeds": "k"}))
+    # The paper's claim "test r² 0.914 ± 0.003" is the mean ± s.d. of its 10 single-seed rows.
+    facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_PearsonR2.csv"))
+    assert facts["n_seeds"] == 10
+    assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.914, 0.003)
+
+
+def test_score_facts_are_the_tables_numbers():
+    table = pd.DataFrame({"pearson_r2": 1.0, "spearman_rho": 0.5}, index=list(metrics.SUBSET_WEIGHTS))
+    table.loc["all"] = [0.9, 0.95]
+    facts = metrics.score_facts(table, "model")
+    assert facts["model_r2"] == 0.9 and facts["model_rho"] == 0.95
+    weights = pd.Series(metrics.SUBSET_WEIGHTS)
+    assert facts["model_pearson_score"] == pytest.approx((0.9 * weights["all"] + weights.drop("all").sum()) / weights.sum())
+    assert facts["model_spearman_score"] == pytest.approx(metrics.dream_score(table, "spearman_rho"))

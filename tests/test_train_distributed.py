@@ -286,3 +286,17 @@ class SmallNet(nn.Module):
 def test_a_compiled_step_on_cpu(tmp_path):
     one_step(SmallNet(), tmp_path, compile="on")
     assert runtime(tmp_path)["compile"] is True
+
+
+def test_describe_device_names_the_cpu_and_its_bf16(tmp_path, monkeypatch):
+    from camformer import inference
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: avx2\n")
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(inference.os, "cpu_count", lambda: 2)
+    assert inference.describe_device("cpu", cpuinfo=str(cpuinfo)) == (
+        "Test CPU 9000, 2 logical CPUs, float32 and emulated bf16 only")
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    missing = inference.describe_device("cpu", cpuinfo=str(tmp_path / "none"))
+    assert missing.endswith(", 2 logical CPUs, native bf16 (AVX512-BF16 or AMX)") and not missing.startswith(",")

@@ -503,6 +503,23 @@ def factor_effects_vs_seeds(table: pd.DataFrame, factors: list[str], response: s
                           runs=len(finite), runs_left_out=len(table) - len(finite))
 
 
+def load_leaderboard() -> pd.DataFrame:
+    """The challenge's final private leaderboard as the paper publishes it (``paper/sota.csv``,
+    from Rafi et al. 2024): index ``(metric, team)`` with metric ``"r²"`` (Pearson r², the sheet's
+    "pearson") or ``"ρ"``, columns the subsets of :data:`SUBSETS` and the weighted ``score``."""
+    from .data import load_paper_table
+
+    board = load_paper_table("sota.csv", sep="\t", index_col=[0, 1])
+    board.index.names = ["metric", "team"]
+    return board.rename(index={"pearson": "r²", "spearman": "ρ"}, level="metric")
+
+
+def challenge_scores(board: pd.DataFrame) -> pd.DataFrame:
+    """Each team's two weighted scores from a :func:`load_leaderboard` table: columns
+    ``Pearson score`` (the r² rows' ``score``) and ``Spearman score`` (the ρ rows')."""
+    return pd.DataFrame({"Pearson score": board.loc["r²", "score"], "Spearman score": board.loc["ρ", "score"]})
+
+
 def leaderboard_board(published: pd.DataFrame, extra: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The leaderboard with extra rows: ``published`` (index ``metric, team``) and, for each
     extra team, its :func:`leaderboard_layout` (index ``metric``), grouped by metric."""

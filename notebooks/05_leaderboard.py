@@ -39,15 +39,12 @@ if "google.colab" in sys.modules:
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
 from camformer import data, metrics, report
 
-sota = data.load_paper_table("sota.csv", sep="\t", index_col=[0, 1])
-sota.index.names = ["metric", "team"]
-sota = sota.rename(index={"pearson": "r²", "spearman": "ρ"}, level="metric")
+sota = metrics.load_leaderboard()
 columns = list(metrics.SUBSETS) + ["score"]
 
 # %% [markdown]
@@ -116,8 +113,7 @@ plt.show()
 # ## The two weighted scores (Figure S5–S6)
 
 # %%
-scores = pd.DataFrame({"Pearson score": board.loc["r²", "score"], "Spearman score": board.loc["ρ", "score"]})
-scores = scores.dropna().sort_values("Pearson score")
+scores = metrics.challenge_scores(board).dropna().sort_values("Pearson score")
 fig, ax = plt.subplots(figsize=(8, 0.4 * len(scores) + 1.5))
 scores.plot.barh(ax=ax, width=0.8)
 ax.set(xlim=(scores.min().min() - 0.05, 1), xlabel="weighted score", ylabel="")
@@ -125,7 +121,7 @@ fig.tight_layout()
 plt.show()
 
 # %%
-challenge = pd.DataFrame({"Pearson score": sota.loc["r²", "score"], "Spearman score": sota.loc["ρ", "score"]})
+challenge = metrics.challenge_scores(sota)
 ranks = metrics.rank_teams(challenge)
 original = recomputed["Camformer Original (seed 42, recomputed)"]
 original_rank = metrics.place_among(challenge, {"Pearson score": original.loc["r²", "score"],

@@ -361,6 +361,8 @@ def test_seed_ensemble_facts_by_hand_and_on_the_papers_table():
     facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_PearsonR2.csv"))
     assert facts["n_seeds"] == 10
     assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.914, 0.003)
+    facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_SpearmanR.csv"))
+    assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.962, 0.002)  # "ρ 0.962 ± 0.002"
 
 
 def test_score_facts_are_the_tables_numbers():
@@ -371,3 +373,13 @@ def test_score_facts_are_the_tables_numbers():
     weights = pd.Series(metrics.SUBSET_WEIGHTS)
     assert facts["model_pearson_score"] == pytest.approx((0.9 * weights["all"] + weights.drop("all").sum()) / weights.sum())
     assert facts["model_spearman_score"] == pytest.approx(metrics.dream_score(table, "spearman_rho"))
+
+
+def test_camformers_place_fourth_on_the_published_leaderboard():
+    board = metrics.load_leaderboard()
+    assert set(board.index.get_level_values("metric")) == {"r²", "ρ"}
+    assert list(board.columns) == [*metrics.SUBSETS, "score"]
+    scores = metrics.challenge_scores(board)
+    assert scores.loc["autosome.org", "Spearman score"] == pytest.approx(0.85410856382781)
+    # The paper's "4th place in the challenge": the Camformers row, ranked by the Spearman score.
+    assert metrics.rank_teams(scores).loc["Camformers", "Spearman score"] == 4

@@ -62,13 +62,18 @@ def figure8_motifs() -> dict[str, np.ndarray]:
     return {name: motifs[name] for name in names}
 
 
+def _singles(effects: pd.DataFrame) -> pd.DataFrame:
+    """The single-motif rows of a pair table (its diagonal, without ``"(none)"``), indexed by motif."""
+    single = effects[(effects["motif1"] == effects["motif2"]) & (effects["motif1"] != M.NONE_LABEL)]
+    return single.set_index("motif1")
+
+
 def diagonal_order(effects: pd.DataFrame, value: str, motifs=None) -> list[str]:
     """Motif names sorted by their single-motif ``value`` (the table's diagonal), highest first."""
-    diagonal = effects[effects["motif1"] == effects["motif2"]]
-    diagonal = diagonal[diagonal["motif1"] != M.NONE_LABEL]
+    diagonal = _singles(effects)[value]
     if motifs is not None:
-        diagonal = diagonal[diagonal["motif1"].isin(list(motifs))]
-    return list(diagonal.sort_values(value, ascending=False, kind="stable")["motif1"])
+        diagonal = diagonal[diagonal.index.isin(list(motifs))]
+    return list(diagonal.sort_values(ascending=False, kind="stable").index)
 
 
 @dataclass(frozen=True)
@@ -125,13 +130,9 @@ def singles_agreement(effects: pd.DataFrame, reference: pd.DataFrame, order, *, 
         Rows ``order`` with columns ``n, mean, n_reference, mean_reference``, and the
         Spearman ρ of ``mean`` against ``mean_reference`` (NaN with fewer than 2 motifs).
     """
-    def diagonal(table, column):
-        single = table[table["motif1"] == table["motif2"]].set_index("motif1")
-        return single["n"].reindex(order), single[column].reindex(order)
-
-    n, mean = diagonal(effects, value)
-    n_ref, mean_ref = diagonal(reference, reference_value)
-    table = pd.DataFrame({"n": n, "mean": mean, "n_reference": n_ref, "mean_reference": mean_ref})
+    mine, theirs = _singles(effects).reindex(order), _singles(reference).reindex(order)
+    table = pd.DataFrame({"n": mine["n"], "mean": mine[value], "n_reference": theirs["n"],
+                          "mean_reference": theirs[reference_value]})
     table.index.name = "motif"
     return table, float(table["mean"].corr(table["mean_reference"], method="spearman"))
 

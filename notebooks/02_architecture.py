@@ -49,8 +49,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer.data import ENCODINGS, load_paper_table
-from camformer.grid import grid_parameter_counts
+from camformer.data import ENCODINGS
+from camformer.grid import grid_parameter_counts, load_scoreboards
 from camformer.models import (
     architecture_table,
     camformer_micro,
@@ -121,11 +121,9 @@ display(Markdown(
 
 # %%
 computed = grid_parameter_counts().drop_duplicates(["size", "encoding"])
-published = pd.concat([load_paper_table(f"score_board_{s}Model.csv") for s in ("Large", "Small", "Mini")])
-published = published.assign(size=lambda d: pd.cut(d.RunID, [0, 90, 180, 270], labels=["Large", "Small", "Mini"]))
-published = published.drop_duplicates(["size", "Seq_Enc"]).rename(columns={"Seq_Enc": "encoding"})
+published = load_scoreboards().drop_duplicates(["size", "encoding"])
 published["published"] = (published.ModelSize.str.rstrip("M").astype(float) * 1e6).round().astype(int)
-counts = computed.merge(published[["size", "encoding", "published"]].astype({"size": str}), on=["size", "encoding"])
+counts = computed.merge(published[["size", "encoding", "published"]], on=["size", "encoding"])
 counts["match"] = counts.params == counts.published
 display(counts[["size", "encoding", "in_channels", "params", "published", "match"]])
 

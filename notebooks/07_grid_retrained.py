@@ -51,9 +51,8 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from camformer import report
-from camformer.data import load_paper_table
+from camformer.grid import grid_configs, load_scoreboards, retrain_grid
 from camformer.metrics import factor_effects, factor_effects_vs_seeds
-from camformer.grid import grid_configs, retrain_grid
 from camformer.train import PAPER_SEEDS, TrainConfig, paper_data, quick_data
 
 out_dir = Path(results_dir) / preset
@@ -103,10 +102,10 @@ plt.show()
 
 # %%
 effects = factor_effects_vs_seeds(table, ["optimizer", "loss"], "test_pearson").set_index("factor")
-paper = load_paper_table("score_board_MiniModel.csv", keep_default_na=False)  # keep the scheduler "None"
-paper_slice = paper[(paper["Seq_Enc"] == "onehotWithP") & (paper["LRScheduler"] == "None")
-                    & paper["LossFn"].isin(["L1", "MSE"])]
-paper_effects = factor_effects(paper_slice.rename(columns={"Optimizer": "optimizer", "LossFn": "loss"}),
+paper = load_scoreboards()
+paper_slice = paper[(paper["size"] == "Mini") & (paper["encoding"] == "onehotWithP") & (paper["scheduler"] == "None")
+                    & paper["loss function"].isin(["L1", "MSE"])]
+paper_effects = factor_effects(paper_slice.rename(columns={"optimiser": "optimizer", "loss function": "loss"}),
                                ["optimizer", "loss"], "r").set_index("factor")
 display(table.pivot_table(index="optimizer", columns="loss", values="test_pearson", aggfunc="mean").round(3))
 effects.join(paper_effects[["best_level", "effect"]].add_suffix("_paper"))

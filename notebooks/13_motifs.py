@@ -45,7 +45,7 @@ from IPython.display import Markdown, display
 
 from camformer import hierarchy as H
 from camformer import motifs as M
-from camformer.data import load_test_pairs, load_test_table, variant_families
+from camformer.data import load_test_pairs, load_test_table, subset_membership, variant_families
 from camformer.plot_motifs import pair_heatmap
 from camformer.report import effect_text, record
 
@@ -110,7 +110,7 @@ singles.rename(index=H.short_name).round(3)
 # with its mean expression).
 
 # %%
-is_random = table["subsets"].str.split(";").apply(lambda s: "random" in s).to_numpy()
+is_random = subset_membership(table)["random"].to_numpy()
 family = variant_families(table["id"].to_numpy(), load_test_pairs())
 hierarchy = M.motif_hierarchy(table["expression"].to_numpy(), scan.has(IME1), scan.has(UME6), families=family,
                               scopes={"all test sequences": np.ones(len(table), bool), "random subset": is_random},

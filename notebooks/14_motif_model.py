@@ -49,7 +49,7 @@ from IPython.display import Markdown, display
 from camformer import hierarchy as H
 from camformer import motifs as M
 from camformer.book import describe_model, explained_model
-from camformer.data import encode_sequences, load_published_predictions, load_test_table
+from camformer.data import encode_sequences, load_published_predictions, load_test_table, subset_membership
 from camformer.inference import model_encoding
 from camformer.plot_motifs import pair_heatmap
 from camformer.report import defined_or, effect_text, record
@@ -132,7 +132,7 @@ display(Markdown(
 # forward strand. For comparison, the two are also written apart (UME6 at 30, IME1 at 60).
 
 # %%
-is_random = table["subsets"].str.split(";").apply(lambda s: "random" in s).to_numpy()
+is_random = subset_membership(table)["random"].to_numpy()
 chosen = H.motif_free_backgrounds(scan.presence, rows[is_random[rows]], n_backgrounds, seed=seed)
 backgrounds = encode_sequences(table["seq"].iloc[chosen].tolist())
 insertion, configurations = H.nested_insertion(model, backgrounds, motifs, IME1, UME6, scan.hits,

@@ -43,7 +43,7 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import data, metrics, plot_eval, report
+from camformer import bootstrap, data, metrics, plot_eval, report, seeds
 
 table = data.load_test_table()
 pairs = data.load_test_pairs()
@@ -92,7 +92,7 @@ plt.show()
 # (resampling the scored sequences with replacement) gives 95% intervals:
 
 # %%
-ci = metrics.bootstrap_table(y_all, scores, n_boot=n_boot, seed=seed)
+ci = bootstrap.bootstrap_table(y_all, {n: s.loc["all"] for n, s in scores.items()}, n_boot=n_boot, seed=seed)
 display(ci.style.format("{:.4f}"))
 display(Markdown(
     f"With {n_boot:,} resamples, the interval of Original's r² is "
@@ -124,11 +124,11 @@ for name, col in models.items():
 # this section uses the published table.
 
 # %%
-seed_table = metrics.seed_summary(
+seed_table = seeds.seed_summary(
     grid, ["Orig", "Large", "Small", "Mini", "Leg"],
     {"all_pearson_r2": "r²", "spearman": "ρ", "pearsons_score": "Pearson score", "spearmans_score": "Spearman score"})
 display(seed_table.style.format("{:.4f}"))
-(r2_mean, r2_sd), (rho_mean, rho_sd) = (metrics.ensemble_summary(grid.loc[grid["Model"] == "Orig", column])
+(r2_mean, r2_sd), (rho_mean, rho_sd) = (seeds.ensemble_summary(grid.loc[grid["Model"] == "Orig", column])
                                         for column in ("all_pearson_r2", "spearman"))
 display(Markdown(
     f"Over its 10 seeds, Camformer Original reaches r² {r2_mean:.3f} ± {r2_sd:.3f} and ρ "
@@ -156,7 +156,7 @@ plt.show()
 
 # %%
 # Original's scores with 1 seed (one per seed) and with all 10 averaged, for r² and ρ
-r2_ens, rho_ens = (metrics.seed_ensemble_facts(ens[("O", m)]) for m in ("PearsonR2", "SpearmanR"))
+r2_ens, rho_ens = (seeds.seed_ensemble_facts(ens[("O", m)]) for m in ("PearsonR2", "SpearmanR"))
 display(Markdown(
     f"Computed here on all 71,103 sequences, the published seed-42 predictions score r² "
     f"{full.loc['all', 'pearson_r2']:.5f} and ρ {full.loc['all', 'spearman_rho']:.5f}; the published "

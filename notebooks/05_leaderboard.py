@@ -42,9 +42,9 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from camformer import data, metrics, report
+from camformer import data, leaderboard, metrics, report
 
-sota = metrics.load_leaderboard()
+sota = leaderboard.load_leaderboard()
 columns = list(metrics.SUBSETS) + ["score"]
 
 # %% [markdown]
@@ -88,7 +88,7 @@ else:
                      "training chapter (`03_training`) first to add its row."))
 
 # %%
-board = metrics.leaderboard_board(sota, recomputed)
+board = leaderboard.leaderboard_board(sota, recomputed)
 for metric in ("r²", "ρ"):
     display(Markdown(f"**{'Pearson r²' if metric == 'r²' else 'Spearman ρ'} per subset, and the weighted score**"))
     display(board.loc[metric].style.format("{:.3f}", na_rep="–").background_gradient(axis=0, cmap="Blues").highlight_null(props="background-color: white; color: #888"))
@@ -113,7 +113,7 @@ plt.show()
 # ## The two weighted scores (Figure S5–S6)
 
 # %%
-scores = metrics.challenge_scores(board).dropna().sort_values("Pearson score")
+scores = leaderboard.challenge_scores(board).dropna().sort_values("Pearson score")
 fig, ax = plt.subplots(figsize=(8, 0.4 * len(scores) + 1.5))
 scores.plot.barh(ax=ax, width=0.8)
 ax.set(xlim=(scores.min().min() - 0.05, 1), xlabel="weighted score", ylabel="")
@@ -121,10 +121,10 @@ fig.tight_layout()
 plt.show()
 
 # %%
-challenge = metrics.challenge_scores(sota)
-ranks = metrics.rank_teams(challenge)
+challenge = leaderboard.challenge_scores(sota)
+ranks = leaderboard.rank_teams(challenge)
 original = recomputed["Camformer Original (seed 42, recomputed)"]
-original_rank = metrics.place_among(challenge, {"Pearson score": original.loc["r²", "score"],
+original_rank = leaderboard.place_among(challenge, {"Pearson score": original.loc["r²", "score"],
                                                 "Spearman score": original.loc["ρ", "score"]})
 display(Markdown(
     f"Among the {len(challenge)} teams in `sota.csv`, the challenge-era Camformers submission is number "

@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import data, metrics, plot_eval, report
+from camformer import bootstrap, data, metrics, plot_eval, report
 
 media = ("complex", "defined")
 scatter = {m: data.load_paper_table(f"Native_{m}_Camformer_scatter.csv.gz") for m in media}
@@ -66,7 +66,7 @@ rows = []
 for m in media:
     y, yhat = scatter[m]["y_true"].to_numpy(), scatter[m]["y_pred"].to_numpy()
     for metric, label in (("pearson_r", "r"), ("pearson_r2", "r²"), ("spearman_rho", "ρ")):
-        low, high = metrics.bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed)
+        low, high = bootstrap.bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed)
         point = {"pearson_r": metrics.pearson_r(y, yhat), "spearman_rho": metrics.spearman_rho(y, yhat)}
         point["pearson_r2"] = point["pearson_r"] ** 2
         rows.append({"medium": m, "metric": label, "n": len(y), "estimate": point[metric],

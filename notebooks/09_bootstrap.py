@@ -20,7 +20,7 @@
 # published ones (`paper/Fig6_SoTA_Native_test_n-3733_violinplots.csv` and
 # `paper/Fig6_SoTA_Random_test_n-2954_violinplots.csv`, one column per model); the summaries are
 # computed here. For Camformer, whose native-promoter predictions are published, the chapter also
-# repeats the bootstrap with `camformer.metrics.bootstrap_samples`.
+# repeats the bootstrap with `camformer.bootstrap.bootstrap_samples`.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -46,7 +46,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from camformer import data, metrics, report
+from camformer import bootstrap, data, report
 
 sets = {"native promoters (n = 3,733)": "Fig6_SoTA_Native_test_n-3733_violinplots.csv",
         "random promoters (n = 2,954)": "Fig6_SoTA_Random_test_n-2954_violinplots.csv"}
@@ -100,7 +100,7 @@ display(Markdown("\n".join(lines)))
 
 # %%
 native = data.load_paper_table("Native_complex_Camformer_scatter.csv.gz")
-ours = metrics.bootstrap_samples(native["y_true"].to_numpy(), native["y_pred"].to_numpy(), "pearson_r",
+ours = bootstrap.bootstrap_samples(native["y_true"].to_numpy(), native["y_pred"].to_numpy(), "pearson_r",
                                  n_boot=n_boot, seed=seed, sample_size=3733)
 published = boot["native promoters (n = 3,733)"]["Camformer"]
 compare = pd.DataFrame({"computed here (Pearson r)": pd.Series(ours).describe(percentiles=[0.025, 0.5, 0.975]),

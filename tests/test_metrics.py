@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from camformer import metrics
+from camformer import bootstrap, factorial, leaderboard, metrics, seeds
 from camformer.cli import main
 from camformer.data import DataFormatError, load_paper_table, load_published_predictions
 
@@ -140,37 +140,37 @@ def test_bootstrap_ci_contains_estimate_and_is_seeded(metric):
     y, yhat = _noisy()
     point = {"pearson_r": metrics.pearson_r(y, yhat), "pearson_r2": metrics.pearson_r(y, yhat) ** 2,
              "spearman_rho": metrics.spearman_rho(y, yhat)}[metric]
-    low, high = metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
+    low, high = bootstrap.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
     assert low < point < high
     assert high - low < 0.1
-    assert (low, high) == metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
-    assert (low, high) != metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=4)
+    assert (low, high) == bootstrap.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
+    assert (low, high) != bootstrap.bootstrap_ci(y, yhat, metric, n_boot=300, seed=4)
 
 
 def test_bootstrap_samples_match_naive_loop():
     y, yhat = _noisy(n=300)
-    fast = metrics.bootstrap_samples(y, yhat, "spearman_rho", n_boot=20, seed=7, chunk=64)
+    fast = bootstrap.bootstrap_samples(y, yhat, "spearman_rho", n_boot=20, seed=7, chunk=64)
     idx = np.random.default_rng(7).integers(0, 300, size=(20, 300))
     naive = [stats.spearmanr(y[i], yhat[i])[0] for i in idx]
     np.testing.assert_allclose(fast, naive, rtol=1e-10)
     # tied values (and the copies a resample makes) get average ranks, as scipy gives them
     y_tied, yhat_tied = np.round(y), np.round(yhat * 2)
-    fast = metrics.bootstrap_samples(y_tied, yhat_tied, "spearman_rho", n_boot=20, seed=7, chunk=8)
+    fast = bootstrap.bootstrap_samples(y_tied, yhat_tied, "spearman_rho", n_boot=20, seed=7, chunk=8)
     idx = np.vstack([rng.integers(0, 300, size=(8, 300)) for rng in [np.random.default_rng(7)] for _ in range(3)])[:20]
     naive = [stats.spearmanr(y_tied[i], yhat_tied[i])[0] for i in idx]
     np.testing.assert_allclose(fast, naive, rtol=1e-10)
     # chunking does not change the answer when one chunk covers all resamples
-    small = metrics.bootstrap_samples(y, yhat, "pearson_r2", n_boot=20, seed=7, sample_size=50)
+    small = bootstrap.bootstrap_samples(y, yhat, "pearson_r2", n_boot=20, seed=7, sample_size=50)
     idx = np.random.default_rng(7).integers(0, 300, size=(20, 50))
     np.testing.assert_allclose(small, [np.corrcoef(y[i], yhat[i])[0, 1] ** 2 for i in idx], rtol=1e-10)
 
 
 def test_ensemble_summary():
-    mean, sd = metrics.ensemble_summary([0.91, 0.914, 0.917])
+    mean, sd = seeds.ensemble_summary([0.91, 0.914, 0.917])
     assert mean == pytest.approx(0.9136666667)
     assert sd == pytest.approx(np.std([0.91, 0.914, 0.917], ddof=1))
     with pytest.raises(ValueError):
-        metrics.ensemble_summary([0.9])
+        seeds.ensemble_summary([0.9])
 
 
 # ----------------------------------------------------------------------------- files and the CLI
@@ -235,7 +235,7 @@ def test_additive_variance_shares_hand_computed():
     # balanced 2 x 3 design, y = a + b exactly: SS_A = 3 * (1 + 1) = 6, SS_B = 2 * (1 + 0 + 1) = 4
     grid = pd.DataFrame([(a, b) for a in ("x", "y") for b in ("p", "q", "r")], columns=["A", "B"])
     grid["y"] = grid["A"].map({"x": 0.0, "y": 2.0}) + grid["B"].map({"p": 0.0, "q": 1.0, "r": 2.0})
-    shares = metrics.additive_variance_shares(grid, ["A", "B"], "y")
+    shares = factorial.additive_variance_shares(grid, ["A", "B"], "y")
     np.testing.assert_allclose(shares[["A", "B", "residual"]], [0.6, 0.4, 0.0], atol=1e-12)
 
 
@@ -244,7 +244,7 @@ def test_additive_variance_shares_match_group_means_when_balanced():
     grid = pd.DataFrame([(a, b, c) for a in range(3) for b in range(2) for c in range(4) for _ in range(2)],
                         columns=["A", "B", "C"])
     grid["y"] = grid["A"] * 0.5 + grid["B"] + rng.normal(size=len(grid))
-    shares = metrics.additive_variance_shares(grid, ["A", "B", "C"], "y")
+    shares = factorial.additive_variance_shares(grid, ["A", "B", "C"], "y")
     total = ((grid["y"] - grid["y"].mean()) ** 2).sum()
     for f in ("A", "B", "C"):  # balanced: share = between-group sum of squares / total
         means = grid.groupby(f)["y"].transform("mean")
@@ -307,7 +307,7 @@ def test_correlations_are_nan_without_warning_for_constant_input():
 
 
 def test_factor_effects_vs_seeds_by_hand():
-    from camformer.metrics import factor_effects_vs_seeds
+    from camformer.factorial import factor_effects_vs_seeds
 
     # Optimiser moves r by 0.2, loss by 0.01; the two seeds of a cell differ by 0.02 (or 0.04).
     rows = []
@@ -329,7 +329,7 @@ def test_factor_effects_vs_seeds_by_hand():
 
 
 def test_rank_teams_and_place_among_a_small_board():
-    from camformer.metrics import place_among, rank_teams
+    from camformer.leaderboard import place_among, rank_teams
 
     board = pd.DataFrame({"Pearson score": [0.70, 0.75, 0.72, 0.75], "Spearman score": [0.80, 0.78, 0.81, 0.79]},
                          index=["a", "b", "c", "d"])
@@ -341,7 +341,7 @@ def test_rank_teams_and_place_among_a_small_board():
 
 
 def test_leaderboard_board_groups_rows_by_metric():
-    from camformer.metrics import leaderboard_board
+    from camformer.leaderboard import leaderboard_board
 
     published = pd.DataFrame({"all": [0.9, 0.8, 0.95, 0.85]},
                              index=pd.MultiIndex.from_tuples([("r²", "t1"), ("r²", "t2"), ("ρ", "t1"), ("ρ", "t2")],
@@ -353,15 +353,15 @@ def test_leaderboard_board_groups_rows_by_metric():
 
 def test_seed_ensemble_facts_by_hand_and_on_the_papers_table():
     table = pd.DataFrame({"num_seeds": [1, 1, 1, 2, 2, 2, 3], "average_score": [0.5, 0.7, 0.9, 0.6, 0.7, 0.8, 0.85]})
-    assert metrics.seed_ensemble_facts(table) == pytest.approx(
+    assert seeds.seed_ensemble_facts(table) == pytest.approx(
         {"single_mean": 0.7, "single_sd": 0.2, "single_first": 0.5, "n_seeds": 3, "all_seeds": 0.85})
     with pytest.raises(ValueError, match="num_seeds"):
-        metrics.seed_ensemble_facts(table.rename(columns={"num_seeds": "k"}))
+        seeds.seed_ensemble_facts(table.rename(columns={"num_seeds": "k"}))
     # The paper's claim "test r² 0.914 ± 0.003" is the mean ± s.d. of its 10 single-seed rows.
-    facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_PearsonR2.csv"))
+    facts = seeds.seed_ensemble_facts(load_paper_table("seed_ensemble_O_PearsonR2.csv"))
     assert facts["n_seeds"] == 10
     assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.914, 0.003)
-    facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_SpearmanR.csv"))
+    facts = seeds.seed_ensemble_facts(load_paper_table("seed_ensemble_O_SpearmanR.csv"))
     assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.962, 0.002)  # "ρ 0.962 ± 0.002"
 
 
@@ -372,14 +372,15 @@ def test_score_facts_are_the_tables_numbers():
     assert facts["model_r2"] == 0.9 and facts["model_rho"] == 0.95
     weights = pd.Series(metrics.SUBSET_WEIGHTS)
     assert facts["model_pearson_score"] == pytest.approx((0.9 * weights["all"] + weights.drop("all").sum()) / weights.sum())
-    assert facts["model_spearman_score"] == pytest.approx(metrics.dream_score(table, "spearman_rho"))
+    # (0.95 x 1 + 0.5 x (4.65 - 1)) / 4.65, by hand
+    assert facts["model_spearman_score"] == pytest.approx(2.775 / 4.65)
 
 
 def test_camformers_place_fourth_on_the_published_leaderboard():
-    board = metrics.load_leaderboard()
+    board = leaderboard.load_leaderboard()
     assert set(board.index.get_level_values("metric")) == {"r²", "ρ"}
     assert list(board.columns) == [*metrics.SUBSETS, "score"]
-    scores = metrics.challenge_scores(board)
+    scores = leaderboard.challenge_scores(board)
     assert scores.loc["autosome.org", "Spearman score"] == pytest.approx(0.85410856382781)
     # The paper's "4th place in the challenge": the Camformers row, ranked by the Spearman score.
-    assert metrics.rank_teams(scores).loc["Camformers", "Spearman score"] == 4
+    assert leaderboard.rank_teams(scores).loc["Camformers", "Spearman score"] == 4

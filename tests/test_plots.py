@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from camformer import metrics, plot_eval, plot_interpret  # noqa: E402
+from camformer import metrics, plot_eval, plot_interpret, seeds  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -154,20 +154,9 @@ def test_compare_with_paper_known_differences():
     assert table.drop(("Original", "all"))["largest |difference|"].max() == pytest.approx(0, abs=1e-12)
 
 
-def test_bootstrap_table_matches_bootstrap_ci():
-    rng = np.random.default_rng(1)
-    y = rng.normal(size=300)
-    values = {"A": (y, y + rng.normal(size=300))}
-    table = metrics.bootstrap_table(values, {"A": _per_subset(0.5)}, n_boot=50, seed=3)
-    assert list(table.index) == [("A", "r²"), ("A", "ρ")]
-    assert table.loc[("A", "r²"), "estimate"] == 0.5
-    low, high = metrics.bootstrap_ci(*values["A"], "spearman_rho", n_boot=50, seed=3)
-    assert (table.loc[("A", "ρ"), "95% low"], table.loc[("A", "ρ"), "95% high"]) == (low, high)
-
-
 def test_seed_summary_mean_and_sd():
     grid = pd.DataFrame({"Model": ["A", "A", "A", "B", "B"], "r2": [0.90, 0.91, 0.92, 0.5, 0.7]})
-    table = metrics.seed_summary(grid, ["B", "A"], {"r2": "r²"})
+    table = seeds.seed_summary(grid, ["B", "A"], {"r2": "r²"})
     assert list(table.index) == ["A", "B"]
     assert table.loc["A", ("mean", "r²")] == pytest.approx(0.91)
     assert table.loc["A", ("sd", "r²")] == pytest.approx(0.01)
@@ -183,14 +172,6 @@ def test_subset_panels_labels_variant_subsets():
     assert (snvs.get_xlabel(), snvs.get_ylabel()) == ("measured alt − ref", "predicted alt − ref")
     assert [ax.get_title() for ax in fig.axes] == ["high", "SNVs"]
     assert fig._suptitle.get_text() == "Camformer X"
-
-
-def test_pearson_and_spearman_known_answers():
-    x = np.array([1.0, 2.0, 3.0, 4.0])
-    assert metrics.pearson_and_spearman(x, 2 * x + 1) == pytest.approx((1.0, 1.0))
-    r, rho = metrics.pearson_and_spearman(x, np.array([1.0, 8.0, 27.0, 64.0]))
-    assert rho == pytest.approx(1.0) and 0.9 < r < 1.0  # monotone but not linear
-    assert metrics.pearson_and_spearman(x, -x) == pytest.approx((-1.0, -1.0))
 
 
 def test_measured_vs_predicted_on_given_axes():

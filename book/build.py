@@ -179,7 +179,7 @@ def ipc_kernel_manager():
     return IPCKernelManager
 
 
-PARAMETERS_NOTE = "# Parameters of this chapter; rerun it with other values: papermill -p NAME VALUE"
+PARAMETERS_NOTE = "# Parameters (rerun with others: papermill -p NAME VALUE)"
 
 
 def merge_parameters(source: str, injected: str) -> str:

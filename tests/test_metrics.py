@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from camformer import bootstrap, factorial, leaderboard, metrics, seeds
+from camformer import bootstrap, leaderboard, metrics, seeds
 from camformer.cli import main
 from camformer.data import DataFormatError, load_paper_table, load_published_predictions
 
@@ -231,27 +231,6 @@ def test_subset_values_pair_differences():
         metrics.subset_values(pd.Series(P, index=np.arange(6)), "medium", table, pairs)
 
 
-def test_additive_variance_shares_hand_computed():
-    # balanced 2 x 3 design, y = a + b exactly: SS_A = 3 * (1 + 1) = 6, SS_B = 2 * (1 + 0 + 1) = 4
-    grid = pd.DataFrame([(a, b) for a in ("x", "y") for b in ("p", "q", "r")], columns=["A", "B"])
-    grid["y"] = grid["A"].map({"x": 0.0, "y": 2.0}) + grid["B"].map({"p": 0.0, "q": 1.0, "r": 2.0})
-    shares = factorial.additive_variance_shares(grid, ["A", "B"], "y")
-    np.testing.assert_allclose(shares[["A", "B", "residual"]], [0.6, 0.4, 0.0], atol=1e-12)
-
-
-def test_additive_variance_shares_match_group_means_when_balanced():
-    rng = np.random.default_rng(0)
-    grid = pd.DataFrame([(a, b, c) for a in range(3) for b in range(2) for c in range(4) for _ in range(2)],
-                        columns=["A", "B", "C"])
-    grid["y"] = grid["A"] * 0.5 + grid["B"] + rng.normal(size=len(grid))
-    shares = factorial.additive_variance_shares(grid, ["A", "B", "C"], "y")
-    total = ((grid["y"] - grid["y"].mean()) ** 2).sum()
-    for f in ("A", "B", "C"):  # balanced: share = between-group sum of squares / total
-        means = grid.groupby(f)["y"].transform("mean")
-        assert shares[f] == pytest.approx(((means - grid["y"].mean()) ** 2).sum() / total)
-    assert shares.sum() == pytest.approx(1.0)
-
-
 def test_full_test_set_matches_published_seed_ensemble_row():
     """The paper's seed-ensemble tables score all 71,103 ids; their first single-seed row is seed 42."""
     pred = load_published_predictions().set_index("id")["original"]
@@ -304,28 +283,6 @@ def test_correlations_are_nan_without_warning_for_constant_input():
         assert np.isnan(pearson_r([1.0], [2.0]))
     assert pearson_r([1.0, 2.0, 4.0], [2.0, 4.0, 8.0]) == pytest.approx(1.0)
     assert spearman_rho([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == pytest.approx(-1.0)
-
-
-def test_factor_effects_vs_seeds_by_hand():
-    from camformer.factorial import factor_effects_vs_seeds
-
-    # Optimiser moves r by 0.2, loss by 0.01; the two seeds of a cell differ by 0.02 (or 0.04).
-    rows = []
-    for opt, base in (("AdamW", 0.8), ("Lion", 0.6)):
-        for loss, shift in (("L1", 0.0), ("MSE", 0.01)):
-            for s, noise in ((1, 0.0), (2, 0.02 if opt == "AdamW" else 0.04)):
-                rows.append({"optimizer": opt, "loss": loss, "seed": s, "r": base + shift + noise})
-    rows.append({"optimizer": "Lion", "loss": "L1", "seed": 3, "r": float("nan")})
-    table = factor_effects_vs_seeds(pd.DataFrame(rows), ["optimizer", "loss"], "r").set_index("factor")
-    assert list(table.index) == ["optimizer", "loss"]
-    assert table.loc["optimizer", "effect"] == pytest.approx(0.2 - 0.01)  # Lion's seeds add 0.01 more
-    assert table.loc["loss", "effect"] == pytest.approx(0.01)
-    assert table.loc["optimizer", "seed_spread"] == pytest.approx((0.02 + 0.02 + 0.04 + 0.04) / 4)
-    assert table.loc["optimizer", "best_level"] == "AdamW" and table.loc["optimizer", "exceeds_seeds"]
-    assert not table.loc["loss", "exceeds_seeds"]
-    assert table.loc["loss", "runs_left_out"] == 1
-    with pytest.raises(ValueError, match="at least 2 seeds"):
-        factor_effects_vs_seeds(pd.DataFrame(rows[:1]), ["optimizer"], "r")
 
 
 def test_rank_teams_and_place_among_a_small_board():

@@ -279,6 +279,15 @@ def paper_agreement(found: str, decided: bool, paper: str) -> Verdict:
     return Verdict("disagrees with the paper", nan, nan, nan, True)
 
 
+def verdict_text(verdict: Verdict, label: str) -> str:
+    """A verdict with the number it rests on, for a sentence:
+    ``"AdamW above Lion (AdamW − Lion +0.300, 95% interval +0.100 to +0.500)"``."""
+    if np.isfinite(verdict.ci_low):
+        return (f"{verdict.words} ({label} {verdict.estimate:+.3f}, 95% interval "
+                f"{verdict.ci_low:+.3f} to {verdict.ci_high:+.3f})")
+    return f"{verdict.words} ({label} {verdict.estimate:+.3f}, no interval)"
+
+
 def _t_verdict(values: np.ndarray, ci: float, *, above: str, below: str, undecided: str) -> Verdict:
     """:func:`camformer.verdicts.by_interval` on the mean of ``values`` ``(n,)`` and its Student-t
     interval (n - 1 degrees of freedom); undecided, without an interval, below two values."""

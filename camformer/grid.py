@@ -5,7 +5,8 @@ published scoreboards (``score_board_{Large,Small,Mini}Model.csv``; model 9 is C
 Original, model 219 Camformer Mini). :class:`GridConfig` names a run;
 :meth:`GridConfig.model_config` is its network (:mod:`camformer.models`, which knows nothing of
 training) and :func:`grid_train_config` its training recipe (:class:`camformer.train.TrainConfig`).
-:func:`retrain_grid` trains runs with several seeds.
+:func:`retrain_grid` trains runs with several seeds; :func:`slice_plan` is the slice the book
+retrains (chapter 07) and :func:`paper_slice` the same runs on the paper's scoreboards.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 from .data import ENCODINGS, SequenceData
 from .models import SIZE_ARCHITECTURES, ModelConfig, build_model, count_parameters
-from .train import TrainConfig, train
+from .train import PAPER_SEEDS, TrainConfig, train
 
 GRID_SIZES = ("Large", "Small", "Mini")
 GRID_ENCODINGS = ("onehot", "onehotWithN", "onehotWithP", "onehotWithInt", "onehotWithBoth")
@@ -158,3 +159,54 @@ def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceDat
                      "val_spearman": m["val_spearman"], "test_pearson": m.get("test_pearson", np.nan),
                      "test_spearman": m.get("test_spearman", np.nan), "seconds": m["seconds"]})
     return pd.DataFrame(rows)
+
+
+#: Seeds of the book's retrained slice per preset: every recipe is trained with each, and the
+#: runs of one seed share their initial weights and data order (a paired design).
+SLICE_SEEDS = {"smoke": 2, "quick": 5, "paper": 3}
+
+
+@dataclass(frozen=True)
+class SlicePlan:
+    """The runs of the book's retrained slice of the grid (:func:`slice_plan`).
+
+    Attributes
+    ----------
+    runs : tuple of GridConfig
+        Mini, ``onehotWithP``, no scheduler; AdamW and Lion crossed with L1 and MSE.
+    seeds : tuple of int
+        The first :data:`SLICE_SEEDS` ``[preset]`` of the paper's seeds.
+    base : TrainConfig
+        The training recipe each run starts from (it sets the loss and optimiser).
+    architecture : str or None
+        The network that replaces Mini (``"micro"`` on a CPU preset; None: Mini itself).
+    """
+
+    runs: tuple[GridConfig, ...]
+    seeds: tuple[int, ...]
+    base: TrainConfig
+    architecture: str | None
+
+
+def slice_plan(preset: str) -> SlicePlan:
+    """The slice of the grid the book retrains, for a preset of the book.
+
+    ``"paper"``: Mini on the challenge's training data with the paper's recipe; ``"quick"``:
+    Micro on the measured test library, the ``grid_slice`` training preset (a fixed amount of
+    work); ``"smoke"``: Micro on a few hundred sequences, to test the machinery.
+    """
+    if preset not in SLICE_SEEDS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(SLICE_SEEDS)}")
+    runs = tuple(g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
+                 and g.scheduler == "None" and g.loss in ("L1", "MSE"))
+    training = {"paper": "paper", "quick": "grid_slice", "smoke": "smoke"}[preset]
+    base = TrainConfig.preset(training, progress=False)
+    return SlicePlan(runs, PAPER_SEEDS[:SLICE_SEEDS[preset]], base,
+                     None if preset == "paper" else "micro")
+
+
+def paper_slice(board: pd.DataFrame, plan: SlicePlan) -> pd.DataFrame:
+    """The runs of ``plan`` on the paper's scoreboards (:func:`load_scoreboards`), one row per
+    run with the factor columns named as :func:`retrain_grid` names them (``loss, optimizer``)."""
+    rows = board[board["RunID"].isin([run.id for run in plan.runs])]
+    return rows.rename(columns={"optimiser": "optimizer", "loss function": "loss"})

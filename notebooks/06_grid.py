@@ -40,6 +40,7 @@ if "google.colab" in sys.modules:
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import Markdown, display
 
 from camformer import factorial, plot_grid, report
@@ -112,12 +113,12 @@ plot_grid.share_bars(shares)
 plt.show()
 agree = {m: factorial.paper_agreement(rank[m].top, rank[m].verdict.decided,
                                       "optimiser") for m in metrics}
-rank["rho"].shares.style.format("{:.1%}")
+pd.concat(shares, axis=1).style.format("{:.1%}")
 
 # %% tags=["remove-input"]
 display(Markdown(
     f"On ρ the optimiser explains {rank['rho'].describe('optimiser')} of the "
-    f"variance and size {rank['rho'].describe('size')}: "
+    f"variance (95% intervals in brackets) and size {rank['rho'].describe('size')}: "
     f"**{rank['rho'].verdict}**; this {agree['rho']}. On r the "
     f"{len(low)} runs below the axis leave {rank['r'].describe('residual')} of "
     f"the variance to the residual; the optimiser explains "

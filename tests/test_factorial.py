@@ -194,3 +194,12 @@ def test_factor_effects_by_hand():
     assert list(effects.index) == ["optimizer", "loss"]
     assert effects.loc["optimizer", "effect"] == pytest.approx(0.2)
     assert effects.loc["loss", "best_level"] == "L1"
+
+
+def test_verdict_text_carries_the_interval():
+    from camformer.verdicts import Verdict
+
+    text = factorial.verdict_text(Verdict("AdamW above Lion", 0.3, 0.1, 0.5, True), "AdamW − Lion")
+    assert text == "AdamW above Lion (AdamW − Lion +0.300, 95% interval +0.100 to +0.500)"
+    nan = float("nan")
+    assert factorial.verdict_text(Verdict("undecided", 0.2, nan, nan, False), "d").endswith("(d +0.200, no interval)")

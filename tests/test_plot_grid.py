@@ -93,3 +93,26 @@ def test_figure_checks_catch_a_sliver_and_a_missing_colour_bar():
     fig.colorbar(art)
     assert_colour_bars(fig)
     assert_data_fill_axes(fig)
+
+
+def test_seed_slice_draws_each_seed_and_the_intervals():
+    rows = []
+    for seed, offset in zip((1, 2, 3), (0.0, 0.05, -0.03)):
+        for opt, loss in itertools.product(("AdamW", "Lion"), ("L1", "MSE")):
+            rows.append({"optimizer": opt, "loss": loss, "seed": seed,
+                         "test_pearson": 0.3 + 0.2 * (opt == "AdamW") + 0.05 * (loss == "L1") + offset
+                         + 0.01 * seed * (opt == "Lion")})
+    table = pd.DataFrame(rows)
+    effects = factorial.seed_paired_effects(table, ["optimizer", "loss"], "test_pearson")
+    most, _ = factorial.larger_effect(effects, "optimizer", "loss")
+    fig = plot_grid.seed_slice(table, effects, most)
+    left, right = fig.axes
+    assert len(left.lines) == 3  # one line per seed
+    assert [t.get_text() for t in left.get_xticklabels()] == ["AdamW\nL1", "AdamW\nMSE", "Lion\nL1", "Lion\nMSE"]
+    assert [t.get_text() for t in right.get_xticklabels()] == ["AdamW\n− Lion", "L1\n− MSE", "optimizer\n− loss"]
+    # the last error bar spans the comparison's interval
+    segments = right.collections[-1].get_segments()[0]
+    np.testing.assert_allclose(sorted(segments[:, 1]), [most.ci_low, most.ci_high])
+    assert fig._suptitle.get_text() == most.words and fig.get_figwidth() <= 7
+    assert_data_fill_axes(fig, min_fraction=0.7)
+    assert_colour_bars(fig)

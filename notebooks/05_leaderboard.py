@@ -72,17 +72,19 @@ recomputed = {
 # %%
 own_file = Path(results_dir) / preset / "predictions_heldout.tsv"
 own_label = f"book model ({preset} preset, not comparable)"
+own = None
 if own_file.exists():
     own = metrics.score_predictions(metrics.read_predictions(own_file),
                                     private=False)
     recomputed[own_label] = metrics.leaderboard_layout(own).rename(index=names)
-    display(Markdown(
-        f"The book's model is scored on its {own.loc['all', 'n']:,} held-out "
-        "sequences (public ids included); a subset with fewer than 3 held-out "
-        "items, and then the weighted scores, is not defined (–)."))
-else:
-    display(Markdown(f"No predictions of the book's model were found "
-                     f"(`{own_file}`); run `03_training` to add its row."))
+
+# %% tags=["remove-input"]
+display(Markdown(
+    f"The book's model is scored on its {own.loc['all', 'n']:,} held-out "
+    "sequences (public ids included); a subset with fewer than 3 held-out "
+    "items, and then the weighted scores, is not defined (–)."
+    if own is not None else f"No predictions of the book's model were found "
+    f"(`{own_file}`); run `03_training` to add its row."))
 
 # %% [markdown]
 # ## The teams side by side

@@ -102,6 +102,8 @@ display(seeds.curve_ends(curves, "Training data size", "score")
 apart = {m: seeds.curves_separated(
     curves[(m, "Camformer")], curves[(m, "Camformer Mini")],
     "Training data size", "score", names=("Camformer", "Mini")) for m in media}
+
+# %% tags=["remove-input"]
 display(Markdown(" ".join(f"In the {m} medium, {v} (Camformer − Mini: "
                           f"{v.ci_low:.3f} to {v.ci_high:.3f} seed against "
                           "seed)." for m, v in apart.items())))

@@ -12,7 +12,8 @@
 # # Bootstrap comparison with other models
 #
 # How does Camformer compare with earlier sequence-to-expression models? The paper's Figure 6
-# compares DeepSEA, DanQ, DeepAtt, the model of Vaishnav et al., LegNet, Camformer and Camformer
+# compares DeepSEA {cite}`zhou2015`, DanQ {cite}`quang2016`, DeepAtt {cite}`li2021deepatt`, the
+# model of Vaishnav et al. {cite}`vaishnav2022`, LegNet {cite}`penzar2023`, Camformer and Camformer
 # Mini on two test sets, native yeast promoters and random promoters, with bootstrap distributions
 # of the test correlation: 10,000 resamples of the test sequences, each scored again.
 #
@@ -113,6 +114,8 @@ display(summary.style.format("{:.4f}").format("{:,.0f}", subset=["resamples"]))
 # %%
 standing = {name: bootstrap.standing(t, "Camformer", "Vaishnav et al.")
             for name, t in boot.items()}
+
+# %% tags=["remove-input"]
 display(Markdown("\n".join(f"- {name}: {s['text']}"
                            for name, s in standing.items())))
 

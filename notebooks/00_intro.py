@@ -53,12 +53,13 @@ titles = report.chapter_titles("notebooks")
 claims = report.load_claims("book/claims.yml")
 table, _ = report.claims_table(claims, records, titles)
 display(Markdown(table))
+n_sections = records["section"].nunique()
 display(Markdown(
-    f"Preset: `{preset}`. The paper's numbers are quoted from the paper; the book's "
-    f"numbers were computed by the chapters when this page was built "
-    f"({len(records)} numbers recorded in {records['section'].nunique()} chapters). "
-    "The [reproduction audit](15_audit.ipynb) judges every figure of the paper and "
-    "every number of its abstract against them."
+    f"Preset: `{preset}`. The paper's numbers are quoted from the paper; "
+    "the book's numbers were computed by the chapters when this page was "
+    f"built ({len(records)} numbers recorded in {n_sections} chapters). "
+    "The [reproduction audit](15_audit.ipynb) judges every figure of the "
+    "paper and every number of its abstract against them."
 ))
 
 # %% [markdown]

@@ -59,11 +59,13 @@ display(Markdown(
     + f" Judged against the {len(records)} numbers this build recorded on the "
     f"`{preset}` preset."
 ))
-display(Markdown(audit.audit_markdown(table, report.chapter_titles("notebooks"))))
+titles = report.chapter_titles("notebooks")
+display(Markdown(audit.audit_markdown(table, titles)))
 
 # %% [markdown]
 # The verdicts are recorded too (section `audit`), so that the test that builds the book with two
 # sets of CPU kernels also requires the same verdicts from both.
 
 # %%
-audit_file = report.record(results_dir, preset, "audit", **audit.audit_facts(table))
+facts = audit.audit_facts(table)
+audit_file = report.record(results_dir, preset, "audit", **facts)

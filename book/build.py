@@ -39,6 +39,7 @@ from pathlib import Path
 
 import yaml
 
+from repository import repository_url, with_repository
 from sync_notebooks import pair_problem, paired_notebook
 
 from camformer.report import clear_records
@@ -178,20 +179,45 @@ def ipc_kernel_manager():
     return IPCKernelManager
 
 
-def show_injected_parameters_only(notebook_path: Path) -> None:
-    """Hide a chapter's default ``parameters`` cell on its page.
+PARAMETERS_NOTE = "# Parameters (rerun with others: papermill -p NAME VALUE)"
 
-    Papermill adds a cell tagged ``injected-parameters`` with the values the build passed
-    (the preset, the results folder) after the chapter's own ``parameters`` cell of defaults;
-    the page shows only the values that were used.
+
+def merge_parameters(source: str, injected: str) -> str:
+    """A chapter's ``parameters`` cell with the values papermill injected written in.
+
+    Each assignment of ``source`` whose name ``injected`` assigns again is replaced by the injected
+    assignment (the lines it spanned become one); the others keep their defaults. Names only
+    injected are appended. The result is what the chapter ran with.
     """
+    import ast
+
+    values = {node.targets[0].id: ast.get_source_segment(injected, node)
+              for node in ast.parse(injected).body
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    lines = source.splitlines()
+    spans = {node.targets[0].id: (node.lineno, node.end_lineno) for node in ast.parse(source).body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    for name, (first, last) in sorted(spans.items(), key=lambda item: -item[1][0]):
+        if name in values:
+            lines[first - 1:last] = [values[name]]
+    lines += [values[name] for name in values if name not in spans]
+    return "\n".join([PARAMETERS_NOTE, *lines])
+
+
+def show_parameters(notebook_path: Path) -> None:
+    """Show a chapter's parameters on its page as it ran: papermill adds a cell tagged
+    ``injected-parameters`` (the preset, the results folder the build passed) after the chapter's
+    own ``parameters`` cell of defaults; the two become one visible cell (:func:`merge_parameters`),
+    so the code below never uses a name the page does not show."""
     import nbformat
 
     notebook = nbformat.read(notebook_path, as_version=4)
-    for cell in notebook.cells:
-        tags = cell.metadata.get("tags", [])
-        if "parameters" in tags and "remove-cell" not in tags:
-            cell.metadata["tags"] = [*tags, "remove-cell"]
+    cells = notebook.cells
+    own = next((c for c in cells if "parameters" in c.metadata.get("tags", [])), None)
+    injected = next((c for c in cells if "injected-parameters" in c.metadata.get("tags", [])), None)
+    if own is not None and injected is not None:
+        own.source = merge_parameters(own.source, injected.source)
+        cells.remove(injected)
     nbformat.write(notebook, notebook_path)
 
 
@@ -224,7 +250,7 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
                 f"  the executed notebook, with the traceback, is {output}"
             ) from None
         seconds = time.perf_counter() - start
-        show_injected_parameters_only(output)
+        show_parameters(output)
         total += seconds
         write_timing(timings, page.name, seconds)
         print(f"        {page.name} done in {seconds:.1f} s", flush=True)
@@ -233,13 +259,16 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
 
 
 def stage(pages: list[Page], stage_dir: Path) -> list[Page]:
-    """Copy the config, the toc and ``book/`` into the staging folder.
+    """Copy the config, the toc and ``book/`` into the staging folder, with the repository's
+    address from the build's environment (``book/repository.py``) in the config and the chapters.
 
     A chapter with no executed notebook staged (possible only with ``--only``) gets a
     placeholder page saying so, so the book keeps its structure and its links. Returns
     those chapters.
     """
-    shutil.copy2(REPO_ROOT / "_config.yml", stage_dir / "_config.yml")
+    url, source = repository_url()
+    print(f"repository address for the launch buttons: {url} (from {source})", flush=True)
+    (stage_dir / "_config.yml").write_text(with_repository((REPO_ROOT / "_config.yml").read_text(), url))
     shutil.copy2(REPO_ROOT / "_toc.yml", stage_dir / "_toc.yml")
     shutil.copytree(
         REPO_ROOT / "book", stage_dir / "book", dirs_exist_ok=True,
@@ -250,6 +279,8 @@ def stage(pages: list[Page], stage_dir: Path) -> list[Page]:
     left_out = []
     for page in pages:
         staged = page.staged(stage_dir)
+        if page.is_chapter and staged.exists():  # the Colab install cell installs from this repository
+            staged.write_text(with_repository(staged.read_text(), url))
         if not page.is_chapter or (staged.exists() and not nbformat.read(staged, 4).metadata.get("placeholder")):
             continue
         left_out.append(page)

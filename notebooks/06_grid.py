@@ -42,7 +42,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from camformer import metrics, report
+from camformer import factorial, report
 from camformer.grid import SCOREBOARD_FACTORS, load_scoreboards
 
 grid = load_scoreboards()
@@ -78,12 +78,12 @@ plt.show()
 # ## Share of variance per factor
 #
 # An additive model, `metric ~ encoding + loss + optimiser + scheduler + size`, fitted by least
-# squares (`camformer.metrics.additive_variance_shares`). The grid is a balanced full factorial
+# squares (`camformer.factorial.additive_variance_shares`). The grid is a balanced full factorial
 # design, so each factor's share is its main-effect sum of squares over the total; what the five
 # factors leave is the residual (interactions between factors, and training noise).
 
 # %%
-shares = pd.DataFrame({label: metrics.additive_variance_shares(grid, factors, metric)
+shares = pd.DataFrame({label: factorial.additive_variance_shares(grid, factors, metric)
                        for metric, label in (("r", "validation r"), ("rho", "validation ρ"))})
 display(shares.style.format("{:.1%}"))
 fig, ax = plt.subplots(figsize=(7, 3.2))

@@ -52,7 +52,7 @@ from IPython.display import Markdown, display
 
 from camformer import report
 from camformer.grid import grid_configs, load_scoreboards, retrain_grid
-from camformer.metrics import factor_effects, factor_effects_vs_seeds
+from camformer.factorial import factor_effects, factor_effects_vs_seeds
 from camformer.presets import PAPER_SEEDS, paper_data, quick_data
 from camformer.train import TrainConfig
 
@@ -97,7 +97,7 @@ plt.show()
 # %% [markdown]
 # ## Effects against the seed spread
 #
-# `camformer.metrics.factor_effects_vs_seeds`: a factor's effect is the range of its levels'
+# `camformer.factorial.factor_effects_vs_seeds`: a factor's effect is the range of its levels'
 # mean held-out r; the seed spread is the range over the two seeds of one recipe, averaged over
 # the four recipes.
 

@@ -146,8 +146,9 @@ axes = plot_interpret.gc_content_panels(
 axes[1].title.set_fontsize(9)  # the model's name can be long
 plt.show()
 
-r_paper, rho_paper = metrics.pearson_and_spearman(published[gc_col], published[expr_col])
-r_book, rho_book = metrics.pearson_and_spearman(heldout_gc, heldout_pred)
+r_paper, rho_paper = (metrics.pearson_r(published[gc_col], published[expr_col]),
+                      metrics.spearman_rho(published[gc_col], published[expr_col]))
+r_book, rho_book = (metrics.pearson_r(heldout_gc, heldout_pred), metrics.spearman_rho(heldout_gc, heldout_pred))
 display(Markdown(
     f"In the paper's published data (n = {len(published):,}) GC content and predicted expression "
     f"correlate with r = {r_paper:.3f} (ρ = {rho_paper:.3f}). For {info['model']}, over "

@@ -17,7 +17,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "camformer"
 
 # Top first. Layer 3 holds the presets' runs beside the grid's (both train models); layer 4 the
-# loop with its distributed helpers and checkpoint I/O, as DESIGN.md allows.
+# loop with its distributed helpers and checkpoint I/O, as DESIGN.md allows; layer 8 scoring
+# and the statistics split from it (intervals, the leaderboard, seeds, the grid's factorial
+# analysis, verdicts), all without torch.
 LAYERS: list[set[str]] = [
     {"cli", "book"},
     {"published"},
@@ -26,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"ism", "gradcam", "attribution", "embedding", "motifs", "hierarchy"},
     {"plot_eval", "plot_interpret", "plot_models", "plot_motifs", "report"},
     {"models"},
-    {"metrics"},
+    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts"},
     {"inference"},
     {"data", "fetch"},
 ]
@@ -36,7 +38,7 @@ AT_MOST: dict[str, set[str]] = {
     "published": {"models", "inference", "data", "fetch"},  # never the training loop
     **{name: {"inference", "data", "metrics"} for name in EXPLAINERS},  # any model: never models or train
 }
-NO_TORCH_AT_IMPORT = {"metrics", "data", "fetch"}  # a predictions file is scored without torch
+NO_TORCH_AT_IMPORT = LAYERS[7] | {"data", "fetch"}  # a predictions file is scored without torch
 
 
 def layer_of(name: str) -> int:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from camformer import metrics
+from camformer import bootstrap, factorial, leaderboard, metrics, seeds
 from camformer.cli import main
 from camformer.data import DataFormatError, load_paper_table, load_published_predictions
 
@@ -140,37 +140,37 @@ def test_bootstrap_ci_contains_estimate_and_is_seeded(metric):
     y, yhat = _noisy()
     point = {"pearson_r": metrics.pearson_r(y, yhat), "pearson_r2": metrics.pearson_r(y, yhat) ** 2,
              "spearman_rho": metrics.spearman_rho(y, yhat)}[metric]
-    low, high = metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
+    low, high = bootstrap.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
     assert low < point < high
     assert high - low < 0.1
-    assert (low, high) == metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
-    assert (low, high) != metrics.bootstrap_ci(y, yhat, metric, n_boot=300, seed=4)
+    assert (low, high) == bootstrap.bootstrap_ci(y, yhat, metric, n_boot=300, seed=3)
+    assert (low, high) != bootstrap.bootstrap_ci(y, yhat, metric, n_boot=300, seed=4)
 
 
 def test_bootstrap_samples_match_naive_loop():
     y, yhat = _noisy(n=300)
-    fast = metrics.bootstrap_samples(y, yhat, "spearman_rho", n_boot=20, seed=7, chunk=64)
+    fast = bootstrap.bootstrap_samples(y, yhat, "spearman_rho", n_boot=20, seed=7, chunk=64)
     idx = np.random.default_rng(7).integers(0, 300, size=(20, 300))
     naive = [stats.spearmanr(y[i], yhat[i])[0] for i in idx]
     np.testing.assert_allclose(fast, naive, rtol=1e-10)
     # tied values (and the copies a resample makes) get average ranks, as scipy gives them
     y_tied, yhat_tied = np.round(y), np.round(yhat * 2)
-    fast = metrics.bootstrap_samples(y_tied, yhat_tied, "spearman_rho", n_boot=20, seed=7, chunk=8)
+    fast = bootstrap.bootstrap_samples(y_tied, yhat_tied, "spearman_rho", n_boot=20, seed=7, chunk=8)
     idx = np.vstack([rng.integers(0, 300, size=(8, 300)) for rng in [np.random.default_rng(7)] for _ in range(3)])[:20]
     naive = [stats.spearmanr(y_tied[i], yhat_tied[i])[0] for i in idx]
     np.testing.assert_allclose(fast, naive, rtol=1e-10)
     # chunking does not change the answer when one chunk covers all resamples
-    small = metrics.bootstrap_samples(y, yhat, "pearson_r2", n_boot=20, seed=7, sample_size=50)
+    small = bootstrap.bootstrap_samples(y, yhat, "pearson_r2", n_boot=20, seed=7, sample_size=50)
     idx = np.random.default_rng(7).integers(0, 300, size=(20, 50))
     np.testing.assert_allclose(small, [np.corrcoef(y[i], yhat[i])[0, 1] ** 2 for i in idx], rtol=1e-10)
 
 
 def test_ensemble_summary():
-    mean, sd = metrics.ensemble_summary([0.91, 0.914, 0.917])
+    mean, sd = seeds.ensemble_summary([0.91, 0.914, 0.917])
     assert mean == pytest.approx(0.9136666667)
     assert sd == pytest.approx(np.std([0.91, 0.914, 0.917], ddof=1))
     with pytest.raises(ValueError):
-        metrics.ensemble_summary([0.9])
+        seeds.ensemble_summary([0.9])
 
 
 # ----------------------------------------------------------------------------- files and the CLI
@@ -235,7 +235,7 @@ def test_additive_variance_shares_hand_computed():
     # balanced 2 x 3 design, y = a + b exactly: SS_A = 3 * (1 + 1) = 6, SS_B = 2 * (1 + 0 + 1) = 4
     grid = pd.DataFrame([(a, b) for a in ("x", "y") for b in ("p", "q", "r")], columns=["A", "B"])
     grid["y"] = grid["A"].map({"x": 0.0, "y": 2.0}) + grid["B"].map({"p": 0.0, "q": 1.0, "r": 2.0})
-    shares = metrics.additive_variance_shares(grid, ["A", "B"], "y")
+    shares = factorial.additive_variance_shares(grid, ["A", "B"], "y")
     np.testing.assert_allclose(shares[["A", "B", "residual"]], [0.6, 0.4, 0.0], atol=1e-12)
 
 
@@ -244,7 +244,7 @@ def test_additive_variance_shares_match_group_means_when_balanced():
     grid = pd.DataFrame([(a, b, c) for a in range(3) for b in range(2) for c in range(4) for _ in range(2)],
                         columns=["A", "B", "C"])
     grid["y"] = grid["A"] * 0.5 + grid["B"] + rng.normal(size=len(grid))
-    shares = metrics.additive_variance_shares(grid, ["A", "B", "C"], "y")
+    shares = factorial.additive_variance_shares(grid, ["A", "B", "C"], "y")
     total = ((grid["y"] - grid["y"].mean()) ** 2).sum()
     for f in ("A", "B", "C"):  # balanced: share = between-group sum of squares / total
         means = grid.groupby(f)["y"].transform("mean")
@@ -307,7 +307,7 @@ def test_correlations_are_nan_without_warning_for_constant_input():
 
 
 def test_factor_effects_vs_seeds_by_hand():
-    from camformer.metrics import factor_effects_vs_seeds
+    from camformer.factorial import factor_effects_vs_seeds
 
     # Optimiser moves r by 0.2, loss by 0.01; the two seeds of a cell differ by 0.02 (or 0.04).
     rows = []
@@ -329,7 +329,7 @@ def test_factor_effects_vs_seeds_by_hand():
 
 
 def test_rank_teams_and_place_among_a_small_board():
-    from camformer.metrics import place_among, rank_teams
+    from camformer.leaderboard import place_among, rank_teams
 
     board = pd.DataFrame({"Pearson score": [0.70, 0.75, 0.72, 0.75], "Spearman score": [0.80, 0.78, 0.81, 0.79]},
                          index=["a", "b", "c", "d"])
@@ -341,7 +341,7 @@ def test_rank_teams_and_place_among_a_small_board():
 
 
 def test_leaderboard_board_groups_rows_by_metric():
-    from camformer.metrics import leaderboard_board
+    from camformer.leaderboard import leaderboard_board
 
     published = pd.DataFrame({"all": [0.9, 0.8, 0.95, 0.85]},
                              index=pd.MultiIndex.from_tuples([("r²", "t1"), ("r²", "t2"), ("ρ", "t1"), ("ρ", "t2")],
@@ -353,15 +353,15 @@ def test_leaderboard_board_groups_rows_by_metric():
 
 def test_seed_ensemble_facts_by_hand_and_on_the_papers_table():
     table = pd.DataFrame({"num_seeds": [1, 1, 1, 2, 2, 2, 3], "average_score": [0.5, 0.7, 0.9, 0.6, 0.7, 0.8, 0.85]})
-    assert metrics.seed_ensemble_facts(table) == pytest.approx(
+    assert seeds.seed_ensemble_facts(table) == pytest.approx(
         {"single_mean": 0.7, "single_sd": 0.2, "single_first": 0.5, "n_seeds": 3, "all_seeds": 0.85})
     with pytest.raises(ValueError, match="num_seeds"):
-        metrics.seed_ensemble_facts(table.rename(columns={"num_seeds": "k"}))
+        seeds.seed_ensemble_facts(table.rename(columns={"num_seeds": "k"}))
     # The paper's claim "test r² 0.914 ± 0.003" is the mean ± s.d. of its 10 single-seed rows.
-    facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_PearsonR2.csv"))
+    facts = seeds.seed_ensemble_facts(load_paper_table("seed_ensemble_O_PearsonR2.csv"))
     assert facts["n_seeds"] == 10
     assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.914, 0.003)
-    facts = metrics.seed_ensemble_facts(load_paper_table("seed_ensemble_O_SpearmanR.csv"))
+    facts = seeds.seed_ensemble_facts(load_paper_table("seed_ensemble_O_SpearmanR.csv"))
     assert (round(facts["single_mean"], 3), round(facts["single_sd"], 3)) == (0.962, 0.002)  # "ρ 0.962 ± 0.002"
 
 
@@ -372,14 +372,151 @@ def test_score_facts_are_the_tables_numbers():
     assert facts["model_r2"] == 0.9 and facts["model_rho"] == 0.95
     weights = pd.Series(metrics.SUBSET_WEIGHTS)
     assert facts["model_pearson_score"] == pytest.approx((0.9 * weights["all"] + weights.drop("all").sum()) / weights.sum())
-    assert facts["model_spearman_score"] == pytest.approx(metrics.dream_score(table, "spearman_rho"))
+    # (0.95 x 1 + 0.5 x (4.65 - 1)) / 4.65, by hand
+    assert facts["model_spearman_score"] == pytest.approx(2.775 / 4.65)
 
 
 def test_camformers_place_fourth_on_the_published_leaderboard():
-    board = metrics.load_leaderboard()
+    board = leaderboard.load_leaderboard()
     assert set(board.index.get_level_values("metric")) == {"r²", "ρ"}
     assert list(board.columns) == [*metrics.SUBSETS, "score"]
-    scores = metrics.challenge_scores(board)
+    scores = leaderboard.challenge_scores(board)
     assert scores.loc["autosome.org", "Spearman score"] == pytest.approx(0.85410856382781)
     # The paper's "4th place in the challenge": the Camformers row, ranked by the Spearman score.
-    assert metrics.rank_teams(scores).loc["Camformers", "Spearman score"] == 4
+    assert leaderboard.rank_teams(scores).loc["Camformers", "Spearman score"] == 4
+
+
+def test_subset_ids_follow_subset_values():
+    table, pairs = _tiny(public_ids=(4, 5), public_pairs=(3,))
+    pred = pd.Series(P, index=np.arange(6))
+    # the three private pairs (0, 1), (0, 2), (0, 3): each goes by its reference, 0
+    np.testing.assert_array_equal(metrics.subset_ids(pred, "SNVs", table, pairs), [0, 0, 0])
+    np.testing.assert_array_equal(metrics.subset_ids(pred, "SNVs", table, pairs, private=False), [0, 0, 0, 4])
+    np.testing.assert_array_equal(metrics.subset_ids(pred, "low", table, pairs), [3])
+    y, _ = metrics.subset_values(pred, "all", table, pairs)
+    np.testing.assert_array_equal(Y[metrics.subset_ids(pred, "all", table, pairs)], y)
+
+
+def test_primary_subset_follows_the_priority():
+    table = pd.DataFrame({"id": [5, 6, 7, 8], "subsets": ["SNVs;high", "random;SNVs", None, "motif_tiling"]})
+    labels = metrics.primary_subset(table)
+    assert labels.to_dict() == {5: "high", 6: "random", 7: "no subset", 8: "motif_tiling"}
+
+
+def test_agreement_text_names_rows_beyond_the_printed_precision():
+    table = pd.DataFrame({"largest |difference|": [1e-6, 4.8e-4, 2e-5]},
+                         index=pd.MultiIndex.from_tuples([("O", "all"), ("Mini", "SNVs"), ("O", "low")]))
+    text = metrics.agreement_text(table, decimals=4)
+    assert "Mini SNVs (4.8e-04)" in text and "O low" not in text and "O all" not in text
+    assert metrics.agreement_text(table.iloc[[0, 2]], decimals=4).startswith("Every number agrees")
+    assert "O low" in metrics.agreement_text(table, decimals=5)
+
+
+def test_seed_rank_and_gain_share_by_hand():
+    grid = pd.DataFrame({"Model": ["A"] * 4 + ["B"], "Seed": [1, 2, 42, 7, 42], "r2": [0.90, 0.93, 0.92, 0.92, 0.5]})
+    assert seeds.seed_rank(grid, "A", 42, "r2") == (2, 4)  # one seed above; the tie with seed 7 shares 2nd
+    assert seeds.seed_rank(grid, "A", 2, "r2") == (1, 4)
+    with pytest.raises(ValueError, match="no seed 3"):
+        seeds.seed_rank(grid, "A", 3, "r2")
+    table = pd.DataFrame({"num_seeds": [1, 1, 2, 3], "average_score": [0.90, 0.92, 0.95, 0.96]})
+    assert seeds.ensemble_gain_share(table, 2) == pytest.approx((0.95 - 0.91) / (0.96 - 0.91))
+    assert seeds.ensemble_gain_share(table, 1) == 0
+
+
+def test_per_subset_seeds_square_r_but_not_the_scores():
+    row = {f"{s}_{k}": 0.5 for s in metrics.SUBSETS[1:] for k in ("pearson", "spearman")}
+    grid = pd.DataFrame([{**row, "Model": "M", "Seed": 1, "pearson": 0.9, "spearman": 0.8,
+                          "pearsons_score": 0.7, "spearmans_score": 0.6}])
+    out = seeds.per_subset_seeds(grid, ["M"]).set_index(["metric", "group"])["value"]
+    assert out[("r²", "all")] == pytest.approx(0.81) and out[("r²", "high")] == pytest.approx(0.25)
+    assert out[("r²", "score")] == 0.7 and out[("ρ", "score")] == 0.6 and out[("ρ", "all")] == 0.8
+    assert len(out) == 2 * len(seeds.SEED_GROUPS)
+    with pytest.raises(ValueError, match="no rows of model 'X'"):
+        seeds.per_subset_seeds(grid, ["X"])
+
+
+def test_per_subset_seeds_match_the_leaderboards_layout_on_the_papers_table():
+    values = seeds.per_subset_seeds(load_paper_table("grid_res_all_models_pvt.csv"), ["Orig"])
+    seed42 = values[values["seed"] == 42].set_index(["metric", "group"])["value"]
+    pred = load_published_predictions().set_index("id")["original"]
+    layout = metrics.leaderboard_layout(metrics.score_predictions(pred)).rename(
+        index={"pearson_r2": "r²", "spearman_rho": "ρ"})
+    for (metric, group), value in seed42.items():
+        assert value == pytest.approx(layout.loc[metric, group], abs=1e-3)  # SNVs are rebuilt, to 5e-4
+
+
+@pytest.mark.parametrize("shift, words", [(0.05, "A stays ahead of B"), (-0.05, "B stays ahead of A"),
+                                          (0.0, "A and B overlap")])
+def test_curves_separated_go_both_ways(shift, words):
+    sizes = np.repeat([2, 4, 6], 3)
+    b = pd.DataFrame({"n": sizes, "r": 0.9 + np.tile([0.0, 0.01, 0.02], 3)})
+    a = b.assign(r=b["r"] + shift)
+    verdict = seeds.curves_separated(a, b, "n", "r", names=("A", "B"))
+    assert verdict.words.startswith(words) and verdict.estimate == pytest.approx(shift)
+    assert (verdict.ci_low, verdict.ci_high) == pytest.approx((shift - 0.02, shift + 0.02))
+    with pytest.raises(ValueError, match="different values"):
+        seeds.curves_separated(a[a["n"] > 2], b, "n", "r")
+    words = seeds.curves_separated(a, b, "n", "r", names=("A", "B"), every="in every panel", some="in a panel")
+    assert words.words.endswith("in every panel, every seed above every seed" if shift else "overlap in a panel")
+
+
+def test_ordinals_and_place_words():
+    assert [leaderboard.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+    ranks = pd.DataFrame({"Spearman score": [4, 2], "Pearson score": [5, 2]}, index=["a", "b"])
+    assert leaderboard.place_words(ranks, "a") == "4th by the Spearman score, 5th by the Pearson score"
+    assert leaderboard.place_words(ranks, "b") == "2nd by both the Spearman and the Pearson score"
+
+
+def test_camformers_place_by_both_scores_on_the_published_leaderboard():
+    ranks = leaderboard.rank_teams(leaderboard.challenge_scores(leaderboard.load_leaderboard()))
+    assert leaderboard.place_words(ranks, "Camformers") == "4th by the Spearman score, 5th by the Pearson score"
+
+
+def test_range_restriction_words_go_both_ways():
+    rng = np.random.default_rng(0)
+    wide = rng.normal(scale=1.0, size=400)
+    narrow = rng.normal(scale=0.1, size=400)
+    noise = rng.normal(scale=0.1, size=400)
+    panels = {"all": (wide, wide + noise), "high": (narrow, narrow + noise), "low": (narrow, narrow + noise),
+              "random": (wide, wide + noise), "SNVs": (narrow, -narrow)}
+    table, text = metrics.range_restriction(panels)
+    assert list(table.index) == ["all", "high", "low", "random"]  # pair subsets left out
+    assert table.loc["high", "measured s.d."] == pytest.approx(np.std(narrow, ddof=1))
+    assert text.startswith("The single subsets with the lowest r², high and low, are also")
+    # the lowest r² on wide subsets with a bad model: the other words
+    panels |= {"all": (wide, wide + 30 * noise), "random": (wide, wide + 30 * noise)}
+    _, text = metrics.range_restriction(panels)
+    assert "lowest r² are all and random" in text and "does not explain" in text
+
+
+def test_model_seed_facts_on_the_papers_table():
+    facts = seeds.model_seed_facts(load_paper_table("grid_res_all_models_pvt.csv"), "Orig", "original")
+    assert facts["original_n_seeds"] == 10 and 1 <= facts["original_seed42_rank_r2"] <= 10
+    # on the private set: r² 0.912 ± 0.003 (the chapter's numbers)
+    assert (round(facts["original_r2_seeds_mean"], 3), round(facts["original_r2_seeds_sd"], 3)) == (0.912, 0.003)
+
+
+def test_panels_separated_counts_each_way():
+    rows = []
+    for metric, group, a_values, b_values in (("ρ", "all", [0.9, 0.91], [0.8, 0.81]),   # A ahead
+                                              ("ρ", "high", [0.5, 0.7], [0.6, 0.65]),   # overlap
+                                              ("r²", "all", [0.7, 0.71], [0.8, 0.9])):  # B ahead
+        rows += [{"model": "A", "metric": metric, "group": group, "value": v} for v in a_values]
+        rows += [{"model": "B", "metric": metric, "group": group, "value": v} for v in b_values]
+    table, text = seeds.panels_separated(pd.DataFrame(rows), "A", "B", names=("LegNet", "Original"))
+    assert table["ahead"].tolist() == ["LegNet", "neither", "Original"]
+    assert table.loc[("ρ", "all"), "low"] == pytest.approx(0.09) and table.loc[("ρ", "all"), "high"] == pytest.approx(0.11)
+    assert text == ("Every seed of LegNet lies above every seed of Original in 1 of 3 panels; every seed of "
+                    "Original lies above in all (r²); their seeds overlap in high (ρ).")
+
+
+def test_curve_summary_and_ends_by_hand():
+    table = pd.DataFrame({"n": [4, 2, 2, 4, 8, 8], "r": [0.92, 0.90, 0.92, 0.94, 0.95, 0.97]})
+    summary = seeds.curve_summary(table, "n", "r")
+    assert summary["n"].tolist() == [2, 4, 8] and summary["mean"].tolist() == pytest.approx([0.91, 0.93, 0.96])
+    ends = seeds.curve_ends({("complex", "A"): table}, "n", "r")
+    row = ends.loc[("complex", "A")]
+    assert (row["smallest"], row["at smallest"], row["largest"], row["at largest"]) == (2, "0.910 ± 0.014", 8,
+                                                                                       "0.960 ± 0.014")
+    assert row["largest s.d."] == pytest.approx(np.std([0.95, 0.97], ddof=1))

@@ -301,7 +301,7 @@ def test_load_reference_state_dict_rejects_a_mismatch():
 
 def test_load_scoreboards_is_the_full_factorial_grid_and_the_optimiser_matters_most():
     from camformer.grid import SCOREBOARD_FACTORS, load_scoreboards
-    from camformer.metrics import additive_variance_shares
+    from camformer.factorial import additive_variance_shares
 
     board = load_scoreboards()
     factors = list(SCOREBOARD_FACTORS.values())

@@ -382,11 +382,15 @@ def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
     dead.httpd.server_close()
     start = time.monotonic()
     _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=dead_url)
-    assert "FetchError" in info["reason"] and time.monotonic() - start < 20
+    assert "could not be downloaded" in info["reason"] and time.monotonic() - start < 20
+    # one plain sentence on the page; the exception itself in the log it names
+    log = book_results / "quick" / "logs" / "published_weights.log"
+    assert "Error" not in info["reason"] and str(log) in info["reason"] and "FetchError" in log.read_text()
     # Weights that do not reproduce the published predictions (these are made up): refused.
     _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
-    assert not info["published"] and "SelfCheckError" in info["reason"]
-    with pytest.raises(FileNotFoundError, match="SelfCheckError"):
+    assert not info["published"] and "did not reproduce the authors' published predictions" in info["reason"]
+    assert "SelfCheckError" in log.read_text()
+    with pytest.raises(FileNotFoundError, match="did not reproduce"):
         explained_model(book_results, "paper", prefer="mini", cache_dir=cache, url=url, check_n=8)
 
 

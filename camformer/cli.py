@@ -61,11 +61,14 @@ def _train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .models import save_model
-    from .train import TrainConfig, init_distributed, preset_data, run_preset
+    from .distributed import init_distributed
+    from .presets import preset_data, run_preset
+    from .train import TrainConfig
 
     overrides = {k: v for k, v in {
         "max_epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "amp": args.amp,
-        "compile": args.compile, "device": args.device, "train_size": args.train_size,
+        "compile": args.compile, "device": args.device, "train_size": args.train_size, "val_size": args.val_size,
+        "test_size": args.test_size,
     }.items() if v is not None}
     if args.no_progress:
         overrides["progress"] = False
@@ -99,6 +102,8 @@ def _add_train(sub) -> None:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--train-size", type=int, help="subsample this many training sequences")
+    p.add_argument("--val-size", type=int, help="subsample this many validation sequences")
+    p.add_argument("--test-size", type=int, help="subsample this many test sequences")
     p.add_argument("--amp", choices=["auto", "bf16", "off"])
     p.add_argument("--compile", choices=["auto", "on", "off"])
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1, ...")

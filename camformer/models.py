@@ -54,7 +54,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from camformer.data import ENCODINGS, SEQ_LEN, load_split, save_split
-from camformer.inference import _unwrap
+from camformer.inference import unwrap
 
 N_BLOCKS = 6
 
@@ -347,7 +347,7 @@ def save_model(model: nn.Module, directory: str | Path, *, encoding: str | None 
     split : dict of name -> id array, optional
         The ids of its ``train``/``val``/``test`` splits, so that held-out ids are known.
     """
-    model = _unwrap(model)
+    model = unwrap(model)
     encoding = encoding if encoding is not None else getattr(model, "encoding", None)
     _check_encoding(encoding, model.config.in_channels, "save_model")
     directory = Path(directory)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from camformer import models
-from camformer.train import TrainConfig, quick_data, run_preset
+from camformer.presets import quick_data, run_preset
+from camformer.train import TrainConfig
 
 torch.set_num_threads(1)
 

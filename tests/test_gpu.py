@@ -21,7 +21,8 @@ import torch
 
 from camformer.data import read_dream_txt, resource_path
 from camformer.models import camformer_mini, init_he
-from camformer.train import TrainConfig, paper_data, train
+from camformer.presets import paper_data
+from camformer.train import TrainConfig, train
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

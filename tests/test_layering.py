@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"grid", "presets"},
     {"train", "distributed", "checkpoint"},
     {"ism", "gradcam", "attribution", "embedding", "motifs", "hierarchy"},
-    {"plot_eval", "plot_interpret", "plot_models", "plot_motifs", "report"},
+    {"plot_eval", "plot_interpret", "plot_models", "plot_motifs", "report", "agreement", "audit"},
     {"models"},
     {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts"},
     {"inference"},
@@ -36,7 +36,8 @@ EXPLAINERS = LAYERS[4]
 # What a module may use at most (beyond the modules of its own layer).
 AT_MOST: dict[str, set[str]] = {
     "published": {"models", "inference", "data", "fetch"},  # never the training loop
-    **{name: {"inference", "data", "metrics"} for name in EXPLAINERS},  # any model: never models or train
+    # any model: never models or train; "metrics" is its whole layer (scoring and the statistics split from it)
+    **{name: {"inference", "data", *LAYERS[7]} for name in EXPLAINERS},
 }
 NO_TORCH_AT_IMPORT = LAYERS[7] | {"data", "fetch"}  # a predictions file is scored without torch
 

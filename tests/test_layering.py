@@ -120,7 +120,8 @@ def test_the_check_finds_what_breaks_the_layers(monkeypatch):
     fake = {"models": {"train"}, "ism": {"models"}, "hierarchy": {"motifs", "metrics"}, "presets": {"train"}}
     monkeypatch.setattr(sys.modules[__name__], "camformer_imports", lambda name: fake.get(name, set()))
     assert violations("models") == ["models (layer 7) imports train (layer 4), above it"]
-    assert violations("ism") == ["ism may use at most ['data', 'inference', 'metrics'], and imports models"]
+    assert violations("ism") == ["ism may use at most ['bootstrap', 'data', 'factorial', 'inference', 'leaderboard', "
+                                 "'metrics', 'seeds', 'verdicts'], and imports models"]
     assert violations("hierarchy") == [] and violations("presets") == []
     with pytest.raises(KeyError, match="camformer/newthing.py is in no layer"):
         layer_of("newthing")

@@ -51,8 +51,9 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from camformer import report
-from camformer.grid import grid_configs, load_scoreboards, retrain_grid
+from camformer.grid import load_scoreboards, retrain_grid
 from camformer.metrics import factor_effects, factor_effects_vs_seeds
+from camformer.models import grid_configs
 from camformer.train import PAPER_SEEDS, TrainConfig, paper_data, quick_data
 
 out_dir = Path(results_dir) / preset

@@ -302,17 +302,19 @@ def model_from_archive(path: str | os.PathLike, name: str) -> Camformer:
         config, member, data = read_archive(path, caps, seed=spec.seed)
         where = f"{path}:{member}"
         tree = load_torch_zip(data, where, SizeCap(caps.model_bytes, caps.reason))
-        del data
+    except (ArchiveError, PickledFileError) as err:  # their messages name the file and the member
+        raise PublishedModelError(str(err)) from None
+    del data
+    try:
         state, n_params = module_tree_state(tree)
         if n_params != spec.n_params:
-            raise PublishedModelError(f"{where}: {n_params:,} parameters; the published {spec.label} has "
-                                      f"{spec.n_params:,}")
+            raise PublishedModelError(f"{n_params:,} parameters; the published {spec.label} has {spec.n_params:,}")
         mismatches = layer_mismatches(tree, spec)
-        if mismatches:
-            raise PublishedModelError(f"{where}: the pickled layers differ from {spec.label} as the conversion builds "
-                                      "it, so its weights would compute something else: " + "; ".join(mismatches[:8]))
-    except (ArchiveError, PickledFileError) as err:
-        raise PublishedModelError(str(err)) from None
+    except (PublishedModelError, PickledFileError) as err:
+        raise PublishedModelError(f"{where}: {err}") from None
+    if mismatches:
+        raise PublishedModelError(f"{where}: the pickled layers differ from {spec.label} as the conversion builds "
+                                  "it, so its weights would compute something else: " + "; ".join(mismatches[:8]))
     model = build_model(spec.grid.model_config())
     encoding = config.get("seq_enc", spec.encoding)
     if not isinstance(encoding, str) or ENCODINGS.get(encoding) != model.config.in_channels:

@@ -52,6 +52,11 @@ class PickledFileError(ValueError):
 
 # ---------------------------------------------------------------------------- inert stand-ins
 
+def _constructor_call(source: str) -> str:
+    return (f"the pickle calls the constructor of {source}; torch.save never calls a constructor (it "
+            "restores state), so this pickle is not a saved model; refused without running it")
+
+
 class InertObject:
     """Stand-in for a class a pickle names (``base.model.CNN``, ``torch.nn.modules.conv.Conv2d``,
     ...): keeps what the pickle's BUILD gives it and runs nothing.
@@ -71,13 +76,12 @@ class InertObject:
     source = "?"
 
     def __new__(cls, *args, **kwargs):
-        if args or kwargs:
-            raise UnsafePickleError(f"the pickle creates {cls.source} with arguments; torch.save never does")
+        if args or kwargs:  # REDUCE with arguments, or NEWOBJ with arguments: refused before any use
+            raise UnsafePickleError(_constructor_call(cls.source))
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
-        raise UnsafePickleError(f"the pickle calls the constructor of {self.source}; torch.save never calls "
-                                "a constructor (it restores state), so this pickle is not a saved model")
+        raise UnsafePickleError(_constructor_call(self.source))
 
     def __setstate__(self, state):
         self.pickled_state = state

@@ -405,3 +405,11 @@ def test_book_model_uses_the_published_model_that_passes(served, book_results, m
     assert info["self_check"]["n"] == 8 and info["self_check"]["passed"] and info["reason"] is None
     assert url in info["source"] and list(info["predictions"].columns) == ["id", "prediction"]
     assert got.encoding == "onehotWithP"
+
+
+def test_loading_published_weights_does_not_import_the_training_loop():
+    """published -> models (the grid's configs live there), never -> grid -> train."""
+    code = ("import sys, camformer.published, camformer.apply; "
+            "print(sorted(m for m in ('camformer.train', 'camformer.grid') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,9 @@ from camformer.data import load_test_table
 from camformer.inference import describe_device
 from camformer.models import ModelConfig, build_model, init_he
 from camformer.sequence_files import read_sequence_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_common beside this file, however it is run
+from bench_common import tangermeme_effects, write_section  # noqa: E402
 
 SECTION = "## Applying a model: `camformer predict` and `explain` (`bench_predict.py`)"
 CHANNELS = {"onehot": 4, "onehotWithP": 5}
@@ -65,24 +68,6 @@ def plain_predict(model: torch.nn.Module, path: Path, encoding: str, batch_size:
 
 def library_predict(model: torch.nn.Module, path: Path, batch_size: int) -> np.ndarray:
     return predict_sequences(model, read_sequence_file(path), batch_size=batch_size)["prediction"].to_numpy()
-
-
-def tangermeme_ism(model: torch.nn.Module, X: torch.Tensor, batch_size: int) -> torch.Tensor:
-    from tangermeme.saturation_mutagenesis import saturation_mutagenesis
-
-    class TwoD(torch.nn.Module):  # tangermeme wants (N, targets)
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, x):
-            return self.m(x)[:, None]
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y0, y_hat = saturation_mutagenesis(TwoD(model).eval(), X, batch_size=batch_size, raw_outputs=True,
-                                           device="cpu")
-    return (y_hat[..., 0] - y0[:, None, None, 0]).float()
 
 
 def _timed(fn):
@@ -136,13 +121,13 @@ def bench_ism(n_seq: int, rounds: int, architecture: str, batch_size: int) -> di
     codes = encode_sequences(seqs)
     X = encode(torch.as_tensor(codes))
     explain_maps(model, codes[:1], "ism", batch_size=batch_size)  # warm-up (oneDNN kernels per shape)
-    tangermeme_ism(model, X[:1], batch_size)
+    tangermeme_effects(model, X[:1], batch_size)
     seconds = {"library": [], "tangermeme": []}
     worst, scale = 0.0, 0.0
     for r in range(rounds):
         part = slice(r * n_seq, (r + 1) * n_seq)
         order = [("library", lambda: torch.as_tensor(explain_maps(model, codes[part], "ism", batch_size=batch_size))),
-                 ("tangermeme", lambda: tangermeme_ism(model, X[part], batch_size))]
+                 ("tangermeme", lambda: tangermeme_effects(model, X[part], batch_size))]
         got = {}
         for name, fn in order if r % 2 == 0 else order[::-1]:
             got[name], t = _timed(fn)
@@ -194,15 +179,6 @@ def report(pred: dict, isms: list[dict], load: tuple[float, float]) -> str:
     return "\n".join(lines)
 
 
-def write_results(results: Path, text: str) -> None:
-    old = results.read_text() if results.exists() else "# Benchmark results\n"
-    if SECTION in old:  # replace our section, keep the others
-        head, _, rest = old.partition(SECTION)
-        nxt = rest.find("\n## ")
-        old = head + (rest[nxt + 1:] if nxt >= 0 else "")
-    results.write_text(old.rstrip("\n") + "\n\n" + text)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sequences", type=int, default=100_000)
@@ -228,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(pred, isms, (start_load, os.getloadavg()[0]))
     print(text)
     if args.results:
-        write_results(args.results, text)
+        write_section(args.results, SECTION, text)
         print(f"wrote {args.results}")
     return 0
 

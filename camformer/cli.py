@@ -145,23 +145,36 @@ def _write(table, args: argparse.Namespace, what: str) -> None:
         print(f"{len(table):,} {what} written to {args.output}", file=sys.stderr)
 
 
-def _filters(args: argparse.Namespace):
-    from .data import FilterConfig
+def _add_input_options(p, help_text: str) -> None:
+    p.add_argument("file", help=help_text)
+    p.add_argument("--paper-filters", action="store_true",
+                   help="drop what the paper's training filters drop (length outside 110 +- 3, more than 3 N)")
 
-    return FilterConfig() if args.paper_filters else None
+
+def _read_input(args: argparse.Namespace):
+    """The command's sequence file, read and packed; its preparation report goes to standard error."""
+    from .data import FilterConfig
+    from .sequence_files import read_sequence_file
+
+    seqs = read_sequence_file(args.file, FilterConfig() if args.paper_filters else None)
+    print(seqs.report, file=sys.stderr)
+    return seqs
+
+
+def _progress(args: argparse.Namespace, n: int) -> bool:
+    """A progress bar on long files only (more than ten batches)."""
+    return not args.no_progress and n > 10 * args.batch_size
 
 
 def _predict(args: argparse.Namespace) -> int:
     from .apply import predict_sequences
-    from .sequence_files import read_sequence_file
 
-    seqs = read_sequence_file(args.file, _filters(args))
-    print(seqs.report, file=sys.stderr)
+    seqs = _read_input(args)
     model = _model(args)
     if args.encoding:
         model.encoding = args.encoding
     table = predict_sequences(model, seqs, batch_size=args.batch_size, device=args.device, amp=args.amp,
-                              progress=not args.no_progress and len(seqs) > 10 * args.batch_size)
+                              progress=_progress(args, len(seqs)))
     _write(table, args, "predictions")
     return 0
 
@@ -172,14 +185,12 @@ def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="predict expression of the promoters in a file",
                        description="Predict expression: a TSV of id and prediction. Sequences of other lengths "
                                    "are padded at the 3' end with N or cut to 110 nt, as the paper did, and counted.")
-    p.add_argument("file", help="DREAM seq<TAB>expression file, a TSV with a header holding seq (and id), or FASTA "
-                                "(gzip too)")
+    _add_input_options(p, "DREAM seq<TAB>expression file, a TSV with a header holding seq (and id), or FASTA "
+                          "(gzip too)")
     _add_model_options(p, checkpoint_alias=True)
     p.add_argument("--encoding", choices=sorted(ENCODINGS),
                    help="default: the one saved with the model, else from its input channels")
     p.add_argument("--amp", choices=["auto", "bf16", "off"], default="off")
-    p.add_argument("--paper-filters", action="store_true",
-                   help="drop what the paper's training filters drop (length outside 110 +- 3, more than 3 N)")
     p.set_defaults(func=_predict)
 
 
@@ -190,7 +201,7 @@ def _variants(args: argparse.Namespace) -> int:
     pairs = read_variant_pairs(args.pairs, args.reference)
     print(pairs.report, file=sys.stderr)
     table = score_variants(_model(args), pairs, batch_size=args.batch_size, device=args.device,
-                           progress=not args.no_progress and len(pairs) > 10 * args.batch_size)
+                           progress=_progress(args, len(pairs)))
     _write(table, args, "variant effects")
     return 0
 
@@ -210,13 +221,11 @@ def _add_variants(sub) -> None:
 
 def _explain(args: argparse.Namespace) -> int:
     from .apply import METHODS, explain_maps, tidy_maps, write_logos
-    from .sequence_files import read_sequence_file
 
     if args.method not in METHODS:
         print(f"camformer explain: --method {args.method!r}: choose from {', '.join(METHODS)}", file=sys.stderr)
         return 2
-    seqs = read_sequence_file(args.file, _filters(args))
-    print(seqs.report, file=sys.stderr)
+    seqs = _read_input(args)
     model = _model(args)
     maps = explain_maps(model, seqs.codes, args.method, layer=args.layer, batch_size=args.batch_size,
                         device=args.device, progress=not args.no_progress)
@@ -232,14 +241,12 @@ def _add_explain(sub) -> None:
                        description="Explain each sequence: a tidy TSV of id, position (1-based), base and score. "
                                    "ism: predicted change of each substitution, exact, recomputing only the "
                                    "receptive field; gradcam, ig, deeplift: attributions folded onto the bases.")
-    p.add_argument("file", help="as for camformer predict")
+    _add_input_options(p, "as for camformer predict")
     _add_model_options(p)
     # Checked by the command (apply.METHODS): naming the choices here would import torch for every command.
     p.add_argument("--method", default="ism", help="ism (default), gradcam, ig or deeplift")
     p.add_argument("--layer", help="gradcam: the convolution layer (default: the last)")
     p.add_argument("--logos", metavar="DIR", help="also write one sequence-logo PNG per sequence here")
-    p.add_argument("--paper-filters", action="store_true",
-                   help="drop what the paper's training filters drop (length outside 110 +- 3, more than 3 N)")
     p.set_defaults(func=_explain)
 # --- end predict / variants / explain ---
 

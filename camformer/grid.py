@@ -9,7 +9,7 @@ several seeds; :func:`load_scoreboards` reads the paper's validation results of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Mapping
 
 import numpy as np

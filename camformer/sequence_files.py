@@ -391,6 +391,7 @@ def read_variant_pairs(path: str | Path, reference: str | Path | None = None) ->
     ids = _unique_ids(ids, numbers, path)
     ref_codes, _, ref_report = prepare_sequences(ref, numbers, path)
     alt_codes, _, alt_report = prepare_sequences(alt, numbers, path)
-    report = PreparationReport(str(path), **{k: getattr(ref_report, k) + getattr(alt_report, k)
-                                             for k in ("sequences", "padded", "cut", "outside_filters")})
+    report = PreparationReport(f"{path} (ref and alt of {len(ids):,} variants)",
+                               **{k: getattr(ref_report, k) + getattr(alt_report, k)
+                                  for k in ("sequences", "padded", "cut", "outside_filters")})
     return VariantPairs(ids, ref_codes, alt_codes, np.asarray(numbers, dtype=np.int64), report)

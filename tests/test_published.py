@@ -148,15 +148,20 @@ def _authors_members(folder: str, model_bytes: bytes, encoding: str, model_name:
             f"{run}/score_board.csv": b"r,rho\n0.74,0.75\n"}
 
 
-@pytest.fixture(scope="module")
-def authors(tmp_path_factory):
-    """For each published model: the tarball (made with the authors' classes), a test input
-    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
-    root = tmp_path_factory.mktemp("authors")
+def _authors_package(root):
+    """Write the authors' ``base`` package (model.py, model_basic.py) under ``root``; returns ``root``."""
     (root / "base").mkdir()
     (root / "base" / "__init__.py").write_text("")
     (root / "base" / "model.py").write_text(AUTHORS_MODEL)
     (root / "base" / "model_basic.py").write_text(AUTHORS_MODEL_BASIC)
+    return root
+
+
+@pytest.fixture(scope="module")
+def authors(tmp_path_factory):
+    """For each published model: the tarball (made with the authors' classes), a test input
+    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
+    root = _authors_package(tmp_path_factory.mktemp("authors"))
     codes = torch.as_tensor(test_set_data().codes[:6])
     out = {}
     sys.path.insert(0, str(root))

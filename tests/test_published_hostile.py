@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 from test_fetch import _Server  # pytest puts tests/ on sys.path
-from test_published import AUTHORS_MODEL, AUTHORS_MODEL_BASIC, AUTHORS_RUNS, _Payload, _authors_members, _tarball
+from test_published import AUTHORS_RUNS, _authors_members, _authors_package, _Payload, _tarball
 
 from camformer import fetch, published
 from camformer.cli import main
@@ -58,11 +58,7 @@ def bounded(seconds: float = SECONDS, megabytes: int = MEGABYTES):
 def authors_cnn(tmp_path_factory):
     """Build a network with the authors' classes: ``build(name, **layer_overrides) -> (bytes, x,
     expected)`` (the torch.save file, an input and the authors' module's predictions)."""
-    root = tmp_path_factory.mktemp("authors_base")
-    (root / "base").mkdir()
-    (root / "base" / "__init__.py").write_text("")
-    (root / "base" / "model.py").write_text(AUTHORS_MODEL)
-    (root / "base" / "model_basic.py").write_text(AUTHORS_MODEL_BASIC)
+    root = _authors_package(tmp_path_factory.mktemp("authors_base"))
     codes = torch.as_tensor(test_set_data().codes[:4])
     sys.path.insert(0, str(root))
 

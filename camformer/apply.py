@@ -197,8 +197,11 @@ def explain_maps(
         except ValueError:  # not Camformer-shaped: the plain batched ISM is just as exact
             maps = ism(model, codes, positions=positions, batch_size=batch_size, device=device, progress=progress)
         else:
+            # Neighbouring positions share a window so that a forward pass holds about batch_size
+            # mutants (ism_receptive_field's default, 64, leaves a small model's passes overhead-bound).
+            group = max(1, batch_size // (3 * min(64, max(1, len(codes)))))
             maps = ism_receptive_field(model, codes, positions=positions, batch_size=batch_size, device=device,
-                                       progress=progress)
+                                       positions_per_batch=group, progress=progress)
     elif method == "gradcam":
         from .gradcam import conv_layers, gradcam
 

@@ -162,7 +162,7 @@ def explain_maps(
     *,
     positions: range | None = None,
     layer: str | None = None,
-    batch_size: int = 256,
+    batch_size: int = 128,
     device: str | torch.device | None = None,
     progress: bool = False,
 ) -> np.ndarray:
@@ -181,6 +181,13 @@ def explain_maps(
         (:func:`camformer.attribution.fold_channels`).
     positions : range, optional
         ISM only: the positions to mutate (0-based; default all).
+    layer : str, optional
+        Grad-CAM only: a name from ``model.named_modules()``.
+    batch_size : int
+        Rows per forward pass: mutants (ISM), sequences (Grad-CAM, DeepLift), interpolation
+        points (IG, 50 per sequence).
+    device : optional
+        Default: where the model's parameters are.
 
     Returns
     -------
@@ -211,8 +218,10 @@ def explain_maps(
     else:
         from .attribution import attribute
 
+        # IG runs 50 interpolation points per sequence: captum's internal_batch_size bounds a pass to batch_size.
+        extra = {"internal_batch_size": batch_size} if method == "ig" else {}
         name = {"ig": "integrated_gradients", "deeplift": "deeplift"}[method]
-        maps = _per_base(model, codes, attribute(model, codes, name, batch_size=batch_size, device=device))
+        maps = _per_base(model, codes, attribute(model, codes, name, batch_size=batch_size, device=device, **extra))
     return np.asarray(maps, dtype=np.float32)
 
 

@@ -112,7 +112,8 @@ def _add_train(sub) -> None:
 
 
 # --- predict / variants / explain (owner: apply) ---
-def _add_model_options(p, *, checkpoint_alias: bool = False) -> None:
+def _add_model_options(p, *, checkpoint_alias: bool = False, batch_size: int = 1024,
+                       batch_help: str = "sequences per forward pass") -> None:
     names = ["--model", "-m"] + (["--checkpoint"] if checkpoint_alias else [])
     p.add_argument(*names, dest="model", required=True, metavar="MODEL",
                    help="original or mini (the paper's published models: downloaded once, cached, self-checked), "
@@ -122,7 +123,7 @@ def _add_model_options(p, *, checkpoint_alias: bool = False) -> None:
     p.add_argument("--url", help="download the published model's tarball from this URL (a mirror)")
     p.add_argument("--check", type=int, default=256, metavar="N",
                    help="test sequences of a published model's one-time self-check (default 256)")
-    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--batch-size", type=int, default=batch_size, help=f"{batch_help} (default {batch_size})")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cpu)")
     p.add_argument("--output", "-o", default="-", help="output TSV ('-': standard output)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -242,7 +243,8 @@ def _add_explain(sub) -> None:
                                    "ism: predicted change of each substitution, exact, recomputing only the "
                                    "receptive field; gradcam, ig, deeplift: attributions folded onto the bases.")
     _add_input_options(p, "as for camformer predict")
-    _add_model_options(p)
+    _add_model_options(p, batch_size=128, batch_help="mutants (ism), sequences (gradcam, deeplift) or interpolation "
+                                                     "points (ig) per forward pass")
     # Checked by the command (apply.METHODS): naming the choices here would import torch for every command.
     p.add_argument("--method", default="ism", help="ism (default), gradcam, ig or deeplift")
     p.add_argument("--layer", help="gradcam: the convolution layer (default: the last)")

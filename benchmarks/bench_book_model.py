@@ -20,7 +20,7 @@ import time
 import torch
 
 from camformer import models
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.inference import cpu_has_native_bf16, describe_device
 from camformer.presets import quick_data, run_preset
 from camformer.train import TrainConfig, make_loss

@@ -72,7 +72,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from camformer.data import SequenceData, encode, read_dream_txt, resource_path
+from camformer.data import SequenceData, read_dream_txt, resource_path
+from camformer.encoding import encode
 from camformer.models import camformer_mini, camformer_original, init_he
 from camformer.train import TrainConfig, train
 

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from camformer.data import ENCODINGS, encode
+from camformer.data import ENCODINGS
+from camformer.encoding import encode
 
 # The encoding a model with C input channels gets when none is named or saved (the published
 # models: Original uses onehot, Mini onehotWithP).

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.inference import explaining, model_encoding, predict_scalar
 
 #: The 80 variable positions of a 110-nt DREAM promoter (0-based, 17..96 inclusive).

@@ -56,7 +56,8 @@ from .checkpoint import (
     CHECKPOINT, HISTORY, atomic_save, config_differences, load_checkpoint, rng_state, set_rng_state,
     write_text_atomic,
 )
-from .data import ENCODINGS, SequenceData, encode
+from .data import ENCODINGS, SequenceData
+from .encoding import encode
 from .distributed import (
     all_reduce_mean, broadcast_buffers, gather_objects, gather_rows, init_distributed, is_distributed,
     on_first_process, resolve_device, restore_modules, to_sync_batchnorm,

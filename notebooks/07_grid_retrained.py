@@ -51,8 +51,9 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from camformer import report
-from camformer.grid import grid_configs, load_scoreboards, retrain_grid
+from camformer.grid import load_scoreboards, retrain_grid
 from camformer.factorial import factor_effects, factor_effects_vs_seeds
+from camformer.models import grid_configs
 from camformer.presets import PAPER_SEEDS, paper_data, quick_data
 from camformer.train import TrainConfig
 

@@ -93,7 +93,7 @@ def test_explainers_agree_on_cuda_and_the_cpu():
         delta_cpu = ism(on_cpu, codes, encoding="onehotWithP", device="cpu")
         delta_gpu = ism(on_gpu, codes, encoding="onehotWithP", device="cuda")
         torch.testing.assert_close(delta_gpu, delta_cpu, rtol=1e-4, atol=1e-4)
-        from camformer.data import encode
+        from camformer.encoding import encode
 
         x = encode(torch.as_tensor(codes), "onehotWithP")
         cam_cpu = gradcam(on_cpu, x, "blocks.2.conv", device="cpu")

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from camformer.attribution import attribute
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.embedding import penultimate_activations
 from camformer.gradcam import gradcam
 from camformer.ism import (

@@ -14,7 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.data import SequenceData, encode, read_dream_txt, resource_path
+from camformer.data import SequenceData, read_dream_txt, resource_path
+from camformer.encoding import encode
 from camformer.checkpoint import CHECKPOINT
 from camformer.inference import predict
 from camformer.presets import PAPER_SEEDS
@@ -248,7 +249,8 @@ def test_cli_paper_preset_without_training_file_says_what_to_do(tmp_path, capsys
 
 
 def test_grid_slice_maps_names_and_trains_each_seed():
-    from camformer.grid import grid_configs, grid_train_config, retrain_grid
+    from camformer.grid import grid_train_config, retrain_grid
+    from camformer.models import grid_configs
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "Huber" and g.scheduler == "None"]

@@ -158,17 +158,20 @@ def rank_agreement(estimate, samples, reference, *, ci: float = 0.95) -> dict:
 
     Returns
     -------
-    dict ``rho, ci_low, ci_high`` (NaN with fewer than 3 cells) and ``cells`` (k)
+    dict ``rho, ci_low, ci_high`` (NaN with fewer than 3 cells) and ``cells``: the number of cells
+    with a finite estimate and reference, the only ones compared
     """
     from scipy.stats import spearmanr
 
     from camformer.bootstrap import percentile_interval
 
     estimate, reference = np.asarray(estimate, np.float64), np.asarray(reference, np.float64)
+    defined = np.isfinite(estimate) & np.isfinite(reference)  # cells without a value are left out
+    estimate, reference = estimate[defined], reference[defined]
     if len(estimate) < 3:
         return {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cells": len(estimate)}
     drawn = []
-    for row in np.asarray(samples, np.float64):
+    for row in np.asarray(samples, np.float64)[:, defined]:
         keep = np.isfinite(row)
         if keep.sum() >= 3:
             drawn.append(spearmanr(row[keep], reference[keep]).statistic)
@@ -251,10 +254,15 @@ def pair_rank_agreement(values, presence: pd.DataFrame, reference: pd.DataFrame,
 
 
 def predicted_vs_measured(measured, predicted, has_a, has_b, *, families=None,
-                          names: tuple[str, str] = ("IME1", "UME6"), n_boot: int = 2000, seed: int = 0
-                          ) -> pd.DataFrame:
+                          names: tuple[str, str] = ("IME1", "UME6"), tested=("{A} without {B}", "interaction"),
+                          n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """The hierarchy test (:func:`camformer.interaction.group_contrasts`) on the same sequences'
     measured and predicted expression, on the same resamples, side by side.
+
+    ``tested`` names the contrasts that get verdicts (``{A}``, ``{B}`` stand for ``names``); by
+    default A alone and the interaction, the two the hierarchy rests on. A model's predictions
+    change with its training (even with the CPU's instruction set), so the chapter concludes
+    only what it sets out to test; the other contrasts are shown with their intervals.
 
     Returns
     -------
@@ -264,15 +272,30 @@ def predicted_vs_measured(measured, predicted, has_a, has_b, *, families=None,
     """
     from camformer.interaction import directions_agree, group_contrasts
 
+    A, B = names
+    tested = [t.format(A=A, B=B) for t in tested]
     parts = {}
     for which, values in (("measured", measured), ("predicted", predicted)):
         _, parts[which] = group_contrasts(values, has_a, has_b, names=names, families=families, n_boot=n_boot,
-                                          seed=seed)
+                                          seed=seed, tested=tested)
     columns = {"difference": "", "ci_low": "_ci_low", "ci_high": "_ci_high", "words": "_words", "decided": "_decided"}
     table = pd.concat([parts[w][list(columns)].rename(columns=lambda c, w=w: w + columns[c]) for w in parts], axis=1)
     table.insert(0, "key", parts["measured"]["key"])
+    table.insert(1, "tested", parts["measured"]["tested"])
     table["agreement"] = [directions_agree(parts["measured"].loc[c], parts["predicted"].loc[c]) for c in table.index]
     return table
+
+
+def comparison_view(compared: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`predicted_vs_measured` table for the page: for measured and predicted, the
+    difference with its 95% interval as text, and the agreement of their verdicts."""
+    def text(row, which):
+        low, high = row[f"{which}_ci_low"], row[f"{which}_ci_high"]
+        return f"{row[which]:+.3f}" + (f" ({low:+.3f} to {high:+.3f})" if np.isfinite(low) else "")
+
+    return pd.DataFrame({which: [text(row, which) for _, row in compared.iterrows()]
+                         for which in ("measured", "predicted")} | {"agreement": compared["agreement"].to_numpy()},
+                        index=compared.index)
 
 
 def motif_free_backgrounds(presence: pd.DataFrame, eligible, n: int, seed: int = 0) -> np.ndarray:
@@ -330,7 +353,8 @@ def insertion_contrasts(names: tuple[str, str] = ("IME1", "UME6")) -> tuple:
     """The insertion experiment's contrasts (:class:`camformer.interaction.Contrast`) over the
     columns of :func:`insertion_design` and ``"background"``: A alone, B alone and A inside B,
     each against the background; what A adds inside B (``A inside B - B alone``); the
-    interaction ``(A inside B - B alone) - (A alone - background)``; and the same with B apart."""
+    interaction ``(A inside B - B alone) - (A alone - background)``; and the same with B apart.
+    Verdicts are drawn for A alone and the two interactions (the test); the others are shown."""
     from camformer.interaction import Contrast
 
     A, B = (short_name(n) for n in names)
@@ -339,13 +363,14 @@ def insertion_contrasts(names: tuple[str, str] = ("IME1", "UME6")) -> tuple:
 
     def interaction(where):
         return dict(above=f"{A} adds more {where} than alone", below=f"{A} adds less {where} than alone",
-                    undecided=f"{A} adds the same {where} as alone (no interaction)")
+                    undecided=f"{A} adds the same {where} (no interaction)")
 
     return (
         Contrast(f"{A} alone", f"insertion_{a}", {alone_a: 1, BACKGROUND: -1}),
-        Contrast(f"{B} alone", f"insertion_{b}", {alone_b: 1, BACKGROUND: -1}),
-        Contrast(f"{A} inside {B}", f"insertion_{a}_inside_{b}", {inside: 1, BACKGROUND: -1}),
-        Contrast(f"{A} added inside {B}", f"insertion_{a}_added_inside_{b}", {inside: 1, alone_b: -1}),
+        Contrast(f"{B} alone", f"insertion_{b}", {alone_b: 1, BACKGROUND: -1}, tested=False),
+        Contrast(f"{A} inside {B}", f"insertion_{a}_inside_{b}", {inside: 1, BACKGROUND: -1}, tested=False),
+        Contrast(f"{A} added inside {B}", f"insertion_{a}_added_inside_{b}", {inside: 1, alone_b: -1},
+                 tested=False),
         Contrast(f"interaction, {A} inside {B}", f"insertion_{a}_{b}_interaction",
                  {inside: 1, alone_b: -1, alone_a: -1, BACKGROUND: 1}, **interaction(f"inside {B}")),
         Contrast(f"interaction, {A} and {B} apart", f"insertion_{a}_{b}_interaction_apart",
@@ -455,8 +480,7 @@ def insertion_conclusion(table: pd.DataFrame, names: tuple[str, str] = ("IME1", 
     """The sentence the insertion experiment's :meth:`NestedInsertion.contrasts` allow about the
     interaction of A inside B (computed from their verdicts, never fixed)."""
     A, B = (short_name(n) for n in names)
-    alone, added = table.loc[f"{A} alone"], table.loc[f"{A} added inside {B}"]
-    inter = table.loc[f"interaction, {A} inside {B}"]
+    alone, inter = table.loc[f"{A} alone"], table.loc[f"interaction, {A} inside {B}"]
     contrast = [c for c in insertion_contrasts(names) if c.name == inter.name][0]
     if not inter["decided"]:
         return (f"The interval of the interaction includes zero: in the model, {A} adds the same inside {B} as "
@@ -464,9 +488,7 @@ def insertion_conclusion(table: pd.DataFrame, names: tuple[str, str] = ("IME1", 
     if inter["words"] == contrast.above:
         return f"The model has learnt that {B}'s context adds to {A}'s effect."
     if alone["decided"] and alone["words"] == "raises":
-        more = (f", and more: inside {B}, {A} lowers the prediction" if added["decided"]
-                and added["words"] == "lowers" else "")
-        return f"The model has learnt that {B}'s context takes away {A}'s gain{more}."
+        return f"The model has learnt that {B}'s context takes away from {A}'s gain."
     return f"In the model, {A} adds less inside {B} than alone."
 
 
@@ -508,15 +530,14 @@ def hierarchy_facts(groups: pd.DataFrame, contrasts: pd.DataFrame, *, names: tup
 def model_facts(compared: pd.DataFrame, *, keys=("ime1_effect", "ime1_ume6_effect", "ime1_ume6_interaction")
                 ) -> dict:
     """Records of :func:`predicted_vs_measured` for the contrasts ``keys``: ``predicted_<key>`` and
-    ``measured_heldout_<key>`` with their intervals, verdicts and whether decided
-    (:meth:`camformer.verdicts.Verdict.facts`), and ``<key>_agreement``."""
-    from camformer.verdicts import Verdict
+    ``measured_heldout_<key>`` with their intervals and, for a tested contrast, its verdicts,
+    whether decided and ``<key>_agreement`` (:func:`camformer.interaction.contrast_facts`)."""
+    from camformer.interaction import contrast_facts
 
+    rows = compared[compared["key"].isin(keys)]
     facts: dict = {}
-    for _, row in compared[compared["key"].isin(keys)].iterrows():
-        for which, prefix in (("predicted", "predicted_"), ("measured", "measured_heldout_")):
-            verdict = Verdict(row[f"{which}_words"], row[which], row[f"{which}_ci_low"], row[f"{which}_ci_high"],
-                              bool(row[f"{which}_decided"]))
-            facts.update(verdict.facts(prefix + row["key"]))
-        facts[f"{row['key']}_agreement"] = row["agreement"]
+    for which, prefix in (("predicted", "predicted_"), ("measured", "measured_heldout_")):
+        columns = {which: "difference", **{f"{which}_{c}": c for c in ("ci_low", "ci_high", "words", "decided")}}
+        facts.update(contrast_facts(rows.rename(columns=columns), prefix))
+    facts.update({f"{row['key']}_agreement": row["agreement"] for _, row in rows[rows["tested"]].iterrows()})
     return facts

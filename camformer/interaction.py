@@ -20,7 +20,7 @@ p-value is below ``alpha``, else the ``undecided`` words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -31,6 +31,7 @@ from camformer.verdicts import Verdict, bootstrap_p_value, by_interval, holm
 
 EFFECT_WORDS = {"above": "raises", "below": "lowers", "undecided": "does not clearly change"}
 TOO_FEW = "cannot be computed (too few sequences)"
+NOT_TESTED = ""  # the words of an untested contrast: none
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Contrast:
         ``{"IME1 only": 1, "neither": -1}`` is a difference of two group means.
     above, below, undecided : str
         The verdict's words when the interval lies above 0, below 0, or neither.
+    tested : bool
+        Whether a verdict is drawn. An untested contrast is shown with its interval only: it
+        takes no words, no Holm correction and no part in the family of tests, so the book
+        concludes only what it sets out to test.
     """
 
     name: str
@@ -55,6 +60,7 @@ class Contrast:
     above: str = EFFECT_WORDS["above"]
     below: str = EFFECT_WORDS["below"]
     undecided: str = EFFECT_WORDS["undecided"]
+    tested: bool = True
 
 
 def group_names(names: tuple[str, str] = ("IME1", "UME6")) -> tuple[str, str, str, str]:
@@ -71,22 +77,31 @@ def group_masks(has_a, has_b, names: tuple[str, str] = ("IME1", "UME6")) -> pd.D
     return pd.DataFrame(dict(zip(group_names(names), (a & b, a & ~b, b & ~a, ~a & ~b))))
 
 
-def hierarchy_contrasts(names: tuple[str, str] = ("IME1", "UME6")) -> tuple[Contrast, ...]:
+def hierarchy_contrasts(names: tuple[str, str] = ("IME1", "UME6"), tested=None) -> tuple[Contrast, ...]:
     """The measured hierarchy's contrasts of group means: A without B, B without A and both, each
-    against neither; both against A without B; and the interaction ``both - A - B + neither``."""
+    against neither; both against A without B; and the interaction ``both - A - B + neither``.
+
+    ``tested``: the names of the contrasts that get a verdict (default all of them).
+    """
     A, B = names
     a, b = A.lower(), B.lower()
     both, a_only, b_only, neither = group_names(names)
-    return (
+    contrasts = (
         Contrast(f"{A} without {B}", f"{a}_effect", {a_only: 1, neither: -1}),
         Contrast(f"{B} without {A}", f"{b}_effect", {b_only: 1, neither: -1}),
         Contrast(f"{A} and {B}", f"{a}_{b}_effect", {both: 1, neither: -1}),
         Contrast(f"{A} and {B} vs {A} without {B}", f"{a}_{b}_vs_{a}", {both: 1, a_only: -1}),
         Contrast("interaction", f"{a}_{b}_interaction", {both: 1, a_only: -1, b_only: -1, neither: 1},
-                 above="above the sum of their separate effects",
-                 below="below the sum of their separate effects",
-                 undecided="not distinguishable from the sum of their separate effects"),
+                 above="above the sum of their effects alone",
+                 below="below the sum of their effects alone",
+                 undecided="indistinguishable from the sum of their effects"),
     )
+    if tested is None:
+        return contrasts
+    unknown = set(tested) - {c.name for c in contrasts}
+    if unknown:
+        raise ValueError(f"no contrasts named {sorted(unknown)}; choose from {[c.name for c in contrasts]}")
+    return tuple(replace(c, tested=c.name in set(tested)) for c in contrasts)
 
 
 MIN_UNITS = 5  # fewer resampled units (families or rows) than this give no interval
@@ -154,7 +169,7 @@ def contrast_table(estimate: pd.Series, samples: pd.DataFrame, contrasts: Sequen
     ----------
     estimate : column means (index: the columns the contrasts weigh)
     samples : the same on resamples, ``(n_boot, columns)`` (:func:`resampled_means`)
-    contrasts : the contrasts; they form one family for the Holm correction
+    contrasts : the contrasts; the tested ones form one family for the Holm correction
     alpha : family-wise error rate of the verdicts
     ci : level of the percentile interval
     min_resamples : share of resamples that must define the contrast (a group can be empty in a
@@ -162,8 +177,9 @@ def contrast_table(estimate: pd.Series, samples: pd.DataFrame, contrasts: Sequen
 
     Returns
     -------
-    DataFrame indexed by contrast name: ``key, difference`` (the estimate), ``ci_low, ci_high, p_value, p_holm`` (NaN
-    where undefined), ``words`` (the verdict), ``decided`` (bool).
+    DataFrame indexed by contrast name: ``key, difference`` (the estimate), ``ci_low, ci_high,
+    p_value, p_holm`` (NaN where undefined; the p-values only for tested contrasts), ``tested``,
+    ``words`` (the verdict; :data:`NOT_TESTED` for an untested contrast), ``decided`` (bool).
     """
     rows = []
     for contrast in contrasts:
@@ -172,10 +188,11 @@ def contrast_table(estimate: pd.Series, samples: pd.DataFrame, contrasts: Sequen
         drawn = samples[w.index].to_numpy() @ w.to_numpy()
         drawn = drawn[np.isfinite(drawn)]
         row = {"contrast": contrast.name, "key": contrast.key, "difference": value, "ci_low": np.nan,
-               "ci_high": np.nan, "p_value": np.nan}
+               "ci_high": np.nan, "p_value": np.nan, "tested": contrast.tested}
         if np.isfinite(value) and len(drawn) >= min_resamples * len(samples) and len(drawn) > 1:
             row["ci_low"], row["ci_high"] = percentile_interval(drawn, ci)
-            row["p_value"] = bootstrap_p_value(drawn)
+            if contrast.tested:
+                row["p_value"] = bootstrap_p_value(drawn)
         rows.append(row)
     table = pd.DataFrame(rows).set_index("contrast")
     defined = table["p_value"].notna().to_numpy()
@@ -193,8 +210,10 @@ def contrast_table(estimate: pd.Series, samples: pd.DataFrame, contrasts: Sequen
 
 def contrast_verdict(contrast: Contrast, row, *, alpha: float = 0.05) -> Verdict:
     """The words one row of :func:`contrast_table` allows: :func:`camformer.verdicts.by_interval`
-    of its interval, undecided unless its Holm-corrected p-value is below ``alpha`` too, and
-    :data:`TOO_FEW` where it is undefined."""
+    of its interval, undecided unless its Holm-corrected p-value is below ``alpha`` too,
+    :data:`TOO_FEW` where it is undefined, and :data:`NOT_TESTED` for an untested contrast."""
+    if not contrast.tested:
+        return Verdict(NOT_TESTED, float(row["difference"]), row["ci_low"], row["ci_high"], False)
     if not np.isfinite(row["p_holm"]):
         return Verdict(TOO_FEW, float(row["difference"]), np.nan, np.nan, False)
     verdict = by_interval(row["difference"], row["ci_low"], row["ci_high"], above=contrast.above,
@@ -205,7 +224,8 @@ def contrast_verdict(contrast: Contrast, row, *, alpha: float = 0.05) -> Verdict
 
 
 def group_contrasts(values, has_a, has_b, *, names: tuple[str, str] = ("IME1", "UME6"), families=None,
-                    n_boot: int = 2000, seed: int = 0, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    n_boot: int = 2000, seed: int = 0, alpha: float = 0.05, tested=None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The hierarchy test on one set of sequences: group means and :func:`hierarchy_contrasts`.
 
     Parameters
@@ -216,6 +236,7 @@ def group_contrasts(values, has_a, has_b, *, names: tuple[str, str] = ("IME1", "
     families : ``(N,)`` labels, optional: resample whole families (default: sequences)
     n_boot, seed, alpha : see :func:`resampled_means` and :func:`contrast_table`; the same ``seed``
         and ``families`` give the same resamples, so two calls on the same sequences are paired
+    tested : names of the contrasts that get a verdict (:func:`hierarchy_contrasts`)
 
     Returns
     -------
@@ -233,29 +254,35 @@ def group_contrasts(values, has_a, has_b, *, names: tuple[str, str] = ("IME1", "
                            "mean": estimate, "ci_low": [lo for lo, _ in intervals],
                            "ci_high": [hi for _, hi in intervals]}, index=masks.columns)
     table = contrast_table(pd.Series(estimate, index=masks.columns), pd.DataFrame(samples, columns=masks.columns),
-                           hierarchy_contrasts(names), alpha=alpha)
+                           hierarchy_contrasts(names, tested), alpha=alpha)
     return groups, table
 
 
 def contrast_facts(table: pd.DataFrame, prefix: str = "") -> dict:
     """Records of a :func:`contrast_table`: for each contrast ``prefix + key`` with ``_ci_low``,
-    ``_ci_high`` (floats, left out where undefined), ``_verdict`` (words) and ``_decided``
-    (:meth:`camformer.verdicts.Verdict.facts`)."""
+    ``_ci_high`` (floats, left out where undefined) and, for a tested contrast, ``_verdict``
+    (words) and ``_decided`` (:meth:`camformer.verdicts.Verdict.facts`)."""
     facts: dict = {}
     for _, row in table.iterrows():
         verdict = Verdict(row["words"], row["difference"], row["ci_low"], row["ci_high"], bool(row["decided"]))
-        facts.update(verdict.facts(prefix + row["key"]))
+        found = verdict.facts(prefix + row["key"])
+        if not row["tested"]:
+            found = {k: v for k, v in found.items() if not k.endswith(("_verdict", "_decided"))}
+        facts.update(found)
     return facts
 
 
 def directions_agree(measured, predicted) -> str:
     """Whether two verdicts on the same contrast (rows of :func:`contrast_table`, or
     :class:`camformer.verdicts.Verdict`) agree: ``"agree"`` when both are decided with the same
-    words, ``"disagree"`` when both are decided with different words, else ``"cannot tell"``."""
+    words, ``"disagree"`` when both are decided with different words, ``"not tested"`` when
+    either has no verdict (:data:`NOT_TESTED`), else ``"cannot tell"``."""
     def words(v):
         return (v.words, v.decided) if isinstance(v, Verdict) else (v["words"], bool(v["decided"]))
 
     (m_words, m_decided), (p_words, p_decided) = words(measured), words(predicted)
+    if NOT_TESTED in (m_words, p_words):
+        return "not tested"
     if not (m_decided and p_decided):
         return "cannot tell"
     return "agree" if m_words == p_words else "disagree"

@@ -81,6 +81,9 @@ def test_rank_agreement_by_hand():
     assert out["ci_low"] == pytest.approx(np.quantile([1, -1, 1], 0.025))
     assert out["ci_high"] == pytest.approx(1.0)
     assert np.isnan(H.rank_agreement([1.0, 2.0], samples[:, :2], reference[:2])["rho"])
+    # A cell without an estimate (too few families) is left out of the estimate and the resamples.
+    partial = H.rank_agreement([10.0, 20.0, np.nan, 30.0], samples, reference)
+    assert partial["rho"] == pytest.approx(1.0) and partial["cells"] == 3
     assert H.rank_verdict(out).words == "cannot be told to rank alike"  # the interval holds -1 and 1
     assert H.rank_verdict({"rho": 0.9, "ci_low": 0.5, "ci_high": 1.0}).words == "rank alike"
     assert H.rank_verdict({"rho": -0.9, "ci_low": -1.0, "ci_high": -0.5}).words == "rank in reverse"
@@ -127,19 +130,37 @@ def test_predicted_vs_measured_agreement_both_ways():
     assert compared.loc["IME1 without UME6", "measured"] == pytest.approx(2.0)
     assert compared.loc["IME1 without UME6", "predicted"] == pytest.approx(4.0)  # 2 * (3 - 1)
     assert compared.loc["interaction", "predicted"] == pytest.approx(2 * -3.0)
-    assert (compared["agreement"] == "agree").all()
-    flipped = H.predicted_vs_measured(Y, -Y, HAS_A, HAS_B, n_boot=300, seed=1)
-    assert (flipped["agreement"] == "disagree").all()
+    # By default only A alone and the interaction are tested; the rest have intervals, no verdict.
+    assert compared["tested"].tolist() == [True, False, False, False, True]
+    assert compared["agreement"].tolist() == ["agree", "not tested", "not tested", "not tested", "agree"]
+    assert compared.loc["IME1 and UME6", "predicted_words"] == ""
+    assert compared.loc["IME1 and UME6", "predicted_ci_low"] < compared.loc["IME1 and UME6", "predicted"]
+    view = H.comparison_view(compared)
+    assert list(view.columns) == ["measured", "predicted", "agreement"]
+    row = compared.loc["IME1 without UME6"]
+    assert view.loc["IME1 without UME6", "predicted"] == \
+        f"+4.000 ({row['predicted_ci_low']:+.3f} to {row['predicted_ci_high']:+.3f})"
+    assert view["agreement"].tolist() == compared["agreement"].tolist()
+    every = H.predicted_vs_measured(Y, 2 * Y + 1, HAS_A, HAS_B, n_boot=300, seed=1,
+                                    tested=["{A} without {B}", "{B} without {A}", "{A} and {B}",
+                                            "{A} and {B} vs {A} without {B}", "interaction"])
+    assert (every["agreement"] == "agree").all()
+    flipped = H.predicted_vs_measured(Y, -Y, HAS_A, HAS_B, n_boot=300, seed=1, tested=["{A} and {B}", "interaction"])
+    assert flipped.loc[["IME1 and UME6", "interaction"], "agreement"].tolist() == ["disagree", "disagree"]
     assert flipped.loc["IME1 and UME6", "predicted_words"] == "raises"
     # Predictions that ignore the motifs: nothing is decided, so agreement cannot be told.
     flat = H.predicted_vs_measured(Y, np.random.default_rng(0).normal(size=len(Y)) * 1e-3 + 1, HAS_A, HAS_B,
                                    n_boot=300, seed=1)
-    assert (flat["agreement"] == "cannot tell").all()
+    assert flat.loc[["IME1 without UME6", "interaction"], "agreement"].tolist() == ["cannot tell"] * 2
     facts = H.model_facts(compared)
     assert facts["predicted_ime1_effect"] == pytest.approx(4.0)
     assert facts["measured_heldout_ime1_ume6_interaction"] == pytest.approx(-3.0)
     assert facts["ime1_ume6_interaction_agreement"] == "agree"
-    assert facts["predicted_ime1_ume6_effect_verdict"] == "lowers"
+    assert facts["predicted_ime1_ume6_effect"] == pytest.approx(2 * -2.0)
+    assert "predicted_ime1_ume6_effect_ci_low" in facts
+    # An untested contrast has numbers but no verdict and no agreement.
+    assert "predicted_ime1_ume6_effect_verdict" not in facts and "ime1_ume6_effect_agreement" not in facts
+    assert facts["predicted_ime1_effect_verdict"] == "raises" and facts["ime1_effect_agreement"] == "agree"
     assert "predicted_ume6_effect" not in facts  # only the contrasts asked for
 
 
@@ -155,7 +176,7 @@ def test_hierarchy_verdict_and_facts():
     assert facts["r_ime1_effect"] == pytest.approx(2.0) and facts["r_ime1_ume6_interaction"] == pytest.approx(-3.0)
     assert (facts["r_n_ime1"], facts["r_n_ume6"], facts["r_n_ime1_ume6"], facts["r_n_neither"]) == (30, 20, 30, 20)
     assert facts["r_n_ime1_ume6_families"] == 30 and facts["r_hierarchy_verdict"] == "holds"
-    assert facts["r_ime1_ume6_interaction_verdict"] == "below the sum of their separate effects"
+    assert facts["r_ime1_ume6_interaction_verdict"] == "below the sum of their effects alone"
 
 
 def test_motif_free_backgrounds():
@@ -234,8 +255,8 @@ def test_insertion_design_keeps_a_in_place_and_moves_b():
 
 
 @pytest.mark.parametrize("ab, inside, conclusion", [
-    (0.0, "IME1 adds the same inside UME6 as alone (no interaction)", "as a purely additive model would"),
-    (-1.0, "IME1 adds less inside UME6 than alone", "has learnt that UME6's context takes away IME1's gain, and more"),
+    (0.0, "IME1 adds the same inside UME6 (no interaction)", "as a purely additive model would"),
+    (-1.0, "IME1 adds less inside UME6 than alone", "has learnt that UME6's context takes away from IME1's gain"),
     (0.5, "IME1 adds more inside UME6 than alone", "has learnt that UME6's context adds to IME1's effect"),
 ])
 def test_nested_insertion_additive_and_planted_interactions(ab, inside, conclusion):
@@ -291,7 +312,9 @@ def test_nested_insertion_keeps_only_backgrounds_where_alone_means_alone():
     assert not result.kept.any() and result.contains.loc["UME6 alone", "IME1"] == 1.0
     # No background left: nothing is made up.
     assert len(result.predictions) == 0
-    assert (result.contrasts(("IME1", "UME6"), n_boot=50)["words"] == "cannot be computed (too few sequences)").all()
+    table = result.contrasts(("IME1", "UME6"), n_boot=50)
+    assert (table.loc[table["tested"], "words"] == "cannot be computed (too few sequences)").all()
+    assert table["ci_low"].isna().all()
     assert result.contains.loc["IME1 inside UME6"].tolist() == [1.0, 1.0]
     with pytest.raises(ValueError, match="no overlapping forward-strand hits"):
         H.nested_insertion(PositionWeights(110), codes, motifs, a, b, hits.assign(strand="-"), encoding="onehot")
@@ -302,17 +325,17 @@ def test_nested_insertion_keeps_only_backgrounds_where_alone_means_alone():
 
 
 def test_insertion_conclusion_follows_the_verdicts():
-    def table(alone, added, interaction):
-        rows = {"IME1 alone": alone, "IME1 added inside UME6": added, "interaction, IME1 inside UME6": interaction}
+    def table(alone, interaction):
+        rows = {"IME1 alone": alone, "interaction, IME1 inside UME6": interaction}
         return pd.DataFrame([{"words": w, "decided": d} for w, d in rows.values()], index=list(rows))
 
-    up, down, unsure = ("raises", True), ("lowers", True), ("does not clearly change", False)
-    less = ("IME1 adds less inside UME6 than alone", True)
-    assert H.insertion_conclusion(table(up, up, less)).endswith("takes away IME1's gain.")
-    assert H.insertion_conclusion(table(up, down, less)).endswith(
-        "takes away IME1's gain, and more: inside UME6, IME1 lowers the prediction.")
-    assert H.insertion_conclusion(table(unsure, down, less)) == "In the model, IME1 adds less inside UME6 than alone."
-    assert "purely additive" in H.insertion_conclusion(table(up, up, ("no interaction", False)))
+    up, unsure = ("raises", True), ("does not clearly change", False)
+    less, more = ("IME1 adds less inside UME6 than alone", True), ("IME1 adds more inside UME6 than alone", True)
+    assert H.insertion_conclusion(table(up, less)) == \
+        "The model has learnt that UME6's context takes away from IME1's gain."
+    assert H.insertion_conclusion(table(unsure, less)) == "In the model, IME1 adds less inside UME6 than alone."
+    assert H.insertion_conclusion(table(up, more)) == "The model has learnt that UME6's context adds to IME1's effect."
+    assert "purely additive" in H.insertion_conclusion(table(up, ("no interaction", False)))
 
 
 def test_scan_library_scans_the_random_region_only():

@@ -81,9 +81,9 @@ def simulated(effect_a, effect_b, interaction, n=4000, seed=0):
 
 
 @pytest.mark.parametrize("interaction, words", [
-    (0.0, "not distinguishable from the sum of their separate effects"),
-    (-0.6, "below the sum of their separate effects"),
-    (0.6, "above the sum of their separate effects"),
+    (0.0, "indistinguishable from the sum of their effects"),
+    (-0.6, "below the sum of their effects alone"),
+    (0.6, "above the sum of their effects alone"),
 ])
 def test_interaction_words_follow_the_numbers(interaction, words):
     y, a, b = simulated(0.5, -0.3, interaction)
@@ -116,6 +116,23 @@ def test_holm_leaves_a_lone_small_p_value_undecided():
     assert alone.loc["x", "words"] == "raises" and alone.loc["x", "decided"]
 
 
+def test_untested_contrasts_have_intervals_but_no_verdict():
+    y, a, b = simulated(0.5, -0.3, -0.6)
+    _, every = I.group_contrasts(y, a, b, n_boot=300, seed=3)
+    _, two = I.group_contrasts(y, a, b, n_boot=300, seed=3, tested=["IME1 without UME6", "interaction"])
+    assert two["tested"].tolist() == [True, False, False, False, True]
+    assert two.loc["UME6 without IME1", "words"] == I.NOT_TESTED and not two.loc["UME6 without IME1", "decided"]
+    assert two["ci_low"].tolist() == every["ci_low"].tolist()  # the same intervals
+    # Holm over two tests, not five: the corrected p-values are no larger.
+    assert two.loc["interaction", "p_holm"] <= every.loc["interaction", "p_holm"]
+    assert np.isnan(two.loc["UME6 without IME1", "p_holm"])
+    facts = I.contrast_facts(two)
+    assert "ume6_effect" in facts and "ume6_effect_verdict" not in facts and "ume6_effect_decided" not in facts
+    assert I.directions_agree(two.loc["UME6 without IME1"], every.loc["UME6 without IME1"]) == "not tested"
+    with pytest.raises(ValueError, match="no contrasts named"):
+        I.hierarchy_contrasts(tested=["IME1 alone"])
+
+
 def test_an_empty_group_cannot_be_computed():
     has_a = np.tile(np.array([1, 1, 0, 0, 0, 0], bool), 20)
     has_b = np.tile(np.array([0, 0, 1, 1, 0, 0], bool), 20)  # nobody has both
@@ -143,7 +160,7 @@ def test_contrast_facts_and_agreement():
     row = table.loc["interaction"]
     assert facts["x_ime1_ume6_interaction"] == row["difference"]
     assert facts["x_ime1_ume6_interaction_ci_low"] == row["ci_low"]
-    assert facts["x_ime1_ume6_interaction_verdict"] == "below the sum of their separate effects"
+    assert facts["x_ime1_ume6_interaction_verdict"] == "below the sum of their effects alone"
     assert facts["x_ime1_ume6_interaction_decided"] is True
     decided_up = {"words": "raises", "decided": True}
     assert I.directions_agree(decided_up, {"words": "raises", "decided": True}) == "agree"

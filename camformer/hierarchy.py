@@ -482,6 +482,8 @@ def insertion_conclusion(table: pd.DataFrame, names: tuple[str, str] = ("IME1", 
     A, B = (short_name(n) for n in names)
     alone, inter = table.loc[f"{A} alone"], table.loc[f"interaction, {A} inside {B}"]
     contrast = [c for c in insertion_contrasts(names) if c.name == inter.name][0]
+    if inter["words"] != contrast.undecided and not inter["decided"]:
+        return f"The interaction {inter['words']}."
     if not inter["decided"]:
         return (f"The interval of the interaction includes zero: in the model, {A} adds the same inside {B} as "
                 f"alone, as a purely additive model would.")

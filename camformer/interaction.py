@@ -294,3 +294,13 @@ def contrast_view(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     view = table[["difference", "ci_low", "ci_high", "p_holm", "words"]]
     return view.rename(columns={"ci_low": "95% low", "ci_high": "95% high", "p_holm": "p (Holm)",
                                 "words": "verdict"}).round(digits)
+
+
+def contrast_text(row, *, words: bool = True) -> str:
+    """One row of :func:`contrast_table` as prose: ``"-0.182 (95% CI -0.229 to -0.137)"``, followed
+    by ``": <verdict>"`` with ``words`` (for a tested contrast); only the verdict's words (e.g.
+    :data:`TOO_FEW`) where the interval is undefined."""
+    if not np.isfinite(row["ci_low"]):
+        return row["words"] or TOO_FEW
+    text = f"{row['difference']:+.3f} (95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f})"
+    return f"{text}: {row['words']}" if words and row["words"] else text

@@ -52,7 +52,7 @@ from camformer import motifs as M
 from camformer.data import (load_test_pairs, load_test_table,
                             subset_membership, variant_families)
 from camformer.plot_motifs import heatmap_panels
-from camformer.report import effect_text, record
+from camformer.report import record
 
 started = time.perf_counter()
 n_boot = {"smoke": 500}.get(preset, n_boot)
@@ -141,7 +141,7 @@ I.contrast_view(contrasts)
 
 # %% tags=["remove-input"]
 w = contrasts["words"]
-e = {name: effect_text(c, n=False) for name, c in contrasts.iterrows()}
+e = {name: I.contrast_text(c, words=False) for name, c in contrasts.iterrows()}
 display(Markdown(
     f"**Measured, IME1 without UME6 {w['IME1 without UME6']} expression** "
     f"against sequences with neither motif: {e['IME1 without UME6']}. **IME1 "
@@ -165,7 +165,7 @@ I.contrast_view(r_contrasts)
 
 # %% tags=["remove-input"]
 w, n_both = r_contrasts["words"], (has_ime1 & has_ume6 & rs).sum()
-e = {name: effect_text(c, n=False) for name, c in r_contrasts.iterrows()}
+e = {k: I.contrast_text(c, words=False) for k, c in r_contrasts.iterrows()}
 display(Markdown(
     f"In the `random` subset IME1 without UME6 {w['IME1 without UME6']} "
     f"expression, {e['IME1 without UME6']}. Only {n_both} sequences hold both "

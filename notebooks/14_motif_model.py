@@ -57,7 +57,7 @@ from camformer.data import (load_published_predictions, load_test_pairs,
                             load_test_table, variant_families)
 from camformer.inference import model_encoding
 from camformer.plot_motifs import figure8bc, heatmap_panels
-from camformer.report import effect_text, record
+from camformer.report import record
 
 started = time.perf_counter()
 torch.set_num_threads(2)
@@ -165,8 +165,7 @@ display(insertion.contains.round(2))
 I.contrast_view(effects)
 
 # %% tags=["remove-input"]
-e = {k: f"{effect_text(r, n=False)}: {r['words']}"
-     for k, r in effects.iterrows()}
+e = {name: I.contrast_text(row) for name, row in effects.iterrows()}
 display(Markdown(
     f"The first table: the share of the {len(backgrounds)} backgrounds in "
     "which FIMO finds each motif after each edit; "

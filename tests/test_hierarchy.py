@@ -335,7 +335,11 @@ def test_insertion_conclusion_follows_the_verdicts():
         "The model has learnt that UME6's context takes away from IME1's gain."
     assert H.insertion_conclusion(table(unsure, less)) == "In the model, IME1 adds less inside UME6 than alone."
     assert H.insertion_conclusion(table(up, more)) == "The model has learnt that UME6's context adds to IME1's effect."
-    assert "purely additive" in H.insertion_conclusion(table(up, ("no interaction", False)))
+    assert "purely additive" in H.insertion_conclusion(table(up, ("IME1 adds the same inside UME6 (no interaction)",
+                                                                  False)))
+    too_few = ("cannot be computed (too few sequences)", False)
+    assert H.insertion_conclusion(table(up, too_few)) == \
+        "The interaction cannot be computed (too few sequences)."
 
 
 def test_scan_library_scans_the_random_region_only():

@@ -154,6 +154,15 @@ def test_contrast_view():
     assert view.loc["interaction", "verdict"] == table.loc["interaction", "words"]
 
 
+def test_contrast_text():
+    row = {"difference": -0.1821, "ci_low": -0.2286, "ci_high": -0.1374, "words": "lowers"}
+    assert I.contrast_text(row) == "-0.182 (95% CI -0.229 to -0.137): lowers"
+    assert I.contrast_text(row, words=False) == "-0.182 (95% CI -0.229 to -0.137)"
+    assert I.contrast_text({**row, "words": I.NOT_TESTED}) == "-0.182 (95% CI -0.229 to -0.137)"
+    undefined = {"difference": np.nan, "ci_low": np.nan, "ci_high": np.nan, "words": I.TOO_FEW}
+    assert I.contrast_text(undefined) == I.contrast_text(undefined, words=False) == I.TOO_FEW
+
+
 def test_contrast_facts_and_agreement():
     _, table = I.group_contrasts(*simulated(0.5, -0.3, -0.6), n_boot=300)
     facts = I.contrast_facts(table, prefix="x_")

@@ -130,7 +130,7 @@ def figure8bc(paper: pd.DataFrame, value: str = "Mean_pred") -> tuple[pd.DataFra
     Parameters
     ----------
     paper : :func:`paper_pair_effects`
-    value : the column drawn (``"Mean_real"`` gives the measured Figure 8a and its differences)
+    value : the column drawn (``"Mean_real"`` gives the measured panel of Figure 8b, and its differences)
     """
     means = named_matrix(paper, value, diagonal_order(paper, value))
     return means, row_differences(means)

@@ -93,6 +93,6 @@ def figure8bc(means: pd.DataFrame, differences: pd.DataFrame):
     matplotlib Figure
     """
     return heatmap_panels([
-        dict(values=means, label="mean predicted (0-17)", title="Fig. 8b: training data, predicted"),
+        dict(values=means, label="mean predicted (0-17)", title="Fig. 8b (predicted): training data"),
         dict(values=differences, diverging=True, label="pair − row motif alone",
              title="Fig. 8c: difference from the row's motif")])

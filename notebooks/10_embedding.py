@@ -49,7 +49,8 @@ import torch
 from IPython.display import Markdown, display
 from scipy.stats import spearmanr
 
-from camformer.data import encode, encode_sequences
+from camformer.data import encode_sequences
+from camformer.encoding import encode
 from camformer.embedding import embed_2d, pca, penultimate_activations
 from camformer.plot_interpret import embedding_scatter
 from camformer.report import defined_or, record

@@ -51,7 +51,8 @@ from IPython.display import Markdown, display
 
 from camformer.attribution import attribute, compare_profiles, fold_channels, position_profiles
 from camformer.book import describe_model, explained_model, heldout_sample
-from camformer.data import encode, encode_sequences
+from camformer.data import encode_sequences
+from camformer.encoding import encode
 from camformer.gradcam import conv_layers, gradcam, normalize_by_max, region_share
 from camformer.plot_interpret import base_map
 from camformer.report import defined_or, record

@@ -82,7 +82,8 @@ M.motif_counts(scan.hits, scan.presence, motifs)
 #
 # Left: the measured expression of the test sequences containing each motif (diagonal) and each
 # pair (off the diagonal), on the test library's scale. Right: the paper's published means for
-# its *training* data (its Figure 8a: the same statistic on the 0–17 training scale), which
+# its *training* data (the measured panel of its Figure 8b: the same statistic on the 0–17
+# training scale), which
 # cannot be recomputed here without the 6.7M training sequences. Both are ordered by the paper's
 # diagonal, highest first.
 
@@ -95,7 +96,7 @@ heatmap_panels([
          n=H.named_matrix(measured, "n", order),
          title="DREAM test library, measured", label="mean (test scale)"),
     dict(values=H.named_matrix(paper, "Mean_real", order),
-         title="Paper (Fig. 8a): training data, measured",
+         title="Paper (Fig. 8b, measured): training data",
          label="mean (0-17 scale)")])
 plt.show()
 singles, rho = H.singles_agreement(y, scan.presence, paper, order,
@@ -182,4 +183,6 @@ record(results_dir, preset, "motifs", **H.hierarchy_facts(groups, contrasts),
        **H.hierarchy_facts(r_groups, r_contrasts, prefix="random_"),
        n_ime1_ume6_nested=int(nested.sum()), n_families=int(family.max() + 1),
        **H.rank_verdict(rho).facts("rho_singles_with_paper"))
+
+# %% tags=["remove-input"]
 display(Markdown(f"Chapter computed in {time.perf_counter() - started:.0f} s."))

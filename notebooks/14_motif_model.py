@@ -66,10 +66,11 @@ model, info = explained_model(results_dir, preset, prefer=explain)
 display(Markdown(describe_model(info)))
 
 # %% [markdown]
-# ## The paper's Figure 8b and 8c
+# ## The paper's Figure 8b (predicted) and 8c
 #
-# The paper's Figure 8b shows the mean *predicted* expression (across its ten replicate models)
-# of the training sequences containing each motif and pair, ordered by the predicted diagonal;
+# The predicted panel of the paper's Figure 8b shows the mean *predicted* expression (across its
+# ten replicate models) of the training sequences containing each motif and pair, ordered by the
+# predicted diagonal (its measured panel is drawn in chapter 13_motifs);
 # 8c subtracts from each cell its row's single-motif mean, so a cell is what adding the column's
 # motif does to sequences with the row's motif. Both are drawn here from the paper's published
 # table (`combinations.train.fc.txt`, column `Mean_pred`) as its `Figure8bc.R` draws them.
@@ -181,4 +182,6 @@ record(results_dir, preset, "motifs_model", model=info["model"],
        n_backgrounds_kept=int(insertion.kept.sum()), **H.model_facts(compared),
        **I.contrast_facts(effects),
        **H.rank_verdict(fig8).facts("rho_with_figure8_predicted"))
+
+# %% tags=["remove-input"]
 display(Markdown(f"Chapter computed in {time.perf_counter() - started:.0f} s."))

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from camformer import motifs as M
-from camformer.data import encode, encode_sequences, resource_path
+from camformer.data import encode_sequences, resource_path
+from camformer.encoding import encode
 
 torch.set_num_threads(1)
 

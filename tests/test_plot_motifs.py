@@ -1,5 +1,6 @@
 """Figure test of the motif heatmaps: known data fill each panel, every colour mapping has a
-colour bar, blank cells stay blank, and differences are centred on zero as in the paper."""
+colour bar (tests/figure_checks.py), blank cells stay blank, and differences are centred on zero
+as in the paper."""
 
 import matplotlib
 
@@ -30,7 +31,7 @@ def test_pair_heatmap_blanks_small_cells_and_labels():
     assert shown.count() == 34 and np.ma.is_masked(shown[0, 1])  # the two cells under min_n are blank
     assert [t.get_text() for t in ax.get_xticklabels()] == list("ABCDEF") and ax.get_title() == "t"
     assert ax.images[0].colorbar.ax.get_ylabel() == "mean"
-    assert_data_fill_axes(ax)
+    assert_data_fill_axes(ax.figure, 0.9)
     assert_colour_bars(ax.figure)
     plt.close("all")
 
@@ -50,22 +51,14 @@ def test_heatmap_panels_fill_and_have_colour_bars():
                           {"values": square(3)}], ncols=2)
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 3 and fig.get_figwidth() == pytest.approx(7.0)
-    for ax in panels:
-        assert_data_fill_axes(ax)
+    assert_data_fill_axes(fig, 0.9)  # the fourth, empty slot is hidden
     assert_colour_bars(fig)
-    plt.close("all")
+    # A figure of the paper's Figure 8b and 8c, drawn from its table.
+    from camformer.hierarchy import figure8bc as tables, paper_pair_effects
+    from camformer.plot_motifs import figure8bc
 
-
-def test_the_checks_catch_a_sliver_and_a_missing_colour_bar():
-    fig, ax = plt.subplots()
-    ax.imshow(np.random.default_rng(0).random((4, 4)))
-    with pytest.raises(AssertionError, match="without a colour bar"):
-        assert_colour_bars(fig)
-    ax.set_xlim(-0.5, 40)
-    with pytest.raises(AssertionError, match="the data span"):
-        assert_data_fill_axes(ax)
-    values = square()
-    values.iloc[:, 1:] = np.nan  # one column of data in a six-column panel
-    with pytest.raises(AssertionError, match="the data span"):
-        assert_data_fill_axes(pair_heatmap(values))
+    fig = figure8bc(*tables(paper_pair_effects()))
+    assert [ax.get_title()[:7] for ax in fig.axes if ax.images] == ["Fig. 8b", "Fig. 8c"]
+    assert_data_fill_axes(fig, 0.9)
+    assert_colour_bars(fig)
     plt.close("all")

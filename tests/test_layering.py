@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"ism", "gradcam", "attribution", "embedding", "motifs", "hierarchy"},
     {"plot_eval", "plot_interpret", "plot_models", "plot_motifs", "report", "agreement", "audit"},
     {"models"},
-    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts"},
+    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts", "interaction"},
     {"inference", "encoding"},
     {"data", "fetch", "sequence_files"},
 ]
@@ -114,7 +114,8 @@ def test_the_check_finds_what_breaks_the_layers(monkeypatch):
     fake = {"models": {"train"}, "ism": {"models"}, "hierarchy": {"motifs", "metrics"}, "presets": {"train"}}
     monkeypatch.setattr(sys.modules[__name__], "camformer_imports", lambda name: fake.get(name, set()))
     assert violations("models") == ["models (layer 7) imports train (layer 4), above it"]
-    assert violations("ism") == ["ism may use at most ['bootstrap', 'data', 'encoding', 'factorial', 'inference', 'leaderboard', "
+    assert violations("ism") == ["ism may use at most ['bootstrap', 'data', 'encoding', 'factorial', 'inference', 'interaction', "
+                                 "'leaderboard', "
                                  "'metrics', 'seeds', 'verdicts'], and imports models"]
     assert violations("hierarchy") == [] and violations("presets") == []
     with pytest.raises(KeyError, match="camformer/newthing.py is in no layer"):

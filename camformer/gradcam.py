@@ -134,3 +134,91 @@ def region_share(cam: torch.Tensor | np.ndarray, region: slice = slice(17, 97)) 
     mass = np.abs(np.asarray(cam, dtype=np.float64))
     total = mass.sum()
     return float(mass[..., region].sum() / total) if total > 0 else float("nan")
+
+
+#: Share of the 110 positions that lie in the 80-nt variable region (0-based 17..96).
+VARIABLE_SHARE_OF_POSITIONS = 80 / 110
+
+
+def region_share_interval(maps: torch.Tensor | np.ndarray, region: slice = slice(17, 97), *,
+                          groups: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """:func:`region_share` of the average of per-sequence maps, with a bootstrap interval.
+
+    Parameters
+    ----------
+    maps : array ``(N, C, L)``
+        Unnormalised per-sequence maps (``gradcam(..., normalize=False)``); the average map is
+        their mean (dividing it by its maximum, as the paper does, leaves the share unchanged).
+    region : slice of positions
+    groups, n_boot, seed
+        Each resample averages a bootstrap resample of the sequences (or of whole ``groups``,
+        e.g. variant families): :func:`camformer.explain_stats.resampled_means`.
+
+    Returns
+    -------
+    dict: ``share, ci_low, ci_high`` (NaN when the average map is blank)
+    """
+    from .bootstrap import percentile_interval
+    from .explain_stats import resampled_means
+
+    maps = np.asarray(maps, dtype=np.float64)
+    share = region_share(maps.mean(0), region)
+    if not np.isfinite(share):
+        return {"share": share, "ci_low": float("nan"), "ci_high": float("nan")}
+    averages = np.abs(resampled_means(maps, groups=groups, n_boot=n_boot, seed=seed))
+    totals = averages.sum(axis=(1, 2))
+    shares = averages[..., region].sum(axis=(1, 2)) / np.where(totals > 0, totals, np.nan)
+    low, high = percentile_interval(shares[np.isfinite(shares)])
+    return {"share": share, "ci_low": low, "ci_high": high}
+
+
+#: Shares within this many (absolute) of :data:`VARIABLE_SHARE_OF_POSITIONS` count as "about its share".
+SHARE_MARGIN = 0.05
+
+
+def region_verdict(share: dict[str, float], layer: str = "the layer", *, margin: float = SHARE_MARGIN):
+    """Whether the average map's mass falls in the variable region in proportion to the region's
+    share of the positions (:data:`VARIABLE_SHARE_OF_POSITIONS`, 73%), from
+    :func:`region_share_interval`: about in proportion (the interval within ``± margin`` of it),
+    more, less, or undecided.
+
+    Returns
+    -------
+    camformer.verdicts.Verdict
+    """
+    from .explain_stats import verdict
+
+    return verdict(share["share"], share["ci_low"], share["ci_high"], threshold=VARIABLE_SHARE_OF_POSITIONS,
+                   margin=margin,
+                   negligible=f"at {layer} the variable region holds about its share of positions "
+                              f"(within {100 * margin:.0f} points)",
+                   above=f"at {layer} the variable region holds more of the map than its share of positions",
+                   below=f"at {layer} the constant flanks hold more of the map than their share of positions",
+                   undecided=f"at {layer} this sample cannot tell whether the variable region holds more or "
+                             "about its share of the map",
+                   undefined="the average map is blank")
+
+
+def layer_maps(model: nn.Module, X: torch.Tensor, layers: list[str], encoding: str, *, normalize: bool = False,
+               batch_size: int = 128) -> dict[str, torch.Tensor]:
+    """Per-base Grad-CAM maps of every sequence at each layer: :func:`gradcam` folded onto the four
+    bases (``camformer.attribution.fold_channels``: an encoding's purine channel is added onto the
+    base present, so the maps show all the model's input).
+
+    Parameters
+    ----------
+    model : nn.Module
+    X : torch.Tensor, float ``(N, C, L)``, encoded with ``encoding``
+    layers : layer names (:func:`conv_layers`)
+    encoding : str
+    normalize : bool
+        Divide each sequence's map by its maximum (for showing one map; keep False to average).
+
+    Returns
+    -------
+    dict layer -> torch.Tensor ``(N, 4, L)``
+    """
+    from .attribution import fold_channels
+
+    return {layer: fold_channels(gradcam(model, X, layer, normalize=normalize, batch_size=batch_size), X, encoding)
+            for layer in layers}

@@ -142,33 +142,34 @@ VARIABLE_SHARE_OF_POSITIONS = 80 / 110
 
 def region_share_interval(maps: torch.Tensor | np.ndarray, region: slice = slice(17, 97), *,
                           groups: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
-    """:func:`region_share` of the average of per-sequence maps, with a bootstrap interval.
+    """Where the maps put their weight: the share of the maps' absolute mass inside ``region``,
+    over many sequences, with a bootstrap interval.
+
+    Each sequence's map is taken in absolute value (red and blue both mark positions the model
+    responds to), so its mass in the region and in total are sums over bases and positions; the
+    share is the mean over sequences of the region's mass divided by the mean of the total
+    (:func:`camformer.explain_stats.ratio_interval`). Unlike :func:`region_share` of an average
+    map, in which positive and negative values of different sequences cancel, it is a smooth
+    statistic of per-sequence numbers, whose bootstrap is not biased by the cancelling.
 
     Parameters
     ----------
     maps : array ``(N, C, L)``
-        Unnormalised per-sequence maps (``gradcam(..., normalize=False)``); the average map is
-        their mean (dividing it by its maximum, as the paper does, leaves the share unchanged).
+        Per-sequence maps (e.g. ``gradcam(..., normalize=False)``; dividing a map by its maximum
+        would weigh every sequence alike instead of by its mass).
     region : slice of positions
     groups, n_boot, seed
-        Each resample averages a bootstrap resample of the sequences (or of whole ``groups``,
-        e.g. variant families): :func:`camformer.explain_stats.resampled_means`.
+        Resample the sequences (or whole ``groups``, e.g. variant families).
 
     Returns
     -------
-    dict: ``share, ci_low, ci_high`` (NaN when the average map is blank)
+    dict: ``share, ci_low, ci_high`` (NaN when every map is blank)
     """
-    from .bootstrap import percentile_interval
-    from .explain_stats import resampled_means
+    from .explain_stats import ratio_interval
 
-    maps = np.asarray(maps, dtype=np.float64)
-    share = region_share(maps.mean(0), region)
-    if not np.isfinite(share):
-        return {"share": share, "ci_low": float("nan"), "ci_high": float("nan")}
-    averages = np.abs(resampled_means(maps, groups=groups, n_boot=n_boot, seed=seed))
-    totals = averages.sum(axis=(1, 2))
-    shares = averages[..., region].sum(axis=(1, 2)) / np.where(totals > 0, totals, np.nan)
-    low, high = percentile_interval(shares[np.isfinite(shares)])
+    mass = np.abs(np.asarray(maps, dtype=np.float64))
+    share, low, high = ratio_interval(mass[..., region].sum(axis=(1, 2)), mass.sum(axis=(1, 2)), groups=groups,
+                                      n_boot=n_boot, seed=seed)
     return {"share": share, "ci_low": low, "ci_high": high}
 
 

@@ -122,17 +122,22 @@ text = explain_stats.interval_text
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"The first principal component carries "
-    f"{text(*(100 * share[k] for k in ('share', 'ci_low', 'ci_high')), 1)} % "
-    f"of the activations' variance. Its |ρ| with the model's own predictions "
-    f"is {text(*pc1['predicted'])} and with measured expression "
-    f"{text(*pc1['measured'])}: **{axis_verdict}** (an expression axis needs "
+    f"The first principal component carries a share of "
+    f"{text(*share.values(), 3)} of the activations' variance. Its |ρ| with "
+    f"the model's own predictions is {text(*pc1['predicted'], 3)} and with "
+    f"measured expression {text(*pc1['measured'], 3)}: **{axis_verdict}** "
+    f"(an expression axis needs "
     f"|ρ| above {embedding.STRONG_RHO} over the whole interval). On the t-SNE "
     f"map, a promoter's measured expression correlates with its neighbours' "
     f"mean at r = {text(*local['t-SNE'])} (on the PCA map, "
-    f"{text(*local['PCA'])}): **{gradient}**. The intervals resample "
-    "promoters; they leave out how much a second training of the model "
-    "(another seed, or another CPU's kernels) would move these numbers."))
+    f"{text(*local['PCA'])}): **{gradient}**."))
+
+# %% [markdown]
+# The intervals cover the sampling of promoters, not the training of the model: trained again
+# (another seed, or the same seed on a CPU with other vector instructions, whose sums round
+# differently), the model's first component can follow its predictions a little more or less
+# closely than this interval allows, while the verdicts stay the same. The numbers describe
+# this trained model; the verdicts are what the book concludes.
 
 # %%
 report.record(

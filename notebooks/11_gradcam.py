@@ -24,8 +24,9 @@
 # 03_training, on held-out promoters; the line below says which. The book's model is a
 # small-data model, **so its maps are small-data results**.
 #
-# One map of one promoter is fragile: how two methods' maps of a single sequence correlate can
-# change from 0.1 to 0.35 when the book is built with another CPU's kernels. So every
+# One map of one promoter is fragile: how well two methods' maps of a single promoter agree
+# varies widely from promoter to promoter (the strip plot at the end shows it), and moves when
+# the model is trained again, even with the same seed on another CPU's kernels. So every
 # number below is an average over many held-out promoters, with a 95% interval from a
 # bootstrap that resamples them by variant family (`camformer.explain_stats`), and every
 # sentence that concludes is chosen from those intervals by a tested function.
@@ -69,7 +70,7 @@ model, info = book.explained_model(results_dir, preset, prefer=explain)
 display(Markdown(book.describe_model(info)))
 encoding = inference.model_encoding(model)
 layers = gradcam.conv_layers(model)
-n_sequences = {"smoke": 16, "quick": 300}.get(preset, 2000)
+n_sequences = {"smoke": 8, "quick": 300}.get(preset, 2000)
 sample = book.heldout_sample(info, n_sequences, seed)
 family = explain_stats.test_set_families(sample["id"].to_numpy())
 boot = {"groups": family, "n_boot": n_boot, "seed": seed}
@@ -112,8 +113,9 @@ plt.show()
 #
 # The paper also averages the (unnormalised) maps over its test sequences and then divides by
 # the maximum, one map per layer. Below: that average for every convolution layer, each with
-# its colour bar, and the share of the average map's absolute mass that falls in the 80-nt
-# variable region (0-based 17–96), which holds 73% of the positions.
+# its colour bar. Then, at the first and the last layer, where the maps put their weight: the
+# share of every promoter's absolute map (red and blue alike) that falls in the 80-nt variable
+# region (0-based 17–96), which holds 73% of the positions, over all the held-out promoters.
 
 # %%
 average = {f"layer {layer}": gradcam.normalize_by_max(
@@ -126,7 +128,7 @@ region = {layer: gradcam.region_verdict(s, f"layer {layer}")
           for layer, s in share.items()}
 
 # %% tags=["remove-input"]
-display(Markdown("Share of the average map in the variable region: "
+display(Markdown("Share of the absolute maps in the variable region: "
                  + "; ".join(f"{explain_stats.stated(v)}, so **{v}**"
                              for v in region.values()) + "."))
 
@@ -153,6 +155,13 @@ plt.show()
 
 # %% tags=["remove-input"]
 display(Markdown(attr.agreement_summary(agreement, verdicts, best)))
+
+# %% [markdown]
+# The intervals on this page cover the sampling of promoters. They do not cover the training of
+# the model: the same recipe trained again (another seed, or the same seed on a CPU with other
+# vector instructions, whose sums round differently) gives a model whose averages move by more
+# than these intervals, although the verdicts stay the same. The numbers describe this trained
+# model; the verdicts are what the book concludes.
 
 # %%
 facts = attr.agreement_facts(verdicts)

@@ -64,7 +64,7 @@ plt.rcParams["figure.dpi"] = 120
 model, info = book.explained_model(results_dir, preset, prefer=explain)
 display(Markdown(book.describe_model(info)))
 encoding = inference.model_encoding(model)
-n_sequences = {"smoke": 8, "quick": 32}.get(preset, 2000)
+n_sequences = {"smoke": 4, "quick": 32}.get(preset, 2000)
 sample = book.heldout_sample(info, n_sequences, seed)
 measured = sample["expression"].to_numpy()
 ids = sample["id"].to_numpy()

@@ -92,11 +92,16 @@ def test_region_share_interval_by_hand():
     inside[:, 0, 20:30] = np.arange(1.0, 7.0)[:, None]  # all mass in the variable region
     assert region_share_interval(inside, n_boot=100) == {"share": 1.0, "ci_low": 1.0, "ci_high": 1.0}
     mixed = inside.copy()
-    mixed[:3, 1, 0:10] = 1.0  # half the sequences also mark a flank
-    # mean map: region mass 10 * mean(1..6) = 35, flank mass 10 * 0.5 = 5
+    mixed[:3, 1, 0:10] = -1.0  # half the sequences also mark a flank (negative: absolute mass counts)
+    # mean region mass 10 * mean(1..6) = 35, mean flank mass 10 * 0.5 = 5
     out = region_share_interval(mixed, n_boot=300)
     assert out["share"] == pytest.approx(35 / 40)
     assert out["ci_low"] < 35 / 40 < out["ci_high"] <= 1.0
+    # cancelling signs do not hide mass: +1 and -1 in a flank of two sequences
+    cancel = np.zeros((2, 4, 110))
+    cancel[:, 0, 50] = 1.0
+    cancel[0, 0, 5], cancel[1, 0, 5] = 1.0, -1.0
+    assert region_share_interval(cancel, n_boot=50)["share"] == pytest.approx(0.5)
     assert np.isnan(region_share_interval(np.zeros((3, 4, 110)))["share"])
 
 

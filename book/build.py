@@ -5,6 +5,8 @@ One preset runs the whole book::
     python book/build.py --preset quick          # what `make book` runs
     python book/build.py --only 01_data 00_intro # re-execute a few chapters, rebuild the HTML
     python book/build.py --skip-execute          # rebuild the HTML from executed notebooks
+    python book/build.py --preset smoke --no-html --results-dir R --stage-dir S
+                                                 # execute only (tests): records in R, notebooks in S
 
 Steps:
 
@@ -22,7 +24,12 @@ Steps:
    ``_build/book/_build/html``; any warning fails the build.
 
 A full build (no ``--only``) requires every page of ``_toc.yml``. With ``--only`` the book
-holds the chosen chapters and any executed earlier, and says which it left out.
+holds the chosen chapters and any executed earlier, and says which it left out. With
+``--no-html`` the build stops after step 2 (what the two-kernel test needs: the records).
+
+Presets: ``quick`` (the published book: a 2-core CPU, minutes), ``paper`` (the paper's recipe,
+on a GPU) and ``smoke`` (the smallest sizes, seconds per chapter, the same code path as quick:
+for tests, such as building the book twice with two CPU kernel sets).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pathlib import Path
 
 import yaml
 
+from repository import repository_url, with_repository
 from sync_notebooks import pair_problem, paired_notebook
 
 from camformer.report import clear_records
@@ -46,7 +54,7 @@ from camformer.report import clear_records
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGE_DIR = REPO_ROOT / "_build" / "book"
 HTML_DIR = STAGE_DIR / "_build" / "html"
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "paper", "smoke")
 TIMINGS_FIELDS = ("chapter", "seconds", "measured_at")
 
 
@@ -178,20 +186,45 @@ def ipc_kernel_manager():
     return IPCKernelManager
 
 
-def show_injected_parameters_only(notebook_path: Path) -> None:
-    """Hide a chapter's default ``parameters`` cell on its page.
+PARAMETERS_NOTE = "# Parameters (rerun with others: papermill -p NAME VALUE)"
 
-    Papermill adds a cell tagged ``injected-parameters`` with the values the build passed
-    (the preset, the results folder) after the chapter's own ``parameters`` cell of defaults;
-    the page shows only the values that were used.
+
+def merge_parameters(source: str, injected: str) -> str:
+    """A chapter's ``parameters`` cell with the values papermill injected written in.
+
+    Each assignment of ``source`` whose name ``injected`` assigns again is replaced by the injected
+    assignment (the lines it spanned become one); the others keep their defaults. Names only
+    injected are appended. The result is what the chapter ran with.
     """
+    import ast
+
+    values = {node.targets[0].id: ast.get_source_segment(injected, node)
+              for node in ast.parse(injected).body
+              if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    lines = source.splitlines()
+    spans = {node.targets[0].id: (node.lineno, node.end_lineno) for node in ast.parse(source).body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    for name, (first, last) in sorted(spans.items(), key=lambda item: -item[1][0]):
+        if name in values:
+            lines[first - 1:last] = [values[name]]
+    lines += [values[name] for name in values if name not in spans]
+    return "\n".join([PARAMETERS_NOTE, *lines])
+
+
+def show_parameters(notebook_path: Path) -> None:
+    """Show a chapter's parameters on its page as it ran: papermill adds a cell tagged
+    ``injected-parameters`` (the preset, the results folder the build passed) after the chapter's
+    own ``parameters`` cell of defaults; the two become one visible cell (:func:`merge_parameters`),
+    so the code below never uses a name the page does not show."""
     import nbformat
 
     notebook = nbformat.read(notebook_path, as_version=4)
-    for cell in notebook.cells:
-        tags = cell.metadata.get("tags", [])
-        if "parameters" in tags and "remove-cell" not in tags:
-            cell.metadata["tags"] = [*tags, "remove-cell"]
+    cells = notebook.cells
+    own = next((c for c in cells if "parameters" in c.metadata.get("tags", [])), None)
+    injected = next((c for c in cells if "injected-parameters" in c.metadata.get("tags", [])), None)
+    if own is not None and injected is not None:
+        own.source = merge_parameters(own.source, injected.source)
+        cells.remove(injected)
     nbformat.write(notebook, notebook_path)
 
 
@@ -224,7 +257,7 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
                 f"  the executed notebook, with the traceback, is {output}"
             ) from None
         seconds = time.perf_counter() - start
-        show_injected_parameters_only(output)
+        show_parameters(output)
         total += seconds
         write_timing(timings, page.name, seconds)
         print(f"        {page.name} done in {seconds:.1f} s", flush=True)
@@ -233,13 +266,16 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
 
 
 def stage(pages: list[Page], stage_dir: Path) -> list[Page]:
-    """Copy the config, the toc and ``book/`` into the staging folder.
+    """Copy the config, the toc and ``book/`` into the staging folder, with the repository's
+    address from the build's environment (``book/repository.py``) in the config and the chapters.
 
     A chapter with no executed notebook staged (possible only with ``--only``) gets a
     placeholder page saying so, so the book keeps its structure and its links. Returns
     those chapters.
     """
-    shutil.copy2(REPO_ROOT / "_config.yml", stage_dir / "_config.yml")
+    url, source = repository_url()
+    print(f"repository address for the launch buttons: {url} (from {source})", flush=True)
+    (stage_dir / "_config.yml").write_text(with_repository((REPO_ROOT / "_config.yml").read_text(), url))
     shutil.copy2(REPO_ROOT / "_toc.yml", stage_dir / "_toc.yml")
     shutil.copytree(
         REPO_ROOT / "book", stage_dir / "book", dirs_exist_ok=True,
@@ -250,6 +286,8 @@ def stage(pages: list[Page], stage_dir: Path) -> list[Page]:
     left_out = []
     for page in pages:
         staged = page.staged(stage_dir)
+        if page.is_chapter and staged.exists():  # the Colab install cell installs from this repository
+            staged.write_text(with_repository(staged.read_text(), url))
         if not page.is_chapter or (staged.exists() and not nbformat.read(staged, 4).metadata.get("placeholder")):
             continue
         left_out.append(page)
@@ -293,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="execute only these chapters (e.g. 01_data 00_intro)")
     parser.add_argument("--skip-execute", action="store_true", help="rebuild the HTML from the executed notebooks")
     parser.add_argument("--results-dir", default="results", type=Path, help="where chapters write results (default results)")
+    parser.add_argument("--no-html", action="store_true", help="execute the chapters only; build no HTML")
+    parser.add_argument("--stage-dir", default=STAGE_DIR, type=Path,
+                        help=f"where executed notebooks and the book are staged (default {STAGE_DIR.relative_to(REPO_ROOT)})")
     args = parser.parse_args(argv)
+    if args.no_html and args.skip_execute:
+        parser.error("--no-html and --skip-execute leave nothing to do")
+    stage_dir = args.stage_dir if args.stage_dir.is_absolute() else REPO_ROOT / args.stage_dir
 
     start = time.perf_counter()
     try:
@@ -303,15 +347,18 @@ def main(argv: list[str] | None = None) -> int:
         chapters = [] if args.skip_execute else (select(pages, args.only) if args.only else execution_order(pages))
         check_sources(chapters)
         check_pairs(chapters)
-        STAGE_DIR.mkdir(parents=True, exist_ok=True)
+        stage_dir.mkdir(parents=True, exist_ok=True)
         if full:
-            start_afresh(STAGE_DIR, args.results_dir, args.preset)
+            start_afresh(stage_dir, args.results_dir, args.preset)
         if chapters:
-            execute(chapters, args.preset, args.results_dir, STAGE_DIR)
-        left_out = stage(pages, STAGE_DIR)
+            execute(chapters, args.preset, args.results_dir, stage_dir)
+        if args.no_html:
+            print(f"executed {len(chapters)} chapters (--no-html: no book built); notebooks in {stage_dir / 'notebooks'}")
+            return 0
+        left_out = stage(pages, stage_dir)
         if left_out:
             print("placeholder pages (not executed in this build): " + ", ".join(page.name for page in left_out), flush=True)
-        html = build_html(STAGE_DIR)
+        html = build_html(stage_dir)
     except BuildError as error:
         print(f"book build failed: {error}", file=sys.stderr)
         return 1

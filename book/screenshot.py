@@ -31,7 +31,12 @@ CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--hide-scrollbars", "--mute-audio",
+    # No network but the local server, even on a connected machine: every other host name fails to
+    # resolve, so a page that needs a CDN shows it.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 )
+#: Path of the measuring page that :func:`serve` adds beside the book (see :func:`measure`).
+PROBE = "__probe__.html"
 
 
 def chromium_path() -> str | None:
@@ -42,6 +47,57 @@ def chromium_path() -> str | None:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base signature
         pass
+
+    def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        if self.path.split("?")[0] != "/" + PROBE:
+            return super().do_GET()
+        body = _PROBE_HTML.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+# The measuring page: loads ?page=... in a same-origin iframe of ?width=... px, waits for its scripts
+# (MathJax among them), runs the measurements and writes them as JSON into #result.
+_PROBE_HTML = r"""<!DOCTYPE html><html><body style="margin:0">
+<pre id="result">pending</pre>
+<iframe id="frame" style="border:0"></iframe>
+<script>
+const params = new URLSearchParams(location.search);
+const frame = document.getElementById("frame");
+frame.style.width = (params.get("width") || "1280") + "px";
+frame.style.height = (params.get("height") || "900") + "px";
+frame.addEventListener("load", () => setTimeout(() => {
+  const doc = frame.contentDocument;
+  const overflowing = (el) => el.scrollWidth > el.clientWidth + 1;
+  const describe = (el) => (el.textContent || "").trim().split("\n")[0].slice(0, 80);
+  const code = [...doc.querySelectorAll("div.cell_input pre, div.highlight pre")];
+  const tables = [...doc.querySelectorAll("table")].filter((t) => {
+    const box = t.getBoundingClientRect();
+    let parent = t.parentElement;
+    while (parent && parent !== doc.body && !overflowing(parent)) parent = parent.parentElement;
+    const scrolls = parent && parent !== doc.body && getComputedStyle(parent).overflowX !== "hidden"
+      && getComputedStyle(parent).overflowX !== "clip";
+    const column = doc.querySelector("main") || doc.body;
+    return box.right > column.getBoundingClientRect().right + 1 && !scrolls;
+  });
+  // the page's prose: TeX left there means MathJax did not run (code cells may hold TeX in strings)
+  const clone = doc.body.cloneNode(true);
+  clone.querySelectorAll("pre, code, script, style").forEach((el) => el.remove());
+  const prose = clone.textContent;
+  document.getElementById("result").textContent = JSON.stringify({
+    code_blocks: code.length,
+    scrolling_code: code.filter(overflowing).map(describe),
+    cut_tables: tables.map(describe),
+    math_rendered: doc.querySelectorAll("mjx-container").length,
+    raw_math: (prose.match(/\\\(|\\\[/g) || []).length,
+  });
+}, 3000));
+frame.src = params.get("page");
+</script></body></html>
+"""
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
@@ -94,6 +150,31 @@ def screenshot(url: str, output: Path, *, width: int = 1280, height: int = 900, 
 def dump_dom(url: str, *, timeout: float = 60) -> str:
     """The page's DOM after Chromium loaded it and ran its scripts, as HTML text."""
     return _run_chromium(["--dump-dom", "--virtual-time-budget=5000", url], timeout).stdout
+
+
+def measure(base_url: str, page: str, *, width: int = 1280, height: int = 900, timeout: float = 90) -> dict:
+    """Measure a page of the book served by :func:`serve` as Chromium lays it out at ``width`` px.
+
+    Returns
+    -------
+    dict
+        ``code_blocks`` (how many), ``scrolling_code`` (the first line of each code block whose
+        text is wider than its box, so it scrolls sideways), ``cut_tables`` (tables that reach
+        past the page's main column without a scrolling box around them), ``math_rendered``
+        (MathJax elements) and ``raw_math`` (TeX delimiters left in the page's text).
+    """
+    import json
+    import re
+    from urllib.parse import quote
+
+    url = f"{base_url}{PROBE}?page={quote('/' + page)}&width={width}&height={height}"
+    dom = _run_chromium(["--dump-dom", "--virtual-time-budget=15000", url], timeout).stdout
+    found = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
+    if not found or found.group(1) == "pending":
+        raise RuntimeError(f"the measuring page did not finish for {page}")
+    import html
+
+    return json.loads(html.unescape(found.group(1)))
 
 
 def main(argv: list[str] | None = None) -> int:

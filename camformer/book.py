@@ -119,13 +119,13 @@ def explained_model(
         spec = published_model(prefer)
         cached = fetch.local_path(spec.file, cache_dir)
         if offline() and not cached.exists():
-            reason = f"{OFFLINE_ENV}=1 and the published weights are not cached ({cached}), so not downloading them"
+            reason = f"`{OFFLINE_ENV}=1` is set and they are not cached (`{cached}`), so they were not downloaded."
         else:
             try:
                 model = load_published(prefer, cache_dir=cache_dir, url=url, progressbar=False, timeout=timeout)
                 check = self_check(model, prefer, n=check_n)
             except Exception as err:  # noqa: BLE001 (any failure means: say why, use the book's model)
-                reason = f"{type(err).__name__}: {err}"
+                reason = why_not_published(err, log_file(results_dir, preset, "published_weights.log"))
             else:
                 table = load_published_predictions()[["id", spec.name]]
                 return model, {
@@ -135,7 +135,7 @@ def explained_model(
                     "predictions": table.rename(columns={spec.name: "prediction"}),
                 }
     else:
-        reason = "the book's own model was asked for (prefer='book')"
+        reason = "The book's own model was asked for (`prefer='book'`)."
     try:
         model, predictions = load_book_model(results_dir, preset)
     except FileNotFoundError as err:
@@ -145,6 +145,36 @@ def explained_model(
         "source": str(Path(results_dir) / preset / "model"), "self_check": None, "reason": reason,
         "predictions": predictions,
     }
+
+
+def log_file(results_dir: str | os.PathLike, preset: str, name: str) -> Path:
+    """``{results_dir}/{preset}/logs/{name}``: where the book keeps details a page only summarises."""
+    return Path(results_dir) / preset / "logs" / name
+
+
+def why_not_published(error: BaseException, log: Path | None = None) -> str:
+    """One plain sentence saying why the paper's weights are not used, for the page; the full error
+    (type, message, traceback) goes to ``log`` if given, and the sentence says where."""
+    from .fetch import FetchError, HashMismatchError
+    from .published import PublishedModelError, SelfCheckError
+
+    if isinstance(error, HashMismatchError):
+        sentence = "the downloaded weights did not match their pinned checksum"
+    elif isinstance(error, FetchError):
+        sentence = "they could not be downloaded (no connection to the authors' server)"
+    elif isinstance(error, SelfCheckError):
+        sentence = "the loaded model did not reproduce the authors' published predictions"
+    elif isinstance(error, PublishedModelError):
+        sentence = "the downloaded archive could not be read as a Camformer model"
+    else:
+        sentence = f"loading them failed ({type(error).__name__})"
+    if log is not None:
+        import traceback
+
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(traceback.format_exception(type(error), error, error.__traceback__)))
+        sentence += f"; details in `{log}`"
+    return sentence[0].upper() + sentence[1:] + "."
 
 
 def describe_model(info: dict) -> str:
@@ -157,9 +187,8 @@ def describe_model(info: dict) -> str:
         return (f"**This chapter explains {info['model']}**, the paper's own trained weights ({info['source']}), "
                 f"loaded without running any pickled code; on {check['n']:,} test sequences its predictions "
                 f"match the authors' published ones to {check['max_abs_diff']:.1e} (tolerance {check['tolerance']:g}).")
-    reason = info["reason"] if len(info["reason"]) <= 240 else info["reason"][:240] + " …"
     return (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
-            f"on promoters it did not train on. The paper's own model is not used here: {reason}")
+            f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")
 
 
 def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.inference import explaining, model_encoding, predict_scalar
 
 #: The 80 variable positions of a 110-nt DREAM promoter (0-based, 17..96 inclusive).
@@ -322,8 +322,10 @@ def ism_receptive_field(
         ``sequence_chunk * sum(C_k * L_k) * 4`` bytes).
     positions_per_batch : int, optional
         Neighbouring positions whose mutants share one window (wider by that many columns),
-        so that a batch holds enough mutants even for few sequences. Default: enough for
-        about 64 mutants per batch, which keeps a 2-core CPU busy; larger suits a GPU.
+        so that a batch holds enough mutants even for few sequences. Default
+        (:func:`positions_per_group`): enough to fill ``batch_size`` mutants per forward pass
+        on a GPU; on a CPU about 64 (at most ``batch_size``), which keeps a 2-core CPU busy
+        without widening the windows.
 
     Returns
     -------
@@ -346,7 +348,7 @@ def ism_receptive_field(
         pos = torch.sort(_positions(positions, length)).values.to(device)
         delta = torch.zeros(n, 4, length, device=device)
         chunks = range(0, n, sequence_chunk)
-        group = positions_per_batch or max(1, 64 // (3 * min(sequence_chunk, n)))
+        group = positions_per_batch or positions_per_group(batch_size, min(sequence_chunk, n), device)
         bar = tqdm(total=len(chunks) * len(pos), desc="ISM (receptive field)", disable=not progress)
         for c0 in chunks:
             size = min(sequence_chunk, n - c0)
@@ -371,6 +373,19 @@ def ism_receptive_field(
                 _check_against_full_pass(stem, head, Xenc[:size], columns, ref[:size], pos, delta, ref_pred)
         bar.close()
     return delta.cpu()
+
+
+def positions_per_group(batch_size: int, sequences: int, device: str | torch.device) -> int:
+    """How many neighbouring positions :func:`ism_receptive_field` mutates together.
+
+    Each position gives 3 mutants per sequence; a group of ``g`` positions of ``sequences``
+    sequences makes ``3 g sequences`` mutants, one forward pass when that is at most
+    ``batch_size``. On a GPU the group fills ``batch_size``; on a CPU it fills
+    ``min(batch_size, 64)``, enough to keep a 2-core CPU busy (a wider group widens every
+    window, which costs a CPU more than a larger batch gains it). At least one position.
+    """
+    target = batch_size if torch.device(device).type != "cpu" else min(batch_size, 64)
+    return max(1, target // (3 * sequences))
 
 
 def _recompute_window(stage, reach, cache_in, cache_out, s, window, lo, hi):

@@ -51,9 +51,11 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from camformer import report
-from camformer.grid import grid_configs, load_scoreboards, retrain_grid
+from camformer.grid import load_scoreboards, retrain_grid
 from camformer.factorial import factor_effects, factor_effects_vs_seeds
-from camformer.train import PAPER_SEEDS, TrainConfig, paper_data, quick_data
+from camformer.models import grid_configs
+from camformer.presets import PAPER_SEEDS, paper_data, quick_data
+from camformer.train import TrainConfig
 
 out_dir = Path(results_dir) / preset
 out_dir.mkdir(parents=True, exist_ok=True)

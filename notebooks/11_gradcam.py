@@ -60,6 +60,7 @@ from IPython.display import Markdown, display
 
 from camformer import attribution as attr
 from camformer import book, data, explain_stats, gradcam, inference, report
+from camformer.encoding import encode
 from camformer.plot_interpret import agreement_strips, base_map_stack
 from camformer.plot_interpret import profile_bars
 
@@ -76,7 +77,7 @@ family = explain_stats.test_set_families(sample["id"].to_numpy())
 boot = {"groups": family, "n_boot": n_boot, "seed": seed}
 measured = sample["expression"].to_numpy()
 codes = torch.as_tensor(data.encode_sequences(sample["seq"].tolist()))
-X = data.encode(codes, encoding)
+X = encode(codes, encoding)
 raw = gradcam.layer_maps(model, X, layers, encoding)  # unnormalised
 
 # %% tags=["remove-input"]

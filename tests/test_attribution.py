@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from camformer.attribution import attribute, fold_channels
-from camformer.data import encode
+from camformer.encoding import encode
 
 torch.set_num_threads(1)
 

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_NAMES = [
     "01_data", "02_architecture", "03_training", "04_performance", "05_leaderboard", "06_grid",
     "07_grid_retrained", "08_native", "09_bootstrap", "10_embedding", "11_gradcam", "12_ism", "13_motifs",
-    "14_motif_model",
+    "14_motif_model", "15_audit",
 ]
 
 
@@ -45,6 +45,7 @@ def _load(name: str):
 
 screenshot = _load("screenshot")
 _load("sync_notebooks")
+repository = _load("repository")
 build = _load("build")
 PAGES = build.toc_pages()
 CHAPTERS = [page for page in PAGES if page.is_chapter]
@@ -140,6 +141,90 @@ def test_chapters_run_quietly_on_ipc_kernels(tmp_path: Path, capfd, monkeypatch)
     captured = capfd.readouterr()
     assert "without encryption" not in captured.out + captured.err
     assert "99_tiny done in" in captured.out
+
+
+def test_parameters_cell_shows_the_values_the_chapter_ran_with():
+    own = 'preset = "quick"\nresults_dir = "results"\nn_boot = 1000\nlevels = [\n    1,\n    2,\n]\nseed = 0'
+    injected = '# Parameters\npreset = "smoke"\nlevels = [3]\nextra = "x"\n'
+    merged = build.merge_parameters(own, injected).splitlines()
+    assert merged == [build.PARAMETERS_NOTE, 'preset = "smoke"', 'results_dir = "results"', "n_boot = 1000",
+                      "levels = [3]", "seed = 0", 'extra = "x"']
+
+
+def test_show_parameters_merges_the_injected_cell(tmp_path: Path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell('preset = "quick"\nseed = 0', metadata={"tags": ["parameters"]}),
+                      nbformat.v4.new_code_cell('preset = "smoke"', metadata={"tags": ["injected-parameters"]}),
+                      nbformat.v4.new_code_cell("print(seed)")]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(notebook, path)
+    build.show_parameters(path)
+    cells = nbformat.read(path, 4).cells
+    assert [c.source for c in cells] == [f'{build.PARAMETERS_NOTE}\npreset = "smoke"\nseed = 0', "print(seed)"]
+    assert "remove-cell" not in cells[0].metadata["tags"]
+
+
+@pytest.mark.parametrize("remote, url", [
+    ("git@github.com:someone/camformer.git", "https://github.com/someone/camformer"),
+    ("https://github.com/someone/camformer.git", "https://github.com/someone/camformer"),
+    ("https://x-access-token:abc@github.com/org/repo", "https://github.com/org/repo"),
+    ("ssh://git@github.com/org/my.repo.git", "https://github.com/org/my.repo"),
+    ("/work/some/local/path", None),
+    ("https://gitlab.com/org/repo.git", None),
+])
+def test_github_remote_addresses(remote, url):
+    assert repository.github_url(remote) == url
+
+
+def test_repository_address_comes_from_the_environment(tmp_path: Path):
+    # 1. GitHub Actions
+    assert repository.repository_url({"GITHUB_REPOSITORY": "me/fork"}, cwd=tmp_path) == (
+        "https://github.com/me/fork", "GITHUB_REPOSITORY")
+    with pytest.raises(ValueError, match="owner/name"):
+        repository.repository_url({"GITHUB_REPOSITORY": "not a slug"}, cwd=tmp_path)
+    # 3. no git checkout at all: the placeholder
+    assert repository.repository_url({}, cwd=tmp_path) == (repository.PLACEHOLDER, "placeholder")
+    # 2. a clone with a GitHub origin
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:lab/camformer.git"],
+                   check=True)
+    assert repository.repository_url({}, cwd=tmp_path) == ("https://github.com/lab/camformer", "git origin")
+    assert repository.repository_url({"GITHUB_REPOSITORY": "a/b"}, cwd=tmp_path)[0] == "https://github.com/a/b"
+
+
+def test_committed_files_spell_one_address_and_a_fork_can_rewrite_them(tmp_path: Path):
+    files = repository.committed_files()
+    names = {path.name for path in files}
+    assert {"_config.yml", "CITATION.cff", "01_data.py", "01_data.ipynb"} <= names
+    spelled = {path.name for path in files if repository.PLACEHOLDER in path.read_text()}
+    assert {"_config.yml", "CITATION.cff"} <= spelled
+    # every chapter's Colab cell installs from the same address
+    assert {p.name for p in files if p.suffix == ".py"} <= spelled
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_config.yml").write_text(f"url: {repository.PLACEHOLDER}\n")
+    (tmp_path / "notebooks" / "01_x.py").write_text(f'pip install git+{repository.PLACEHOLDER}\n')
+    changed = repository.write_committed("https://github.com/me/fork", root=tmp_path)
+    assert sorted(p.name for p in changed) == ["01_x.py", "_config.yml"]
+    assert (tmp_path / "notebooks" / "01_x.py").read_text() == "pip install git+https://github.com/me/fork\n"
+    with pytest.raises(ValueError, match="GitHub"):
+        repository.write_committed("https://example.org/x", root=tmp_path)
+
+
+def test_staged_book_points_at_the_repository_of_the_environment(tmp_path: Path, monkeypatch):
+    import nbformat
+
+    monkeypatch.setenv("GITHUB_REPOSITORY", "me/fork")
+    staged = tmp_path / "notebooks" / "01_data.ipynb"
+    staged.parent.mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(f'install("git+{repository.PLACEHOLDER}")')]
+    nbformat.write(notebook, staged)
+    build.stage([build.Page("notebooks/01_data")], tmp_path)
+    config = yaml.safe_load((tmp_path / "_config.yml").read_text())
+    assert config["repository"]["url"] == "https://github.com/me/fork"
+    assert "git+https://github.com/me/fork" in nbformat.read(staged, 4).cells[0].source
 
 
 def test_config_points_the_launch_buttons_at_the_repository():
@@ -308,12 +393,37 @@ def test_no_broken_internal_links(page, html_dir: Path, base_url: str, doms: dic
 @pytest.mark.parametrize("page", CHAPTERS, ids=[page.name for page in CHAPTERS])
 def test_launch_buttons_open_the_committed_notebook(page, doms: dict[str, Elements]):
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
-    repository = urlsplit(config["repository"]["url"]).path.strip("/")
+    address = urlsplit(repository.repository_url()[0]).path.strip("/")
     branch = config["repository"]["branch"]
     notebook = f"{page.entry}.ipynb"
     hrefs = doms[page.entry].hrefs
-    colab = f"https://colab.research.google.com/github/{repository}/blob/{branch}/{notebook}"
-    binder = f"https://mybinder.org/v2/gh/{repository}/{branch}?urlpath=tree/{notebook}"
+    colab = f"https://colab.research.google.com/github/{address}/blob/{branch}/{notebook}"
+    binder = f"https://mybinder.org/v2/gh/{address}/{branch}?urlpath=tree/{notebook}"
     assert colab in hrefs, f"{page.entry}: no Colab button to {colab}"
     assert binder in hrefs, f"{page.entry}: no Binder button to {binder}"
     assert (REPO_ROOT / notebook).is_file(), f"the launch buttons open {notebook}, which is not in the repository"
+
+
+@pytest.fixture(scope="session")
+def layouts(base_url: str) -> dict[str, dict]:
+    """Each toc page measured in Chromium at the book's default width (1280 px), offline."""
+    return {page.entry: screenshot.measure(base_url, page.entry + ".html") for page in PAGES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
+def test_code_and_tables_fit_the_column(page, layouts: dict[str, dict]):
+    layout = layouts[page.entry]
+    if page.is_chapter and page != PAGES[0]:
+        assert layout["code_blocks"] > 0, f"{page.entry}: the measuring page found no code"
+    assert not layout["scrolling_code"], f"{page.entry}: code blocks scroll sideways: {layout['scrolling_code']}"
+    assert not layout["cut_tables"], f"{page.entry}: tables cut off on the right: {layout['cut_tables']}"
+
+
+@pytest.mark.slow
+def test_math_renders_without_a_network(layouts: dict[str, dict]):
+    # Chromium runs with every host but 127.0.0.1 unresolvable (screenshot.CHROMIUM_FLAGS): a CDN fails
+    with_math = {entry for entry, layout in layouts.items() if layout["math_rendered"]}
+    assert {"notebooks/02_architecture", "notebooks/12_ism"} <= with_math, with_math
+    left_raw = {entry: layout["raw_math"] for entry, layout in layouts.items() if layout["raw_math"]}
+    assert not left_raw, f"TeX shown unrendered: {left_raw}"

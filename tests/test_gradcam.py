@@ -120,7 +120,7 @@ def test_region_verdict_goes_every_way():
 
 def test_layer_maps_fold_gradcam_onto_the_bases():
     from camformer.attribution import fold_channels
-    from camformer.data import encode
+    from camformer.encoding import encode
     from camformer.gradcam import layer_maps
 
     torch.manual_seed(0)

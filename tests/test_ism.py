@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from camformer.attribution import attribute
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.embedding import penultimate_activations
 from camformer.gradcam import gradcam
 from camformer.ism import (
@@ -16,6 +16,7 @@ from camformer.ism import (
     ism_receptive_field,
     mutant_table,
     position_effect,
+    positions_per_group,
     pssm,
     receptive_field_stages,
 )
@@ -159,6 +160,17 @@ def test_receptive_field_ism_detects_a_wrong_reach(codes):
     with pytest.raises(ValueError, match="differs from the full pass"):
         ism_receptive_field(model, codes, stem=list(model.stem), head=model.head, reach=[(0, 0)] * 3,
                             positions=range(10, 20), device="cpu")
+
+
+def test_receptive_field_groups_fill_batch_size_on_a_gpu_and_64_mutants_on_a_cpu():
+    # g positions x 3 substitutions x sequences mutants per forward pass
+    assert positions_per_group(1024, 64, "cuda") == 5  # 960 mutants, not a fixed 192
+    assert positions_per_group(4096, 64, torch.device("cuda", 1)) == 21
+    assert positions_per_group(1024, 4, "cuda") == 85
+    assert positions_per_group(1024, 64, "cpu") == 1  # 192: never less than one position
+    assert positions_per_group(1024, 4, "cpu") == 5  # 60 of the CPU's 64
+    assert positions_per_group(24, 4, "cpu") == 2  # batch_size below 64 caps the CPU's group too
+    assert positions_per_group(8, 4, "cuda") == 1
 
 
 def test_conv_reach_counts_padding_a_stage_applies_itself():

@@ -52,7 +52,7 @@ def test_figure_checks_catch_a_missing_colour_bar_and_a_sliver():
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     ax.set_xlim(-10, 10)
-    with pytest.raises(AssertionError, match="x extent"):
+    with pytest.raises(AssertionError, match="of the width"):
         assert_data_fill_axes(fig)
 
 

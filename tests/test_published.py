@@ -21,7 +21,8 @@ from test_fetch import _Server  # pytest puts tests/ on sys.path
 
 from camformer import fetch, published
 from camformer.cli import main
-from camformer.data import encode, test_set_data
+from camformer.data import test_set_data
+from camformer.encoding import encode
 from camformer.models import camformer_mini, count_parameters
 from camformer.book import explained_model, save_book_model
 from camformer.inference import predict
@@ -148,15 +149,20 @@ def _authors_members(folder: str, model_bytes: bytes, encoding: str, model_name:
             f"{run}/score_board.csv": b"r,rho\n0.74,0.75\n"}
 
 
-@pytest.fixture(scope="module")
-def authors(tmp_path_factory):
-    """For each published model: the tarball (made with the authors' classes), a test input
-    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
-    root = tmp_path_factory.mktemp("authors")
+def _authors_package(root):
+    """Write the authors' ``base`` package (model.py, model_basic.py) under ``root``; returns ``root``."""
     (root / "base").mkdir()
     (root / "base" / "__init__.py").write_text("")
     (root / "base" / "model.py").write_text(AUTHORS_MODEL)
     (root / "base" / "model_basic.py").write_text(AUTHORS_MODEL_BASIC)
+    return root
+
+
+@pytest.fixture(scope="module")
+def authors(tmp_path_factory):
+    """For each published model: the tarball (made with the authors' classes), a test input
+    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
+    root = _authors_package(tmp_path_factory.mktemp("authors"))
     codes = torch.as_tensor(test_set_data().codes[:6])
     out = {}
     sys.path.insert(0, str(root))
@@ -382,11 +388,15 @@ def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
     dead.httpd.server_close()
     start = time.monotonic()
     _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=dead_url)
-    assert "FetchError" in info["reason"] and time.monotonic() - start < 20
+    assert "could not be downloaded" in info["reason"] and time.monotonic() - start < 20
+    # one plain sentence on the page; the exception itself in the log it names
+    log = book_results / "quick" / "logs" / "published_weights.log"
+    assert "Error" not in info["reason"] and str(log) in info["reason"] and "FetchError" in log.read_text()
     # Weights that do not reproduce the published predictions (these are made up): refused.
     _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
-    assert not info["published"] and "SelfCheckError" in info["reason"]
-    with pytest.raises(FileNotFoundError, match="SelfCheckError"):
+    assert not info["published"] and "did not reproduce the authors' published predictions" in info["reason"]
+    assert "SelfCheckError" in log.read_text()
+    with pytest.raises(FileNotFoundError, match="did not reproduce"):
         explained_model(book_results, "paper", prefer="mini", cache_dir=cache, url=url, check_n=8)
 
 
@@ -405,3 +415,11 @@ def test_book_model_uses_the_published_model_that_passes(served, book_results, m
     assert info["self_check"]["n"] == 8 and info["self_check"]["passed"] and info["reason"] is None
     assert url in info["source"] and list(info["predictions"].columns) == ["id", "prediction"]
     assert got.encoding == "onehotWithP"
+
+
+def test_loading_published_weights_does_not_import_the_training_loop():
+    """published -> models (the grid's configs live there), never -> grid -> train."""
+    code = ("import sys, camformer.published, camformer.apply; "
+            "print(sorted(m for m in ('camformer.train', 'camformer.grid') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

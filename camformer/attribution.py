@@ -319,12 +319,9 @@ def agreement_summary(table: "pd.DataFrame", verdicts: dict, best) -> str:
             "profiles above.")
 
 
-def agreement_facts(verdicts: dict, prefix: str = "gradcam") -> dict:
-    """Records of :func:`agreement_verdicts`: ``{prefix}_{key}_mean_r`` with its interval and
-    verdict for each method (keys from :data:`RECORD_KEYS`, else the name in lower case)."""
-    from .explain_stats import facts
-
-    out: dict = {}
-    for name, v in verdicts.items():
-        out |= facts(f"{prefix}_{RECORD_KEYS.get(name, name.lower().replace(' ', '_'))}_mean_r", verdict=v)
-    return out
+def agreement_keys(verdicts: dict, prefix: str = "gradcam") -> dict:
+    """The record key of each method's verdict from :func:`agreement_verdicts`:
+    ``{prefix}_{key}_mean_r`` (keys from :data:`RECORD_KEYS`, else the name in lower case) ->
+    the verdict, for ``camformer.report.facts``."""
+    return {f"{prefix}_{RECORD_KEYS.get(name, name.lower().replace(' ', '_'))}_mean_r": v
+            for name, v in verdicts.items()}

@@ -154,15 +154,14 @@ class S12Comparison:
                 f"sequence), {erratum}. {panels} {direction}")
 
     def facts(self) -> dict:
-        """Records: ``s12_rows``, ``s12_rows_equal_measured``, ``gc_direction_model_vs_paper`` and
-        ``gc_pearson_<panel>`` with its interval and verdict (:func:`camformer.explain_stats.facts`)."""
-        from .explain_stats import facts
+        """Plain records: ``s12_rows``, ``s12_rows_equal_measured`` and ``gc_direction_model_vs_paper``.
+        Each panel's number, interval and verdict: :meth:`verdict_keys` with ``camformer.report.facts``."""
+        return {"s12_rows": len(self.match), "s12_rows_equal_measured": int((self.match["n_matches"] > 0).sum()),
+                "gc_direction_model_vs_paper": self.direction}
 
-        out = {"s12_rows": len(self.match), "s12_rows_equal_measured": int((self.match["n_matches"] > 0).sum()),
-               "gc_direction_model_vs_paper": self.direction}
-        for key, v in zip(self.KEYS, self.verdicts.values()):
-            out |= facts(f"gc_pearson_{key}", verdict=v)
-        return out
+    def verdict_keys(self) -> dict:
+        """Record key ``gc_pearson_<panel>`` (:attr:`KEYS`) -> the panel's verdict."""
+        return {f"gc_pearson_{key}": v for key, v in zip(self.KEYS, self.verdicts.values())}
 
 
 def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 1000, seed: int = 0) -> S12Comparison:

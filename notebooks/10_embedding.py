@@ -143,15 +143,13 @@ display(Markdown(
 report.record(
     results_dir, preset, "embedding", model=info["model"],
     n_points=len(sample), dimensions=int(A.shape[1]),
-    **explain_stats.facts("pc1_abs_rho_measured", *pc1["measured"],
-                          undefined="a constant first component"),
-    **explain_stats.facts("pc1_abs_rho_predicted", *pc1["predicted"],
-                          verdict=axis_verdict),
-    **explain_stats.facts("pc1_variance_share", *share.values(),
-                          undefined="constant activations"),
-    **explain_stats.facts("pca_neighbour_r_measured", *local["PCA"],
-                          undefined="every point at one place"),
-    **explain_stats.facts("tsne_neighbour_r_measured", *local["t-SNE"],
-                          verdict=gradient),
+    **report.facts("pc1_abs_rho_measured", *pc1["measured"],
+                   undefined="a constant first component"),
+    **report.facts("pc1_abs_rho_predicted", verdict=axis_verdict),
+    **report.facts("pc1_variance_share", *share.values(),
+                   undefined="constant activations"),
+    **report.facts("pca_neighbour_r_measured", *local["PCA"],
+                   undefined="every point at one place"),
+    **report.facts("tsne_neighbour_r_measured", verdict=gradient),
     seconds=round(time.perf_counter() - started, 1))
 display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

@@ -165,10 +165,12 @@ display(Markdown(attr.agreement_summary(agreement, verdicts, best)))
 # model; the verdicts are what the book concludes.
 
 # %%
-facts = attr.agreement_facts(verdicts)
-for which, layer in (("first", layers[0]), ("last", layers[-1])):
-    facts |= explain_stats.facts(f"variable_share_{which}_layer",
-                                 verdict=region[layer])
+keys = attr.agreement_keys(verdicts) | {
+    "variable_share_first_layer": region[layers[0]],
+    "variable_share_last_layer": region[layers[-1]]}
+facts = {}
+for key, v in keys.items():
+    facts |= report.facts(key, verdict=v)
 report.record(results_dir, preset, "gradcam", model=info["model"],
               n_sequences=len(sample), closest_to_gradcam=closest, **facts,
               seconds=round(time.perf_counter() - started, 1))

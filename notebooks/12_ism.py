@@ -169,9 +169,12 @@ display(Markdown(s12.summary() + "".join(
     f" In the ISM, {v} ({stated(v, 4)})." for v in gc_ism.values())))
 
 # %%
-facts = explain_stats.facts("variable_to_flank_ratio", verdict=flank_verdict)
-for short, v in zip(("gain", "loss"), gc_ism.values()):
-    facts |= explain_stats.facts(f"gc_{short}_mean_delta", verdict=v)
+verdicts = {"variable_to_flank_ratio": flank_verdict, **s12.verdict_keys(),
+            "gc_gain_mean_delta": gc_ism["A/T → G/C"],
+            "gc_loss_mean_delta": gc_ism["G/C → A/T"]}
+facts = {}
+for key, v in verdicts.items():
+    facts |= report.facts(key, verdict=v)
 report.record(
     results_dir, preset, "ism", model=info["model"], n_sequences=len(ids),
     **s12.facts(), **facts, seconds=round(time.perf_counter() - started, 1))

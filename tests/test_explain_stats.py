@@ -5,7 +5,7 @@ import pytest
 
 from camformer import explain_stats as es
 from camformer.bootstrap import resample_counts
-from camformer.report import Undefined
+from camformer.report import Undefined, facts
 
 
 def test_resampled_means_equal_a_naive_loop_over_the_same_draws():
@@ -63,13 +63,13 @@ def test_verdict_goes_both_ways_and_is_undefined_for_nan():
 
 def test_facts_records_numbers_interval_and_words():
     v = es.verdict(0.5, 0.2, 0.8, above="up", below="down", undecided="unclear")
-    assert es.facts("x", verdict=v) == {"x": 0.5, "x_ci_low": 0.2, "x_ci_high": 0.8, "x_verdict": "up",
+    assert facts("x", verdict=v) == {"x": 0.5, "x_ci_low": 0.2, "x_ci_high": 0.8, "x_verdict": "up",
                                         "x_decided": True}
-    assert es.facts("y", 1.0, 0.5, 2.0) == {"y": 1.0, "y_ci_low": 0.5, "y_ci_high": 2.0}
+    assert facts("y", 1.0, 0.5, 2.0) == {"y": 1.0, "y_ci_low": 0.5, "y_ci_high": 2.0}
     blank = es.verdict(np.nan, np.nan, np.nan, above="", below="", undecided="", undefined="a blank map")
-    out = es.facts("z", verdict=blank)
+    out = facts("z", verdict=blank)
     assert out["z"] == Undefined("a blank map") and "z_ci_low" not in out and out["z_decided"] is False
-    assert es.facts("w", np.nan, undefined="constant")["w"] == Undefined("constant")
+    assert facts("w", np.nan, undefined="constant")["w"] == Undefined("constant")
 
 
 def test_interval_text():

@@ -256,3 +256,40 @@ def effect_text(row, *, n: bool = True, unit: str = "") -> str:
     value = row["difference"] if "difference" in row else row["mean_change"]
     count = f"; n = {int(row['n']):,}{unit}" if n else ""
     return f"{value:+.3f} (95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}{count})"
+
+
+def facts(key: str, *numbers: float, undefined: str = "the statistic is not defined for this model",
+          verdict=None) -> dict:
+    """Records (:func:`record`) of a stated number, its interval and its verdict.
+
+    Parameters
+    ----------
+    key : str
+    *numbers : float
+        ``estimate, ci_low, ci_high`` (or the estimate alone); default: the verdict's.
+    undefined : str
+        The reason recorded for a NaN estimate (default: the undefined verdict's reason).
+    verdict : camformer.verdicts.Verdict, optional
+        An undefined verdict (words ``"undefined (<reason>)"``, e.g. from
+        :func:`camformer.explain_stats.verdict`) gives its reason to the record.
+
+    Returns
+    -------
+    dict
+        ``key`` (a float, or :class:`Undefined` with the reason),
+        ``key_ci_low`` and ``key_ci_high`` where the interval is defined, and, with a ``verdict``,
+        ``key_verdict`` (its words) and ``key_decided``.
+    """
+    if not numbers:
+        if verdict is None:
+            raise ValueError(f"{key}: give the numbers or a verdict")
+        numbers = (verdict.estimate, verdict.ci_low, verdict.ci_high)
+    estimate, ci_low, ci_high = (*numbers, math.nan, math.nan)[:3]
+    if verdict is not None and verdict.words.startswith("undefined (") and verdict.words.endswith(")"):
+        undefined = verdict.words[len("undefined ("):-1]
+    out: dict = {key: defined_or(float(estimate), undefined)}
+    if all(math.isfinite(x) for x in (estimate, ci_low, ci_high)):
+        out.update({f"{key}_ci_low": float(ci_low), f"{key}_ci_high": float(ci_high)})
+    if verdict is not None:
+        out.update({f"{key}_verdict": verdict.words, f"{key}_decided": bool(verdict.decided)})
+    return out

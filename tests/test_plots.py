@@ -124,23 +124,6 @@ def test_effect_spread_histogram_and_profile():
     assert axes[1].get_xlabel() == "position (nt, 0-based)"
 
 
-def test_gc_content_panels_points_and_bars():
-    by_class = pd.DataFrame({"mean": [0.02, 0.0, -0.03], "sem": [0.01, 0.01, 0.01]},
-                            index=["A/T → G/C", "GC kept", "G/C → A/T"])
-    scatters = {"paper": (np.array([40.0, 50.0, 60.0]), np.array([1.0, 2.0, 3.0])),
-                "book": (np.array([45.0, 55.0]), np.array([0.5, 0.7]))}
-    axes = plot_interpret.gc_content_panels(scatters, by_class, bar_title="ISM (2 promoters)")
-    assert len(axes) == 3
-    for ax, (title, (gc, pred)) in zip(axes, scatters.items()):
-        np.testing.assert_allclose(ax.collections[0].get_offsets(), np.column_stack([gc, pred]))
-        assert ax.get_title() == title
-        assert ax.get_xlabel() == "GC content (%)"
-    bars = [p for p in axes[2].patches if isinstance(p, Rectangle)]
-    np.testing.assert_allclose([p.get_height() for p in bars], [0.02, 0.0, -0.03])
-    assert [t.get_text() for t in axes[2].get_xticklabels()] == list(by_class.index)
-    assert axes[2].get_title() == "ISM (2 promoters)"
-
-
 # ----------------------------------------------------------------------------- metrics tables
 
 

@@ -20,9 +20,10 @@ import time
 import torch
 
 from camformer import models
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.inference import cpu_has_native_bf16, describe_device
-from camformer.train import TrainConfig, make_loss, quick_data, run_preset
+from camformer.presets import quick_data, run_preset
+from camformer.train import TrainConfig, make_loss
 
 QUICK_TRAIN = 56_863
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 import time
-import warnings
 
 import numpy as np
 import torch
+
+from bench_common import tangermeme_effects
 
 from camformer.data import encode, load_test_table, encode_sequences
 from camformer.inference import predict_scalar
@@ -55,23 +56,8 @@ def naive_ism(model, X, positions=VARIABLE_POSITIONS):
 
 
 def tangermeme_ism(model, X, batch_size):
-    from tangermeme.saturation_mutagenesis import saturation_mutagenesis
-
-    class TwoD(torch.nn.Module):  # tangermeme wants (N, targets)
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, x):
-            return self.m(x)[:, None]
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y0, y_hat = saturation_mutagenesis(
-            TwoD(model).eval(), X, start=17, end=97, batch_size=batch_size, raw_outputs=True, device="cpu"
-        )
     out = torch.zeros(len(X), 4, X.shape[-1])
-    out[:, :, 17:97] = (y_hat[..., 0] - y0[:, None, None, 0]).float()
+    out[:, :, 17:97] = tangermeme_effects(model, X, batch_size, start=17, end=97)
     return out
 
 

@@ -240,13 +240,9 @@ def write_results(results: Path, rows: list[dict], lines: int, seed: int, file_n
         "more than this machine has.",
         "",
     ])
-    old = results.read_text() if results.exists() else (
-        "# Benchmark results\n\nSpeed and memory of camformer, one section per script in `benchmarks/`.\n")
-    if SECTION in old:  # replace our section, keep the others
-        head, _, rest = old.partition(SECTION)
-        nxt = rest.find("\n## ")
-        old = head + (rest[nxt + 1:] if nxt >= 0 else "")
-    results.write_text(old.rstrip("\n") + "\n\n" + text)
+    from bench_common import write_section
+
+    write_section(results, SECTION, text)
 
 
 def main(argv: list[str] | None = None) -> int:

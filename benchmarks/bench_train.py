@@ -27,7 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from camformer.data import SequenceData, encode
+from camformer.data import SequenceData
+from camformer.encoding import encode
 from camformer.models import camformer_mini, camformer_original, count_parameters
 from camformer.train import TrainConfig, train
 

@@ -1,6 +1,6 @@
 """Prove camformer's GPU path in one command, on whatever GPU is at hand.
 
-    python benchmarks/gpu_check.py [--out DIR] [--parts tests throughput paper explainers] [--smoke]
+    python benchmarks/gpu_check.py [--out DIR] [--parts tests throughput paper ddp explainers] [--smoke]
 
 Parts, in this order; each becomes a section of ``DIR/gpu_check.json`` (rewritten after every
 part, so a run cut short keeps what it finished), with the card, driver, torch and CUDA versions:
@@ -20,12 +20,23 @@ part, so a run cut short keeps what it finished), with the card, driver, torch a
     peak). float32 means PyTorch's defaults: cuDNN convolutions in TF32, matrix products not.
 ``paper``
     The ``paper`` preset end to end under ``torchrun --nproc_per_node=1``
-    (:func:`camformer.train.paper_data` and :func:`~camformer.train.run_preset`, as ``camformer
-    train`` runs them) on a **synthetic** 200,000-line file in the DREAM format, two epochs:
+    (:func:`camformer.presets.paper_data` and :func:`~camformer.presets.run_preset`, as
+    ``camformer train`` runs them) on a **synthetic** 200,000-line file in the DREAM format, two epochs:
     killed (SIGKILL to every process of the run) once the first epoch's checkpoint is on disk,
     started again with the same command, which resumes and finishes and writes the test split's
     predictions. The run's ``train_config.json`` records device, autocast dtype, compile and
     world size.
+``ddp``
+    The ``paper`` preset on several GPUs: SyncBatchNorm + DDP + ``torch.compile`` together, two
+    processes under ``torchrun --nproc_per_node=2``, two epochs of a few steps on synthetic
+    sequences (so the compiled model goes from training to validation and back). With two GPUs
+    or more, one GPU each over NCCL, as a run would. **Limit:** on a host with one GPU, NCCL
+    refuses two processes on one device ("duplicate GPU"), so the two processes share it over
+    gloo, which carries CUDA tensors for DDP's all-reduce and SyncBatchNorm's all-gather (slower
+    than NCCL; the same code path in camformer and in SyncBatchNorm but for the transport).
+    Reported: the backend, whether SyncBatchNorm was in the model, compile, and the largest
+    difference between the processes' parameters and buffers after training (0 when they hold
+    one model).
 ``explainers``
     ``camformer.ism.ism``, ``ism_receptive_field`` and ``camformer.gradcam.gradcam`` of
     Camformer Original (He-initialised, seed 0) on the device and on the CPU: seconds per
@@ -34,8 +45,9 @@ part, so a run cut short keeps what it finished), with the card, driver, torch a
 
 ``--smoke`` runs every part on the CPU at tiny sizes (a few hundred lines, one or two steps,
 two sequences; ``torch.compile`` with the ``eager`` backend, since inductor takes minutes on a
-small CPU): a check that the script still runs, in about a minute (tests/test_gpu_check.py).
-Its numbers mean nothing.
+small CPU; ``ddp`` with Mini over gloo on the CPU, where SyncBatchNorm cannot run, since it
+needs CUDA tensors): a check that the script still runs (tests/test_gpu_check.py). Its numbers mean
+nothing.
 """
 
 from __future__ import annotations
@@ -60,7 +72,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from camformer.data import SequenceData, encode, read_dream_txt, resource_path
+from camformer.data import SequenceData, read_dream_txt, resource_path
+from camformer.encoding import encode
 from camformer.models import camformer_mini, camformer_original, init_he
 from camformer.train import TrainConfig, train
 
@@ -81,6 +94,9 @@ class Sizes:
     val_size: int = 1024  # throughput rows' validation sequences
     paper_lines: int = 200_000
     paper_overrides: tuple[tuple[str, object], ...] = (("max_epochs", 2),)  # of the paper preset
+    ddp_batch: int = 256  # global batch of the two-process part
+    ddp_steps: int = 10  # its steps per epoch (two epochs)
+    ddp_model: str = "original"  # the paper preset's model
     explain_device: int = 64  # sequences explained on the device
     explain_cpu: int = 4  # ... and on the CPU (the first ones of the same)
     positions: tuple[int, int] = (17, 97)  # ISM positions, [start, stop)
@@ -91,6 +107,7 @@ class Sizes:
 FULL = Sizes()
 SMOKE = Sizes(batches=(1,), steps=1, val_size=8, paper_lines=300,
               paper_overrides=(("max_epochs", 2), ("batch_size", 4), ("steps_per_epoch", 2), ("device", "cpu")),
+              ddp_batch=4, ddp_steps=2, ddp_model="mini",
               explain_device=2, explain_cpu=2, positions=(17, 20), pytest_paths=("tests/test_gpu.py",), timeout_s=240)
 
 
@@ -252,7 +269,8 @@ def paper_worker(run_dir: str, train_file: str, overrides: dict) -> int:
     """One process of the paper run (started by torchrun): the paper preset with ``overrides``,
     its split written by the first process, the test split's predictions to
     ``run_dir/predictions_test.tsv``."""
-    from camformer.train import TrainConfig, init_distributed, paper_data, run_preset
+    from camformer.distributed import init_distributed
+    from camformer.presets import paper_data, run_preset
 
     config = TrainConfig.preset("paper", progress=False, **overrides)
     rank, _ = init_distributed()
@@ -304,6 +322,83 @@ def paper_end_to_end(sizes: Sizes, out: Path, device: torch.device) -> dict:
         "predictions": str(predictions), "predictions_rows": len(table),
         "predictions_finite": bool(len(table) and np.isfinite(table["prediction"]).all()),
         "finished": resumed_rc == 0 and len(history) == epochs and len(table) > 0,
+    }
+
+
+# ---------------------------------------------------------------------------- SyncBatchNorm + DDP + compile
+
+def ddp_backend(device: torch.device) -> tuple[str, str]:
+    """How the two processes of the ``ddp`` part talk, and why: ``(backend, note)``."""
+    if device.type != "cuda":
+        return "gloo", "CPU (--smoke): gloo; SyncBatchNorm needs CUDA tensors, so the BatchNorm layers stay local"
+    if torch.cuda.device_count() >= 2:
+        return "nccl", "one GPU per process over NCCL, as a multi-GPU run"
+    return "gloo", ("limit: one GPU here and NCCL refuses two processes on one device (duplicate GPU), so both "
+                    "processes share it over gloo, which carries the CUDA tensors of DDP and SyncBatchNorm")
+
+
+def ddp_worker(run_dir: str, settings: dict) -> int:
+    """One process of the ``ddp`` part (started by torchrun): the paper preset (SyncBatchNorm;
+    Original, or Mini for --smoke) with compile on, on synthetic sequences; the first process
+    writes the agreement between the processes to ``run_dir/agreement.json``."""
+    import torch.distributed as dist
+
+    from camformer.distributed import init_distributed
+    from camformer.presets import run_preset
+
+    if settings["backend"] == "gloo":  # a group that exists already is the one training uses
+        dist.init_process_group("gloo")
+    rank, world = init_distributed()
+    config = TrainConfig.preset("paper", progress=False, compile="on", max_epochs=2, patience=2,
+                                batch_size=settings["batch"], steps_per_epoch=settings["steps"],
+                                device=settings["device"], model=settings["model"])
+    data = {"train": synthetic_data(settings["batch"] * settings["steps"]),
+            "val": synthetic_data(settings["val_size"], seed=1)}
+    try:
+        with eager_compile() if settings["smoke"] else contextlib.nullcontext():
+            result = run_preset(config, run_dir, data=data)
+        spread = {}
+        for kind, tensors in (("parameters", result.model.parameters()), ("buffers", result.model.buffers())):
+            flat = torch.cat([t.detach().cpu().double().reshape(-1) for t in tensors])
+            high, low = flat.clone(), flat.clone()
+            dist.all_reduce(high, op=dist.ReduceOp.MAX)
+            dist.all_reduce(low, op=dist.ReduceOp.MIN)
+            spread[kind] = float((high - low).max())
+        if rank == 0:
+            (Path(run_dir) / "agreement.json").write_text(json.dumps({
+                "processes": world, "parameter_spread": spread["parameters"], "buffer_spread": spread["buffers"],
+                "train_loss": result.history["train_loss"].tolist(),
+                "val_pearson": result.history["val_pearson"].tolist()}))
+    finally:
+        dist.destroy_process_group()
+    return 0
+
+
+def ddp_syncbn_compile(sizes: Sizes, out: Path, device: torch.device, smoke: bool = False) -> dict:
+    backend, note = ddp_backend(device)
+    run = out / "ddp_run"
+    shutil.rmtree(run, ignore_errors=True)
+    settings = {"backend": backend, "batch": sizes.ddp_batch, "steps": sizes.ddp_steps, "val_size": sizes.val_size,
+                "device": "cpu" if device.type == "cpu" else "cuda", "smoke": smoke, "model": sizes.ddp_model}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+           str(Path(__file__).resolve()), "--ddp-worker", str(run), json.dumps(settings)]
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    with open(out / "ddp.log", "w") as log:
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=sizes.timeout_s, cwd=REPO,
+                            env=env).returncode
+    recorded = json.loads((run / "train_config.json").read_text()) if (run / "train_config.json").exists() else {}
+    agreement = json.loads((run / "agreement.json").read_text()) if (run / "agreement.json").exists() else {}
+    runtime = recorded.get("runtime") or {}
+    finite = bool(agreement) and all(np.isfinite(agreement["train_loss"]))
+    one_model = agreement.get("parameter_spread") == 0.0 and agreement.get("buffer_spread") == 0.0
+    return {
+        "command": " ".join(cmd[1:]), "returncode": rc, "backend_asked": backend, "note": note,
+        "runtime": runtime, **agreement, "log": str(out / "ddp.log"),
+        "passed": rc == 0 and finite and one_model and runtime.get("world_size") == 2
+        and runtime.get("compile") is True and runtime.get("sync_batchnorm") is (device.type == "cuda"),
+        "how": f"torchrun --nproc_per_node=2 of the paper preset (Camformer {sizes.ddp_model}, sync_batchnorm) with "
+               "compile on, two epochs; spreads: over every element of the final parameters (and buffers), the "
+               "largest value across the processes minus the smallest" + ("; --smoke: torch.compile with backend='eager'" if smoke else ""),
     }
 
 
@@ -359,7 +454,8 @@ def explainers(sizes: Sizes, out: Path, device: torch.device) -> dict:
 
 # ---------------------------------------------------------------------------- report
 
-PARTS = {"tests": gpu_tests, "throughput": throughput, "paper": paper_end_to_end, "explainers": explainers}
+PARTS = {"tests": gpu_tests, "throughput": throughput, "paper": paper_end_to_end, "ddp": ddp_syncbn_compile,
+         "explainers": explainers}
 
 
 def summary(results: dict) -> str:
@@ -375,6 +471,13 @@ def summary(results: dict) -> str:
             lines.append(f"ERROR {section['error']}")
         elif part == "tests":
             lines.append(f"{section['command']}: {section['summary']}")
+        elif part == "ddp":
+            rt = section["runtime"] or {}
+            lines.append(f"{section['note']}")
+            lines.append(f"world {rt.get('world_size')}, backend {rt.get('backend')}, SyncBatchNorm "
+                         f"{rt.get('sync_batchnorm')}, compile {rt.get('compile')}, dtype {rt.get('amp_dtype')}; "
+                         f"spread: parameters {section.get('parameter_spread')}, buffers "
+                         f"{section.get('buffer_spread')}; passed {section['passed']}")
         elif part == "paper":
             rt = section["runtime"] or {}
             val_r = [round(v, 3) for v in section["history"].get("val_pearson", [])]
@@ -400,10 +503,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="every part on the CPU at tiny sizes")
     parser.add_argument("--paper-worker", nargs=3, metavar=("RUN_DIR", "TRAIN_FILE", "OVERRIDES"),
                         help=argparse.SUPPRESS)  # one torchrun process of the paper part
+    parser.add_argument("--ddp-worker", nargs=2, metavar=("RUN_DIR", "SETTINGS"),
+                        help=argparse.SUPPRESS)  # one torchrun process of the ddp part
     args = parser.parse_args(argv)
     if args.paper_worker:
         run_dir, train_file, overrides = args.paper_worker
         return paper_worker(run_dir, train_file, json.loads(overrides))
+    if args.ddp_worker:
+        run_dir, settings = args.ddp_worker
+        return ddp_worker(run_dir, json.loads(settings))
     if not args.smoke and not torch.cuda.is_available():
         print("gpu_check: no CUDA device here; run with --smoke to check the script on the CPU", file=sys.stderr)
         return 2
@@ -417,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         print(f"gpu_check: {part} ...", file=sys.stderr, flush=True)
         try:
-            kwargs = {"smoke": args.smoke} if part == "throughput" else {}
+            kwargs = {"smoke": args.smoke} if part in ("throughput", "ddp") else {}
             results[part] = PARTS[part](sizes, out, device, **kwargs)
         except Exception as err:  # report and go on: the other parts still tell something
             results[part] = {"error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}

@@ -5,6 +5,8 @@ One preset runs the whole book::
     python book/build.py --preset quick          # what `make book` runs
     python book/build.py --only 01_data 00_intro # re-execute a few chapters, rebuild the HTML
     python book/build.py --skip-execute          # rebuild the HTML from executed notebooks
+    python book/build.py --preset smoke --no-html --results-dir R --stage-dir S
+                                                 # execute only (tests): records in R, notebooks in S
 
 Steps:
 
@@ -22,7 +24,12 @@ Steps:
    ``_build/book/_build/html``; any warning fails the build.
 
 A full build (no ``--only``) requires every page of ``_toc.yml``. With ``--only`` the book
-holds the chosen chapters and any executed earlier, and says which it left out.
+holds the chosen chapters and any executed earlier, and says which it left out. With
+``--no-html`` the build stops after step 2 (what the two-kernel test needs: the records).
+
+Presets: ``quick`` (the published book: a 2-core CPU, minutes), ``paper`` (the paper's recipe,
+on a GPU) and ``smoke`` (the smallest sizes, seconds per chapter, the same code path as quick:
+for tests, such as building the book twice with two CPU kernel sets).
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from camformer.report import clear_records
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGE_DIR = REPO_ROOT / "_build" / "book"
 HTML_DIR = STAGE_DIR / "_build" / "html"
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "paper", "smoke")
 TIMINGS_FIELDS = ("chapter", "seconds", "measured_at")
 
 
@@ -324,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="execute only these chapters (e.g. 01_data 00_intro)")
     parser.add_argument("--skip-execute", action="store_true", help="rebuild the HTML from the executed notebooks")
     parser.add_argument("--results-dir", default="results", type=Path, help="where chapters write results (default results)")
+    parser.add_argument("--no-html", action="store_true", help="execute the chapters only; build no HTML")
+    parser.add_argument("--stage-dir", default=STAGE_DIR, type=Path,
+                        help=f"where executed notebooks and the book are staged (default {STAGE_DIR.relative_to(REPO_ROOT)})")
     args = parser.parse_args(argv)
+    if args.no_html and args.skip_execute:
+        parser.error("--no-html and --skip-execute leave nothing to do")
+    stage_dir = args.stage_dir if args.stage_dir.is_absolute() else REPO_ROOT / args.stage_dir
 
     start = time.perf_counter()
     try:
@@ -334,15 +347,18 @@ def main(argv: list[str] | None = None) -> int:
         chapters = [] if args.skip_execute else (select(pages, args.only) if args.only else execution_order(pages))
         check_sources(chapters)
         check_pairs(chapters)
-        STAGE_DIR.mkdir(parents=True, exist_ok=True)
+        stage_dir.mkdir(parents=True, exist_ok=True)
         if full:
-            start_afresh(STAGE_DIR, args.results_dir, args.preset)
+            start_afresh(stage_dir, args.results_dir, args.preset)
         if chapters:
-            execute(chapters, args.preset, args.results_dir, STAGE_DIR)
-        left_out = stage(pages, STAGE_DIR)
+            execute(chapters, args.preset, args.results_dir, stage_dir)
+        if args.no_html:
+            print(f"executed {len(chapters)} chapters (--no-html: no book built); notebooks in {stage_dir / 'notebooks'}")
+            return 0
+        left_out = stage(pages, stage_dir)
         if left_out:
             print("placeholder pages (not executed in this build): " + ", ".join(page.name for page in left_out), flush=True)
-        html = build_html(STAGE_DIR)
+        html = build_html(stage_dir)
     except BuildError as error:
         print(f"book build failed: {error}", file=sys.stderr)
         return 1

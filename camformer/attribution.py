@@ -164,29 +164,164 @@ def position_profiles(maps: dict[str, torch.Tensor | np.ndarray], x: torch.Tenso
     return pd.DataFrame({name: (np.asarray(m, dtype=np.float64)[:4] * onehot).sum(0) for name, m in maps.items()})
 
 
-def compare_profiles(profiles: "pd.DataFrame", reference: str) -> "pd.DataFrame":
-    """Pearson r and Spearman rho of each profile with ``reference``, or why they are undefined.
+def present_base_profiles(maps: torch.Tensor | np.ndarray, x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Per-position attribution at the base present, for many sequences: ``(maps * x[:, :4]).sum(1)``.
 
-    A correlation with a constant profile (a blank map: no position pushes the prediction) is
-    undefined: its row has NaN and the reason, never a made-up number.
+    Parameters
+    ----------
+    maps : array ``(N, 4, L)``: per-base maps (e.g. :func:`fold_channels`)
+    x : array ``(N, C, L)``: the encoded sequences (channels 0-3 are A, C, G, T)
 
     Returns
     -------
-    pandas.DataFrame indexed by the other profiles' names: ``pearson_r, spearman_rho, undefined``
-    (the reason, or ``""``)
+    np.ndarray, float64, shape (N, L)
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    onehot = np.asarray(x, dtype=np.float64)[:, :4]
+    if maps.shape != onehot.shape:
+        raise ValueError(f"maps must have shape (N, 4, L) like x's bases, {onehot.shape}; got {maps.shape}")
+    return (maps * onehot).sum(1)
+
+
+def rowwise_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson r of each row of ``a`` with the same row of ``b`` (both ``(N, L)``): ``(N,)``, NaN
+    where either row is constant (the correlation is undefined)."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 2:
+        raise ValueError(f"a and b must both be (N, L); got {a.shape} and {b.shape}")
+    a = a - a.mean(1, keepdims=True)
+    b = b - b.mean(1, keepdims=True)
+    norm = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    constant = (np.ptp(a, axis=1) == 0) | (np.ptp(b, axis=1) == 0)
+    return np.where(constant, np.nan, (a * b).sum(1) / np.where(constant, 1.0, norm))
+
+
+def agreement_table(profiles: dict[str, np.ndarray], reference: str, *, groups: np.ndarray | None = None,
+                    n_boot: int = 1000, seed: int = 0) -> "pd.DataFrame":
+    """How well each attribution agrees with ``reference`` over many sequences.
+
+    For each sequence, the Pearson r of its per-position profile with the reference's
+    (:func:`rowwise_pearson`); the table gives their mean over the sequences where r is defined,
+    with a percentile-bootstrap interval over sequences (or whole ``groups``: variant families).
+    One sequence's r is fragile (it moves with the last bits of the model); the mean over many is not.
+
+    Parameters
+    ----------
+    profiles : dict name -> array ``(N, L)`` (:func:`present_base_profiles`), ``reference`` among them
+    reference : str
+    groups : array ``(N,)``, optional
+    n_boot, seed : as for :func:`camformer.explain_stats.mean_interval`
+
+    Returns
+    -------
+    pandas.DataFrame indexed by the other profiles' names: ``mean_r, ci_low, ci_high, n`` (sequences
+    with a defined r), ``n_undefined`` (NaN statistics when no sequence has one)
     """
     import pandas as pd
 
-    from .metrics import pearson_r, spearman_rho
+    from .explain_stats import mean_interval
 
     rows = {}
-    ref = profiles[reference].to_numpy(np.float64)
-    for name in profiles.columns.drop(reference):
-        other = profiles[name].to_numpy(np.float64)
-        blank = [n for n, v in ((reference, ref), (name, other)) if np.ptp(v) == 0]
-        if blank:
-            rows[name] = {"pearson_r": np.nan, "spearman_rho": np.nan,
-                          "undefined": f"the {' and '.join(blank)} profile is constant"}
-        else:
-            rows[name] = {"pearson_r": pearson_r(ref, other), "spearman_rho": spearman_rho(ref, other), "undefined": ""}
+    for name, profile in profiles.items():
+        if name == reference:
+            continue
+        r = rowwise_pearson(profiles[reference], profile)
+        ok = np.isfinite(r)
+        stats = (mean_interval(r[ok], groups=None if groups is None else np.asarray(groups)[ok],
+                               n_boot=n_boot, seed=seed) if ok.any() else (np.nan,) * 3)
+        rows[name] = dict(zip(("mean_r", "ci_low", "ci_high"), stats), n=int(ok.sum()), n_undefined=int((~ok).sum()))
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: Mean correlations within this distance of 0 count as unrelated (a small effect by convention).
+NEGLIGIBLE_R = 0.1
+
+
+def agreement_verdicts(table: "pd.DataFrame", reference: str = "Grad-CAM", *, margin: float = NEGLIGIBLE_R):
+    """The words for :func:`agreement_table`: per method, whether its profiles are unrelated to the
+    reference's on average (the interval of the mean r inside ``± margin``), agree (above 0),
+    point the other way (below 0), or none of these clearly; and which method agrees best
+    (:func:`camformer.verdicts.best_of`), or that the intervals cannot tell.
+
+    Returns
+    -------
+    (dict name -> camformer.verdicts.Verdict, camformer.verdicts.Verdict, str)
+        The per-method verdicts; the verdict on the best (its words a sentence, its numbers the
+        best method's mean r and interval); and the best method's name, or ``"undecided"`` when
+        its interval overlaps another's, or ``"undefined"`` when fewer than two means are defined.
+    """
+    from .explain_stats import verdict
+    from .verdicts import Verdict, best_of
+
+    verdicts = {
+        name: verdict(row.mean_r, row.ci_low, row.ci_high, margin=margin,
+                      negligible=f"{name} and {reference} are unrelated on average (|r| below {margin:g})",
+                      above=f"{name} agrees with {reference} on average (r above 0)",
+                      below=f"{name} points the other way from {reference} on average (r below 0)",
+                      undecided=f"{name} neither clearly agrees with {reference} nor is unrelated to it",
+                      undefined=f"the {name} or {reference} profiles are constant")
+        for name, row in table.iterrows()}
+    defined = {name: (row.mean_r, row.ci_low, row.ci_high) for name, row in table.iterrows() if np.isfinite(row.mean_r)}
+    if len(defined) < 2:
+        nan = float("nan")
+        return verdicts, Verdict("undefined (fewer than two methods have a defined agreement)", nan, nan, nan,
+                                 False), "undefined"
+    best, decided, tied = best_of(defined)
+    words = (f"{best} agrees with {reference} best" if decided else
+             f"{best} agrees with {reference} best, but its interval overlaps that of {', '.join(tied)}: "
+             "which agrees best is undecided")
+    return verdicts, Verdict(words, *defined[best], decided), best if decided else "undecided"
+
+
+#: The attributions the Grad-CAM chapter compares with Grad-CAM: display name -> (method, captum
+#: keyword arguments) for :func:`attribute`, and the record key of each.
+COMPARED: dict[str, tuple[str, dict]] = {
+    "Integrated Gradients": ("integrated_gradients", {"n_steps": 32}),
+    "DeepLift": ("deeplift", {}),
+    "Saliency": ("saliency", {}),
+}
+RECORD_KEYS: dict[str, str] = {"Integrated Gradients": "ig", "DeepLift": "deeplift", "Saliency": "saliency"}
+
+
+def attribution_maps(model: nn.Module, X: torch.Tensor, encoding: str,
+                     methods: dict[str, tuple[str, dict]] | None = None) -> dict[str, torch.Tensor]:
+    """Per-base attributions ``(N, 4, L)`` of every sequence by each method (default
+    :data:`COMPARED`): :func:`attribute`, then :func:`fold_channels`.
+
+    Parameters
+    ----------
+    model : nn.Module
+    X : torch.Tensor, float ``(N, C, L)`` encoded with ``encoding``
+    encoding : str
+    methods : dict name -> (method, keyword arguments), optional
+
+    Returns
+    -------
+    dict name -> torch.Tensor ``(N, 4, L)``
+    """
+    methods = COMPARED if methods is None else methods
+    return {name: fold_channels(attribute(model, X, method, **kwargs), X, encoding)
+            for name, (method, kwargs) in methods.items()}
+
+
+def agreement_summary(table: "pd.DataFrame", verdicts: dict, best) -> str:
+    """The finding of :func:`agreement_table` and :func:`agreement_verdicts` as Markdown: each
+    method's mean r with its interval, how many sequences it averages, and the verdicts."""
+    from .explain_stats import stated
+
+    parts = []
+    for name, row in table.iterrows():
+        left_out = f", {int(row.n_undefined)} with a constant profile left out" if row.n_undefined else ""
+        parts.append(f"{name} {stated(verdicts[name])} ({int(row.n)} promoters{left_out}): {verdicts[name]}")
+    return ("Mean over promoters of each method's r with Grad-CAM: " + "; ".join(parts) + f". **{best}**. "
+            "Pearson r weighs the few positions with large values, which is what the eye compares in the "
+            "profiles above.")
+
+
+def agreement_keys(verdicts: dict, prefix: str = "gradcam") -> dict:
+    """The record key of each method's verdict from :func:`agreement_verdicts`:
+    ``{prefix}_{key}_mean_r`` (keys from :data:`RECORD_KEYS`, else the name in lower case) ->
+    the verdict, for ``camformer.report.facts``."""
+    return {f"{prefix}_{RECORD_KEYS.get(name, name.lower().replace(' ', '_'))}_mean_r": v
+            for name, v in verdicts.items()}

@@ -16,7 +16,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import METRICS, pearson_r, spearman_rho
+from .data import load_test_pairs, load_test_table, variant_families
+from .metrics import METRICS, pearson_r, spearman_rho, subset_ids, subset_values
+from .verdicts import Verdict, best_of, by_interval
+
+
+def _point(metric: str, y: np.ndarray, yhat: np.ndarray) -> float:
+    """The metric on all items (no resampling)."""
+    r = pearson_r(y, yhat) if metric != "spearman_rho" else spearman_rho(y, yhat)
+    return r * r if metric == "pearson_r2" else r
 
 
 def _weighted_pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -199,39 +207,269 @@ def paired_difference(y: np.ndarray, yhat_a: np.ndarray, yhat_b: np.ndarray, met
         and ``n_boot``.
     """
     y = np.asarray(y, np.float64)
-    point = {"pearson_r": pearson_r, "spearman_rho": spearman_rho,
-             "pearson_r2": lambda t, p: pearson_r(t, p) ** 2}[metric]
     samples = bootstrap_samples(y, np.vstack([yhat_a, yhat_b]), metric, n_boot=n_boot, seed=seed, groups=groups)
     low, high = percentile_interval(samples[0] - samples[1], ci)
-    a, b = point(y, yhat_a), point(y, yhat_b)
+    a, b = _point(metric, y, yhat_a), _point(metric, y, yhat_b)
     return {"a": a, "b": b, "difference": a - b, "ci_low": low, "ci_high": high, "n_boot": n_boot}
 
 
-def bootstrap_table(values: dict[str, tuple[np.ndarray, np.ndarray]], estimates: dict[str, dict[str, float]], *,
-                    n_boot: int = 1000, seed: int = 0, groups: np.ndarray | None = None) -> pd.DataFrame:
-    """Percentile-bootstrap 95% intervals of r² and ρ for several models, beside their estimates.
+def bootstrap_table(values: dict[str, tuple[np.ndarray, np.ndarray]],
+                    estimates: dict[str, dict[str, float]] | None = None, *, n_boot: int = 1000, seed: int = 0,
+                    groups: np.ndarray | None = None,
+                    metrics: tuple[str, ...] = ("pearson_r2", "spearman_rho")) -> pd.DataFrame:
+    """Percentile-bootstrap 95% intervals of metrics for several models, beside their estimates.
 
     Parameters
     ----------
     values : dict of str to (y, yhat)
         Model name to measured and predicted values, each ``(n,)`` (see
         :func:`camformer.metrics.subset_values`).
-    estimates : dict of str to dict
+    estimates : dict of str to dict, optional
         Model name to its point estimates ``{"pearson_r2": ..., "spearman_rho": ...}`` (for example a
-        :func:`camformer.metrics.score_predictions` table's ``"all"`` row).
+        :func:`camformer.metrics.score_predictions` table's ``"all"`` row); computed from ``values``
+        when ``None``.
     n_boot, seed, groups
         Passed to :func:`bootstrap_ci` (each interval uses the same ``seed``, hence the same resamples).
+    metrics : tuple of str
+        Metrics of :data:`camformer.metrics.METRICS`.
 
     Returns
     -------
     DataFrame
-        Index (model, metric) with metric ``"r²"`` or ``"ρ"``; columns ``estimate``,
-        ``95% low`` and ``95% high``.
+        Index (model, metric) with the labels of :data:`METRIC_LABELS` (``"r"``, ``"r²"``, ``"ρ"``);
+        columns ``n``, ``estimate``, ``95% low`` and ``95% high``.
     """
     rows = []
     for name, (y, yhat) in values.items():
-        for metric, label in (("pearson_r2", "r²"), ("spearman_rho", "ρ")):
+        y, yhat = np.asarray(y, np.float64), np.asarray(yhat, np.float64)
+        for metric in metrics:
             low, high = bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed, groups=groups)
-            rows.append({"model": name, "metric": label, "estimate": float(estimates[name][metric]),
+            estimate = _point(metric, y, yhat) if estimates is None else estimates[name][metric]
+            rows.append({"model": name, "metric": METRIC_LABELS[metric], "n": len(y), "estimate": float(estimate),
                          "95% low": low, "95% high": high})
     return pd.DataFrame(rows).set_index(["model", "metric"])
+
+
+# ----------------------------------------------------------------------------- the DREAM test set
+
+#: Labels of the metrics in tables and sentences.
+METRIC_LABELS: dict[str, str] = {"pearson_r": "r", "pearson_r2": "r²", "spearman_rho": "ρ"}
+
+
+def dream_families(table: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> pd.Series:
+    """Variant family of every test sequence, indexed by id: :func:`camformer.data.variant_families`
+    over all the test table's ids and all its pairs (public ones included, since a public variant
+    still shares its background with the private ones)."""
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    ids = table["id"].to_numpy()
+    return pd.Series(variant_families(ids, pairs), index=ids, name="family")
+
+
+def model_intervals(
+    preds: dict[str, pd.Series],
+    subset: str = "all",
+    table: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
+    *,
+    families: pd.Series | None = None,
+    metrics: tuple[str, ...] = ("pearson_r2", "spearman_rho"),
+    private: bool = True,
+    n_boot: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
+) -> pd.DataFrame:
+    """Models' metrics on one test subset with percentile intervals, and the paired difference of
+    the first two models.
+
+    Every model is scored on the same resamples (:func:`bootstrap_samples` with a 2-D ``yhat``), so
+    the difference ``first − second`` gets its own, paired interval.
+
+    Parameters
+    ----------
+    preds : dict of str to Series
+        Model name to predictions indexed by test id (at least one model; two or more for the
+        difference). All must cover the same ids.
+    subset : str
+        One of :data:`camformer.metrics.SUBSETS`; a pair subset is scored on ``alt - ref``.
+    table, pairs
+        Test table and pairs (default: the bundled DREAM 2022 test set).
+    families : Series, optional
+        Family label per test id (:func:`dream_families`): resample whole families, a pair going
+        with its reference's family. ``None`` resamples single items (sequences or pairs).
+    metrics : tuple of str
+        Metrics of :data:`camformer.metrics.METRICS`.
+    private : bool
+        Score the private-leaderboard items only, as the challenge did.
+    n_boot, seed, ci
+        Resamples, their seed and the interval's coverage.
+
+    Returns
+    -------
+    DataFrame
+        Index ``(model, metric)`` with metric labels of :data:`METRIC_LABELS` and, after the models,
+        ``"A − B"`` for the first two; columns ``estimate`` (on all items), ``low``, ``high`` and
+        ``width`` (``high - low``).
+        ``attrs`` holds ``n`` (items), ``groups`` (resampled units) and ``n_boot``.
+    """
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    names = list(preds)
+    values = [subset_values(preds[name], subset, table, pairs, private=private) for name in names]
+    ids = subset_ids(preds[names[0]], subset, table, pairs, private=private)
+    y = values[0][0]
+    if any(len(v[0]) != len(y) or not np.array_equal(v[0], y) for v in values):
+        raise ValueError(f"the models {names} do not cover the same items of subset {subset!r}")
+    groups = None if families is None else families.loc[ids].to_numpy()
+    yhat = np.vstack([v[1] for v in values])
+    rows = []
+    for metric in metrics:
+        samples = bootstrap_samples(y, yhat, metric, n_boot=n_boot, seed=seed, groups=groups)
+        estimates = [_point(metric, y, row) for row in yhat]
+        label = METRIC_LABELS[metric]
+        for name, estimate, s in zip(names, estimates, samples):
+            rows.append((name, label, estimate, *percentile_interval(s, ci)))
+        if len(names) >= 2:
+            rows.append((f"{names[0]} − {names[1]}", label, estimates[0] - estimates[1],
+                         *percentile_interval(samples[0] - samples[1], ci)))
+    out = pd.DataFrame(rows, columns=["model", "metric", "estimate", "low", "high"]).set_index(["model", "metric"])
+    out["width"] = out["high"] - out["low"]
+    out.attrs.update(n=len(y), groups=len(np.unique(groups)) if groups is not None else len(y), n_boot=n_boot)
+    return out
+
+
+def gap_verdict(estimate: float, low: float, high: float, *, a: str, b: str) -> Verdict:
+    """Words for a paired difference ``a − b`` with its interval (:func:`model_intervals`): which
+    model scores higher, or that the gap is within the test set's sampling noise."""
+    return by_interval(estimate, low, high,
+                       above=f"{a} scores higher than {b}, by more than the test set's sampling noise",
+                       below=f"{b} scores higher than {a}, by more than the test set's sampling noise",
+                       undecided=f"{a} and {b} are level within the test set's sampling noise")
+
+
+# ----------------------------------------------------------------------------- published resamples
+
+def distribution_summary(samples: pd.DataFrame, ci: float = 0.95) -> pd.DataFrame:
+    """Median and central ``ci`` range of each column of bootstrap resamples ``(B, models)``:
+    columns ``median``, ``low``, ``high`` and ``resamples`` (non-missing values)."""
+    rows = {name: (col.median(), *percentile_interval(col.dropna(), ci), col.count()) for name, col in samples.items()}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["median", "low", "high", "resamples"])
+
+
+def paired_columns(samples: pd.DataFrame, a: str, b: str, ci: float = 0.95) -> Verdict:
+    """Whether column ``a`` of resamples lies above column ``b``, row by row.
+
+    Row i of both columns is taken as one resample scored by both models, so the interval of the
+    row-wise difference ``a − b`` (its median, and its central ``ci`` range) is a paired one. Were
+    the rows drawn independently for each model, the same interval would still be right for the
+    difference of two independent estimates (its spread is then the sum of both variances).
+    """
+    diff = (samples[a] - samples[b]).dropna().to_numpy(np.float64)
+    low, high = percentile_interval(diff, ci)
+    return by_interval(float(np.median(diff)), low, high, above=f"above {b}", below=f"below {b}",
+                       undecided=f"level with {b} within the resampling noise")
+
+
+def standing(samples: pd.DataFrame, model: str, reference: str, ci: float = 0.95) -> dict:
+    """Where ``model``'s bootstrap distribution stands among the columns of ``samples``.
+
+    Returns
+    -------
+    dict
+        ``rank`` (by median, 1 = highest) of ``n_models``; ``median``; ``rival``: the highest other
+        model (the runner-up when ``model`` ranks first); ``row_correlation``: the correlation of
+        ``model`` and ``rival`` across resamples (high when each row is one resample scored by
+        both); ``vs_rival``: :func:`paired_columns` ``model − rival``; ``overlaps_reference``:
+        whether the ``ci`` ranges of ``model`` and ``reference`` overlap
+        (:func:`camformer.verdicts.best_of`); ``vs_reference``: the paired verdict against
+        ``reference``; ``text``: one sentence saying all of this; ``facts``: records (``rank``,
+        ``n_models``, ``rival``, ``overlaps_reference`` and the two verdicts' facts as
+        ``minus_rival`` and ``minus_reference``).
+    """
+    summary = distribution_summary(samples, ci).sort_values("median", ascending=False)
+    rank = summary.index.get_loc(model) + 1
+    rival = summary.index[1] if rank == 1 else summary.index[0]
+    vs_rival = paired_columns(samples, model, rival, ci)
+    _, separated, _ = best_of({n: tuple(summary.loc[n, ["median", "low", "high"]]) for n in (model, reference)})
+    vs_reference = paired_columns(samples, model, reference, ci)
+    correlation = float(samples[model].corr(samples[rival]))
+
+    def paired(v: Verdict) -> str:
+        return f"{v.words} (paired difference {v.estimate:+.4f}, {ci:.0%} {v.ci_low:+.4f} to {v.ci_high:+.4f})"
+
+    role = "the runner-up" if rank == 1 else "the highest"
+    text = (f"{model}'s median is number {rank} of {len(summary)} ({summary.loc[model, 'median']:.4f}); "
+            f"against {rival}, {role} (resamples correlated row by row, r = {correlation:.2f}), it is "
+            f"{paired(vs_rival)}. Its {ci:.0%} range {'does not overlap' if separated else 'overlaps'} "
+            f"{reference}'s")
+    text += "." if reference == rival else f"; paired, it is {paired(vs_reference)}."
+    facts = {"rank": rank, "n_models": len(summary), "rival": rival, "overlaps_reference": not separated,
+             **vs_rival.facts("minus_rival"), **vs_reference.facts("minus_reference")}
+    return {"rank": rank, "n_models": len(summary), "median": float(summary.loc[model, "median"]), "rival": rival,
+            "row_correlation": correlation, "vs_rival": vs_rival, "overlaps_reference": not separated,
+            "vs_reference": vs_reference, "text": text, "facts": facts}
+
+
+def which_correlation(samples: np.ndarray, y: np.ndarray, yhat: np.ndarray) -> Verdict:
+    """Which correlation a published bootstrap distribution shows, judged from the data it was drawn from.
+
+    Compares the distribution's median with Pearson r and Spearman ρ of ``(y, yhat)`` ``(n,)``:
+    the estimate is how much closer the median lies to r than to ρ; its interval is the estimate
+    ± 2 standard deviations of the resamples. Words: ``"Pearson r"``, ``"Spearman ρ"``, or
+    ``"Pearson r or Spearman ρ"`` when the two lie too close to tell apart.
+    """
+    samples = np.asarray(samples, np.float64)
+    median, spread = float(np.median(samples)), 2 * float(np.std(samples, ddof=1))
+    closer = abs(median - spearman_rho(y, yhat)) - abs(median - pearson_r(y, yhat))
+    return by_interval(closer, closer - spread, closer + spread, above="Pearson r", below="Spearman ρ",
+                       undecided="Pearson r or Spearman ρ")
+
+
+def compare_models(preds: dict[str, pd.Series], table: pd.DataFrame | None = None,
+                   pairs: pd.DataFrame | None = None, *, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Two models on the test set's private sequences, with intervals over variant families.
+
+    Runs :func:`model_intervals` twice on ``"all"``: resampling families (r² and ρ, the intervals
+    the book states) and resampling single sequences (r² only, to show how much too narrow that
+    is), and words the paired difference with :func:`gap_verdict`.
+
+    Parameters
+    ----------
+    preds : dict of str to Series
+        Exactly two models, ``{"Original": ..., "Mini": ...}``, predictions indexed by test id.
+    table, pairs, n_boot, seed
+        As in :func:`model_intervals`.
+
+    Returns
+    -------
+    dict
+        ``intervals`` (the family table of :func:`model_intervals`), ``verdicts`` (metric label to
+        :class:`~camformer.verdicts.Verdict` of ``A − B``), ``text`` (a paragraph) and ``facts``
+        (records: ``{a}_r2_ci_low``/``_ci_high``, ``{a}_minus_{b}_r2``/``_rho`` with their
+        intervals and verdicts, ``test_families``, ``{a}_r2_ci_width_by_family`` and
+        ``_by_sequence``; ``a`` and ``b`` the lower-cased names).
+    """
+    if len(preds) != 2:
+        raise ValueError(f"compare exactly two models, got {list(preds)}")
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    a, b = preds
+    fam = model_intervals(preds, "all", table, pairs, families=dream_families(table, pairs),
+                          n_boot=n_boot, seed=seed)
+    seq = model_intervals(preds, "all", table, pairs, metrics=("pearson_r2",), n_boot=n_boot, seed=seed)
+    verdicts = {m: gap_verdict(*fam.loc[(f"{a} − {b}", m), ["estimate", "low", "high"]], a=a, b=b)
+                for m in ("r²", "ρ")}
+    width = {"family": fam.loc[(a, "r²"), "width"], "sequence": seq.loc[(a, "r²"), "width"]}
+    differences = " and ".join(f"{v.estimate:.4f} in {m} (95% {v.ci_low:.4f} to {v.ci_high:.4f})"
+                               for m, v in verdicts.items())
+    text = (f"The {fam.attrs['n']:,} private sequences form {fam.attrs['groups']:,} families. With "
+            f"{n_boot:,} resamples of families, {a}'s r² interval is {width['family']:.4f} wide, against "
+            f"{width['sequence']:.4f} if the sequences are resampled as if independent. {a} − {b} is "
+            f"{differences}. " + (f"In both, {verdicts['r²']}." if str(verdicts["r²"]) == str(verdicts["ρ"])
+                                  else f"In r², {verdicts['r²']}; in ρ, {verdicts['ρ']}."))
+    ka, kb = a.lower(), b.lower()
+    facts = {f"{ka}_r2_ci_low": fam.loc[(a, "r²"), "low"], f"{ka}_r2_ci_high": fam.loc[(a, "r²"), "high"],
+             **verdicts["r²"].facts(f"{ka}_minus_{kb}_r2"), **verdicts["ρ"].facts(f"{ka}_minus_{kb}_rho"),
+             "test_families": int(fam.attrs["groups"]), f"{ka}_r2_ci_width_by_family": width["family"],
+             f"{ka}_r2_ci_width_by_sequence": width["sequence"]}
+    return {"intervals": fam, "verdicts": verdicts, "text": text, "facts": facts}

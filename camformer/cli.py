@@ -1,4 +1,5 @@
-"""The ``camformer`` command line: ``camformer data fetch|check``, ``train``, ``predict``, ``evaluate``."""
+"""The ``camformer`` command line: ``camformer data fetch|check``, ``train``, ``predict``, ``variants``,
+``explain``, ``evaluate``, ``weights fetch``. Each command parses its arguments and calls the library."""
 
 from __future__ import annotations
 
@@ -56,16 +57,19 @@ def _add_data(sub) -> None:
     # --- end data fetch ---
 
 
-# --- train / predict (owner: train) ---
+# --- train (owner: train) ---
 def _train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .models import save_model
-    from .train import TrainConfig, init_distributed, preset_data, run_preset
+    from .distributed import init_distributed
+    from .presets import preset_data, run_preset
+    from .train import TrainConfig
 
     overrides = {k: v for k, v in {
         "max_epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "amp": args.amp,
-        "compile": args.compile, "device": args.device, "train_size": args.train_size,
+        "compile": args.compile, "device": args.device, "train_size": args.train_size, "val_size": args.val_size,
+        "test_size": args.test_size,
     }.items() if v is not None}
     if args.no_progress:
         overrides["progress"] = False
@@ -88,17 +92,20 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub) -> None:
-    from .train import PRESETS
-
     p = sub.add_parser("train", help="train a model with a preset (resumes from RUN_DIR/checkpoint.pt)",
                        description="Train with a preset; run under torchrun for several GPUs or hosts.")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+    # No choices here: listing the presets would import the training loop (and torch) for every
+    # command; TrainConfig.preset names them when an unknown one is given.
+    p.add_argument("--preset", default="quick", help="quick (CPU, default), paper (GPU), or another preset "
+                                                     "of camformer.train.PRESETS")
     p.add_argument("--run-dir", required=True, help="checkpoints, history, split and the final model go here")
     p.add_argument("--train-file", help="the challenge's training file (paper preset; see `camformer data fetch`)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--train-size", type=int, help="subsample this many training sequences")
+    p.add_argument("--val-size", type=int, help="subsample this many validation sequences")
+    p.add_argument("--test-size", type=int, help="subsample this many test sequences")
     p.add_argument("--amp", choices=["auto", "bf16", "off"])
     p.add_argument("--compile", choices=["auto", "on", "off"])
     p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1, ...")
@@ -106,80 +113,150 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_train)
 
 
-def _read_sequences(path: str):
-    """A DREAM ``seq<TAB>expression`` file, or a TSV with a header holding ``seq`` (and ``id``)."""
-    from pathlib import Path
-
-    import numpy as np
-    import pandas as pd
-
-    from .data import DataFormatError, SequenceData, encode_sequences, read_dream_txt
-
-    with open(path, "rb") as fh:
-        head = fh.read(2)
-    if head != b"\x1f\x8b":
-        with open(path) as fh:
-            first = fh.readline()
-    else:
-        import gzip
-
-        with gzip.open(path, "rt") as fh:
-            first = fh.readline()
-    if "seq" not in first.rstrip("\r\n").split("\t"):
-        return read_dream_txt(path)[0]
-    table = pd.read_csv(path, sep="\t")
-    try:
-        codes = encode_sequences(table["seq"].astype(str))
-    except ValueError as err:
-        raise DataFormatError(Path(path), None, str(err)) from None
-    ids = table["id"].to_numpy(np.int64) if "id" in table else np.arange(len(table), dtype=np.int64)
-    return SequenceData(codes, np.zeros(len(table), np.float32), ids, np.ones(len(table), bool))
+# --- end train ---
 
 
-def _model_directory(path: str):
-    """A model directory (model.pt + config.json), or the ``model`` folder of a run directory
-    of ``camformer train``."""
-    from pathlib import Path
+# --- predict / variants / explain (owner: apply) ---
+def _add_model_options(p, *, checkpoint_alias: bool = False, batch_size: int = 1024,
+                       batch_help: str = "sequences per forward pass") -> None:
+    names = ["--model", "-m"] + (["--checkpoint"] if checkpoint_alias else [])
+    p.add_argument(*names, dest="model", required=True, metavar="MODEL",
+                   help="original or mini (the paper's published models: downloaded once, cached, self-checked), "
+                        "or a saved model directory (model.pt + config.json; a run directory's model/ is found)")
+    p.add_argument("--cache-dir", help="where published models are cached (default: $CAMFORMER_DATA_DIR or the user "
+                                       "cache)")
+    p.add_argument("--url", help="download the published model's tarball from this URL (a mirror)")
+    p.add_argument("--check", type=int, default=256, metavar="N",
+                   help="test sequences of a published model's one-time self-check (default 256)")
+    p.add_argument("--batch-size", type=int, default=batch_size, help=f"{batch_help} (default {batch_size})")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cpu)")
+    p.add_argument("--output", "-o", default="-", help="output TSV ('-': standard output)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
-    directory = Path(path)
-    if not (directory / "config.json").exists() and (directory / "model" / "config.json").exists():
-        directory = directory / "model"
-    return directory
+
+def _model(args: argparse.Namespace):
+    from .apply import resolve_model
+
+    model, about = resolve_model(args.model, check_n=args.check, cache_dir=args.cache_dir, url=args.url,
+                                 progress=not args.no_progress)
+    print(about, file=sys.stderr)
+    return model
 
 
-def _predict(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from .models import load_model
-    from .inference import predict
-
-    model = load_model(_model_directory(args.checkpoint), map_location="cpu")
-    data = _read_sequences(args.file)
-    values = predict(model, data.codes, args.encoding or model.encoding, batch_size=args.batch_size,
-                     amp=args.amp, progress=not args.no_progress)
-    table = pd.DataFrame({"id": data.ids, "prediction": values})
+def _write(table, args: argparse.Namespace, what: str) -> None:
     if args.output == "-":
         table.to_csv(sys.stdout, sep="\t", index=False)
     else:
         table.to_csv(args.output, sep="\t", index=False)
-        print(f"{len(table):,} predictions written to {args.output}", file=sys.stderr)
+        print(f"{len(table):,} {what} written to {args.output}", file=sys.stderr)
+
+
+def _add_input_options(p, help_text: str) -> None:
+    p.add_argument("file", help=help_text)
+    p.add_argument("--paper-filters", action="store_true",
+                   help="drop what the paper's training filters drop (length outside 110 +- 3, more than 3 N)")
+
+
+def _read_input(args: argparse.Namespace):
+    """The command's sequence file, read and packed; its preparation report goes to standard error."""
+    from .data import FilterConfig
+    from .sequence_files import read_sequence_file
+
+    seqs = read_sequence_file(args.file, FilterConfig() if args.paper_filters else None)
+    print(seqs.report, file=sys.stderr)
+    return seqs
+
+
+def _progress(args: argparse.Namespace, n: int) -> bool:
+    """A progress bar on long files only (more than ten batches)."""
+    return not args.no_progress and n > 10 * args.batch_size
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .apply import predict_sequences
+
+    seqs = _read_input(args)
+    model = _model(args)
+    if args.encoding:
+        model.encoding = args.encoding
+    table = predict_sequences(model, seqs, batch_size=args.batch_size, device=args.device, amp=args.amp,
+                              progress=_progress(args, len(seqs)))
+    _write(table, args, "predictions")
     return 0
 
 
 def _add_predict(sub) -> None:
     from .data import ENCODINGS
 
-    p = sub.add_parser("predict", help="predict expression for a sequence file with a saved model")
-    p.add_argument("--checkpoint", required=True, help="a model directory (model.pt + config.json) or a run directory")
-    p.add_argument("file", help="DREAM seq<TAB>expression file, or a TSV with a header holding seq (and id)")
-    p.add_argument("--output", "-o", default="-", help="TSV with columns id, prediction ('-': standard output)")
+    p = sub.add_parser("predict", help="predict expression of the promoters in a file",
+                       description="Predict expression: a TSV of id and prediction. Sequences of other lengths "
+                                   "are padded at the 3' end with N or cut to 110 nt, as the paper did, and counted.")
+    _add_input_options(p, "DREAM seq<TAB>expression file, a TSV with a header holding seq (and id), or FASTA "
+                          "(gzip too)")
+    _add_model_options(p, checkpoint_alias=True)
     p.add_argument("--encoding", choices=sorted(ENCODINGS),
                    help="default: the one saved with the model, else from its input channels")
-    p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--amp", choices=["auto", "bf16", "off"], default="off")
-    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_predict)
-# --- end train / predict ---
+
+
+def _variants(args: argparse.Namespace) -> int:
+    from .apply import score_variants
+    from .sequence_files import read_variant_pairs
+
+    pairs = read_variant_pairs(args.pairs, args.reference)
+    print(pairs.report, file=sys.stderr)
+    table = score_variants(_model(args), pairs, batch_size=args.batch_size, device=args.device,
+                           progress=_progress(args, len(pairs)))
+    _write(table, args, "variant effects")
+    return 0
+
+
+def _add_variants(sub) -> None:
+    p = sub.add_parser("variants", help="predicted effect (alt - ref) of sequence variants",
+                       description="Score variants as the challenge scored its SNVs: predicted alt minus predicted "
+                                   "ref. PAIRS is a TSV with a header holding ref and alt sequences (and id), or, "
+                                   "with --reference, one variant per line: [id<TAB>]pos:ref>alt[,pos:ref>alt...] "
+                                   "(1-based positions in the reference).")
+    p.add_argument("pairs", metavar="PAIRS")
+    p.add_argument("--reference", help="the reference of a substitution list: a file with one sequence, or the "
+                                       "sequence itself")
+    _add_model_options(p)
+    p.set_defaults(func=_variants)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .apply import METHODS, explain_maps, tidy_maps, write_logos
+
+    if args.method not in METHODS:
+        print(f"camformer explain: --method {args.method!r}: choose from {', '.join(METHODS)}", file=sys.stderr)
+        return 2
+    seqs = _read_input(args)
+    model = _model(args)
+    maps = explain_maps(model, seqs.codes, args.method, layer=args.layer, batch_size=args.batch_size,
+                        device=args.device, progress=not args.no_progress)
+    _write(tidy_maps(seqs.ids, maps), args, "scores (id, position, base)")
+    if args.logos:
+        written = write_logos(maps, seqs, args.method, args.logos)
+        print(f"{len(written):,} sequence logos written to {args.logos}", file=sys.stderr)
+    return 0
+
+
+def _add_explain(sub) -> None:
+    p = sub.add_parser("explain", help="per-base maps (ISM, Grad-CAM, IG, DeepLift) of the promoters in a file",
+                       description="Explain each sequence: a tidy TSV of id, position (1-based), base and score. "
+                                   "ism: predicted change of each substitution, exact, recomputing only the "
+                                   "receptive field; gradcam, ig, deeplift: attributions folded onto the bases.")
+    _add_input_options(p, "as for camformer predict")
+    _add_model_options(p, batch_size=128, batch_help="mutants (ism), sequences (gradcam, deeplift) or interpolation "
+                                                     "points (ig) per forward pass")
+    # Checked by the command (apply.METHODS): naming the choices here would import torch for every command.
+    p.add_argument("--method", default="ism", help="ism (default), gradcam, ig or deeplift")
+    p.add_argument("--layer", help="gradcam: the convolution layer (default: the last)")
+    p.add_argument("--logos", metavar="DIR", help="also write one sequence-logo PNG per sequence here")
+    p.set_defaults(func=_explain)
+# --- end predict / variants / explain ---
+
 
 # --- evaluate (owner: metrics) ---
 # The private SNV pairs are rebuilt (camformer/resources/SOURCE.md). Scored here, Camformer's
@@ -202,9 +279,10 @@ def _evaluate_checkpoint(path: str):
     import pandas as pd
 
     from . import data, inference
+    from .apply import model_directory
     from .models import load_model, load_model_metadata
 
-    directory = _model_directory(path)
+    directory = model_directory(path)
     meta = load_model_metadata(directory)
     test = data.test_set_data()
     if meta["dataset"] == "test_library":
@@ -284,6 +362,10 @@ def _weights_fetch(args: argparse.Namespace) -> int:
     from . import fetch, published
     from .models import count_parameters
 
+    if args.name and args.name not in published.PUBLISHED:
+        print(f"camformer weights fetch: {args.name!r} is not a published model; choose from "
+              f"{sorted(published.PUBLISHED)}", file=sys.stderr)
+        return 2
     names = [args.name] if args.name else sorted(published.PUBLISHED)
     if args.url and len(names) != 1:
         print("camformer weights fetch: --url needs one model name (original or mini)", file=sys.stderr)
@@ -300,21 +382,18 @@ def _weights_fetch(args: argparse.Namespace) -> int:
                 result = published.self_check(model, name, n=args.check or None, progress=not args.no_progress)
                 print(f"  self-check: predictions within {result['max_abs_diff']:.2g} of the published ones "
                       f"on {result['n']:,} test sequences (tolerance {result['tolerance']:g})")
-    except (fetch.FetchError, published.PublishedModelError, published.UnsafePickleError,
-            published.SelfCheckError) as err:
+    except _known_errors() as err:
         print(f"camformer: error: {err}", file=sys.stderr)
         return 2
     return 0
 
 
 def _add_weights(sub) -> None:
-    from .published import PUBLISHED
-
     p = sub.add_parser("weights", help="the paper's trained models (Original, Mini), loaded without running "
                                        "pickled code")
     wsub = p.add_subparsers(dest="weights_command", required=True)
     f = wsub.add_parser("fetch", help="download the authors' seed-42 models (sha256 pinned on first use) and load them")
-    f.add_argument("name", nargs="?", choices=sorted(PUBLISHED), help="which model (default: both)")
+    f.add_argument("name", nargs="?", help="original or mini (default: both)")
     f.add_argument("--cache-dir", help="download directory (default: $CAMFORMER_DATA_DIR or the user cache)")
     f.add_argument("--url", help="download the tarball from this URL instead of the authors' site (needs NAME)")
     f.add_argument("--check", type=int, nargs="?", const=0, metavar="N",
@@ -327,7 +406,7 @@ def _add_weights(sub) -> None:
 # Every subcommand's parser builder, in the order `camformer --help` lists them: a new
 # subcommand is one more entry here (a missing builder is a NameError at import, not a
 # command that silently disappears).
-COMMANDS = (_add_data, _add_train, _add_predict, _add_evaluate, _add_weights)
+COMMANDS = (_add_data, _add_train, _add_predict, _add_variants, _add_explain, _add_evaluate, _add_weights)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -338,13 +417,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _known_errors() -> tuple[type[BaseException], ...]:
+    """The errors a command reports in one line (exit code 2) instead of a traceback: bad input
+    files, and, where their modules are loaded, downloads, published archives and self-checks.
+    Looked up in ``sys.modules`` so that a command that needs no torch imports none."""
     from .data import DataFormatError
 
+    errors: list[type[BaseException]] = [DataFormatError, FileNotFoundError, IsADirectoryError]
+    for module, names in (("camformer.fetch", ("FetchError",)),
+                          ("camformer.published", ("PublishedModelError", "SelfCheckError")),
+                          ("camformer.safe_pickle", ("UnsafePickleError", "PickledFileError")),
+                          ("camformer.model_archive", ("ArchiveError",))):
+        if module in sys.modules:
+            errors += [getattr(sys.modules[module], name) for name in names]
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (DataFormatError, FileNotFoundError) as err:
+    except _known_errors() as err:
         print(f"camformer: error: {err}", file=sys.stderr)
         return 2
 

@@ -1,9 +1,10 @@
-"""DREAM 2022 data: read, validate, filter, pack and encode promoter sequences.
+"""DREAM 2022 data: read, validate, filter and pack promoter sequences (no torch needed).
 
 Sequences travel as ``uint8`` codes ``(N, 110)`` (A, C, G, T, N -> 0..4) with float32
 targets and stable integer ids; they are one-hot encoded on the device, per batch, by
-:func:`encode`. Reading is chunked and vectorised so that the 6.7M-line training file
-packs in seconds and in about 1 GB.
+:func:`camformer.encoding.encode` (also reachable as ``camformer.data.encode``, which imports
+torch only when asked for). Reading is chunked and vectorised so that the 6.7M-line training
+file packs in seconds and in about 1 GB.
 
 Every problem in an input file raises :class:`DataFormatError`, naming the file, the
 line and what was wrong. The paper's filters drop rows, and every drop is counted in a
@@ -12,7 +13,6 @@ line and what was wrong. The paper's filters drop rows, and every drop is counte
 
 from __future__ import annotations
 
-import functools
 import gzip
 import itertools
 import zlib
@@ -158,70 +158,45 @@ def decode(codes: np.ndarray) -> list[str]:
     return [row.tobytes().decode() for row in table[np.asarray(codes)]]
 
 
-@functools.lru_cache(maxsize=64)
-def _encoding_table(encoding: str, dtype, device):
-    """The lookup table ``(5, C)`` of one encoding: row = base code (A, C, G, T, N), column =
-    channel; the Int flag column (4) is left 0 and filled per sequence by :func:`encode`.
-    Cached per (encoding, dtype, device), so a batch neither rebuilds it nor copies it to the
-    device again. Callers must not modify it in place."""
-    import torch
-
-    table = torch.zeros(5, ENCODINGS[encoding], dtype=dtype)
-    table[:4, :4] = torch.eye(4, dtype=dtype)
-    if encoding != "onehot":
-        table[4, :4] = 0.25
-    purine = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.5], dtype=dtype)  # A, G = 1; C, T = 0; N = 0.5
-    if encoding == "onehotWithP":
-        table[:, 4] = purine
-    elif encoding == "onehotWithBoth":
-        table[:, 5] = purine
-    return table.to(device)
-
-
-def encode(codes, encoding: str = "onehot", *, real_valued=None, dtype=None):
-    """One-hot encode uint8 codes on their device, in one of the paper's five encodings.
-
-    Parameters
-    ----------
-    codes : torch.Tensor, uint8 or int, shape (N, L)
-    encoding : str
-        ``onehot`` (4 channels, N = 0), ``onehotWithN`` (N = 0.25), ``onehotWithP`` (plus a
-        purine channel: A/G = 1, C/T = 0, N = 0.5), ``onehotWithInt`` (plus a channel that is
-        1 for a sequence with a real-valued measurement, 0 for an integer one), or
-        ``onehotWithBoth`` (the Int channel, then the purine channel). As in the paper, every
-        encoding but ``onehot`` writes N as 0.25 in the four base channels.
-    real_valued : torch.Tensor, bool, shape (N,), optional
-        The Int flag; ``None`` means 1 for every sequence (what the paper used at test time).
-    dtype : torch.dtype, default float32
-
-    Returns
-    -------
-    torch.Tensor, shape (N, C, L), C = ``ENCODINGS[encoding]``
-    """
-    import torch
-
-    if encoding not in ENCODINGS:
-        raise ValueError(f"unknown encoding {encoding!r}; choose from {sorted(ENCODINGS)}")
-    dtype = dtype or torch.float32
-    codes = codes.long()
-    x = _encoding_table(encoding, dtype, codes.device)[codes]  # (N, L, C)
-    if encoding in ("onehotWithInt", "onehotWithBoth"):
-        flag = torch.ones(len(codes), dtype=dtype, device=codes.device)
-        if real_valued is not None:
-            flag = real_valued.to(device=codes.device, dtype=dtype)
-        x[:, :, 4] = flag[:, None]
-    return x.transpose(1, 2).contiguous()
-
-
 # ---------------------------------------------------------------------------- reading
 
+UTF8_BOM = b"\xef\xbb\xbf"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_input_file(path: str | Path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it is a file that can be read; else a clear error.
+
+    Raises
+    ------
+    FileNotFoundError
+        Nothing at ``path``.
+    DataFormatError
+        ``path`` is a directory (or another thing that is not a regular file).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataFormatError(path, None, "is a directory; give a file")
+    if not path.is_file():
+        raise DataFormatError(path, None, "is not a regular file")
+    return path
+
+
 def _open_chunks(path: Path, chunk_bytes: int):
-    """Yield raw byte chunks of a plain or gzip file, with a clear error for a truncated gzip."""
+    """Yield raw byte chunks of a plain or gzip file, with a clear error for a truncated gzip.
+
+    A UTF-8 byte-order mark at the start of the file (spreadsheet programs write one) is
+    skipped: it is not part of the first sequence."""
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open
     try:
         with opener(path, "rb") as fh:
+            head = fh.read(len(UTF8_BOM))
+            if head != UTF8_BOM and head:
+                yield head
             while True:
                 block = fh.read(chunk_bytes)
                 if not block:
@@ -229,6 +204,21 @@ def _open_chunks(path: Path, chunk_bytes: int):
                 yield block
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise DataFormatError(path, None, f"the gzip stream is truncated or corrupt ({err})") from None
+
+
+def describe_character(raw: bytes) -> str:
+    """How an error names the character that starts ``raw``: ``'X'``; for a byte outside ASCII,
+    the byte in hex and, where ``raw`` starts with one, the UTF-8 byte-order mark or character."""
+    if not raw or raw[0] < 0x80:
+        return repr(raw[:1].decode("ascii"))
+    if raw.startswith(UTF8_BOM):
+        return "a UTF-8 byte-order mark (bytes EF BB BF; only allowed at the very start of the file)"
+    for n in (2, 3, 4):
+        try:
+            return f"non-ASCII {raw[:n].decode('utf-8')!r} (byte 0x{raw[0]:02X})"
+        except UnicodeDecodeError:
+            continue
+    return f"byte 0x{raw[0]:02X} (not ASCII)"
 
 
 def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterConfig, report: DropReport):
@@ -265,10 +255,10 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
     bad = np.flatnonzero(in_seq & (codes_all == _INVALID))
     if len(bad):
         i = int(np.searchsorted(nl, bad[0]))
-        ch = bytes(buf[bad[0]: bad[0] + 1]).decode("latin-1")
+        ch = describe_character(bytes(buf[bad[0]: bad[0] + 4]))
         raise DataFormatError(
             path, int(line_no[i]),
-            f"character {ch!r} at position {int(bad[0] - starts[i]) + 1} of the sequence is not one of A, C, G, T, N",
+            f"character {ch} at position {int(bad[0] - starts[i]) + 1} of the sequence is not one of A, C, G, T, N",
         )
     empty = lengths == 0
     if empty.any():
@@ -290,6 +280,11 @@ def _parse_block(buf: np.ndarray, path: Path, first_line: int, filters: FilterCo
     if not finite.all():
         i = int(np.argmax(~finite))
         raise DataFormatError(path, int(line_no[i]), f"expression value is {fields[i].decode()!r}, not a finite number")
+    too_big = np.abs(values) > _FLOAT32_MAX
+    if too_big.any():
+        i = int(np.argmax(too_big))
+        raise DataFormatError(path, int(line_no[i]), f"expression value {fields[i].decode()!r} is beyond the float32 "
+                              f"range (largest {_FLOAT32_MAX:.4g}) in which targets are kept; it would become inf")
     # The paper's filters.
     # N is rare: count it from its positions rather than over every byte.
     n_pos = np.flatnonzero(codes_all == N_CODE)
@@ -324,8 +319,8 @@ def read_dream_txt(
 ) -> tuple[SequenceData, DropReport]:
     """Read a DREAM training file (``seq<TAB>expression``, no header, ``.txt`` or ``.gz``).
 
-    Sequences are case-insensitive A/C/G/T/N; CRLF line ends and a trailing blank line are
-    accepted. Rows failing the paper's filters are dropped and counted in the report. Ids
+    Sequences are case-insensitive A/C/G/T/N; CRLF line ends, a trailing blank line and a
+    UTF-8 byte-order mark at the start of the file are accepted. Rows failing the paper's filters are dropped and counted in the report. Ids
     are 0-based row numbers in the file, so a split stored as ids is stable.
 
     Returns
@@ -335,12 +330,11 @@ def read_dream_txt(
     Raises
     ------
     DataFormatError
-        For an empty file, a truncated gzip, a bad character, a wrong column count, or a
-        missing, non-numeric or non-finite expression value (naming the file and line).
+        For an empty file, a directory, a truncated gzip, a bad character, a wrong column
+        count, or a missing, non-numeric, non-finite or beyond-float32 expression value (such as
+        1e39, which float32 targets would hold as inf), naming the file and line.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+    path = check_input_file(path)
     report = DropReport(str(path))
     # Count the rows first (about 1 s for the 6.7M-line file) and fill preallocated arrays, so
     # that the chunks' results and their concatenation never coexist in memory.

@@ -4,6 +4,8 @@ dimensions, t-SNE with perplexity 30)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from torch import nn
@@ -11,6 +13,9 @@ from tqdm import tqdm
 
 from camformer.gradcam import find_layer
 from camformer.inference import explaining, model_input
+
+if TYPE_CHECKING:  # pandas is imported where it is used
+    import pandas as pd
 
 
 def _last_linear(model: nn.Module) -> nn.Module:
@@ -117,6 +122,8 @@ def embed_2d(A: np.ndarray, method: str = "pca", *, seed: int = 0, perplexity: f
     Returns
     -------
     np.ndarray, shape (N, 2)
+        Constant activations (a model whose hidden units are all silent) put every point at
+        the origin, for either method: there is nothing to lay out.
     """
     if method == "pca":
         return pca(A, 2)
@@ -124,6 +131,195 @@ def embed_2d(A: np.ndarray, method: str = "pca", *, seed: int = 0, perplexity: f
         from sklearn.manifold import TSNE
 
         reduced = pca(A, min(50, *np.shape(A)), standardize=True)
+        if not np.ptp(reduced, axis=0).any():  # t-SNE of identical points divides by zero
+            return np.zeros((len(reduced), 2))
         perplexity = min(perplexity, (len(reduced) - 1) / 3)
         return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(reduced)
     raise ValueError(f"unknown method {method!r}; choose 'pca' or 'tsne'")
+
+
+def _abs_interval(low: float, high: float) -> tuple[float, float]:
+    """The interval of ``|x|`` for ``x`` in ``[low, high]``."""
+    if low >= 0:
+        return low, high
+    if high <= 0:
+        return -high, -low
+    return 0.0, max(-low, high)
+
+
+def axis_correlations(maps: dict[str, np.ndarray], targets: dict[str, np.ndarray], *,
+                      groups: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0) -> "pd.DataFrame":
+    """Spearman ρ of every map axis with every target, with percentile-bootstrap intervals.
+
+    The sign of a map axis is arbitrary (a principal component or a t-SNE axis can be flipped),
+    so the size ``|ρ|`` is what a map shows; its interval is the interval of ``|ρ|`` over the
+    interval of ρ (it starts at 0 when the interval of ρ spans 0).
+
+    Parameters
+    ----------
+    maps : dict name -> array ``(N, 2)`` (e.g. from :func:`embed_2d`)
+    targets : dict name -> array ``(N,)`` (e.g. measured and predicted expression)
+    groups : array ``(N,)``, optional
+        Resample whole groups (variant families, :func:`camformer.explain_stats.test_set_families`).
+    n_boot, seed
+        As for :func:`camformer.bootstrap.bootstrap_samples` (the same resamples for every pair).
+
+    Returns
+    -------
+    pandas.DataFrame, one row per (map, axis, target): ``map, axis`` (1-based), ``target, rho,
+    abs_rho, ci_low, ci_high`` (of ``|ρ|``) and ``undefined`` (why ρ is NaN, or ``""``: a
+    constant axis or target).
+    """
+    import pandas as pd
+
+    from .bootstrap import bootstrap_samples, percentile_interval
+    from .metrics import spearman_rho
+
+    rows = []
+    for name, Y in maps.items():
+        for axis in range(np.shape(Y)[1]):
+            x = np.asarray(Y, np.float64)[:, axis]
+            for target, y in targets.items():
+                y = np.asarray(y, np.float64)
+                row = {"map": name, "axis": axis + 1, "target": target}
+                constant = [n for n, v in ((f"{name} axis {axis + 1}", x), (target, y)) if np.ptp(v) == 0]
+                if constant:
+                    rows.append({**row, "rho": np.nan, "abs_rho": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                                 "undefined": f"{' and '.join(constant)} constant"})
+                    continue
+                samples = bootstrap_samples(y, x, "spearman_rho", n_boot=n_boot, seed=seed, groups=groups)
+                rho = spearman_rho(y, x)
+                low, high = _abs_interval(*percentile_interval(samples[np.isfinite(samples)]))
+                rows.append({**row, "rho": rho, "abs_rho": abs(rho), "ci_low": low, "ci_high": high, "undefined": ""})
+    return pd.DataFrame(rows)
+
+
+def neighbour_agreement(Y: np.ndarray, values: np.ndarray, *, k: int = 15, groups: np.ndarray | None = None,
+                        n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """How well a 2-D map keeps promoters of similar expression together.
+
+    The points are split at random into two halves: for each point of the first (the queries),
+    the mean of ``values`` over its ``k`` nearest points of the second half (the references) on
+    the map; the statistic is the Pearson r of each query's value with that neighbourhood mean.
+    Unlike the correlation of one map axis with ``values``, it does not depend on how the map is
+    rotated or bent, which is what a t-SNE map leaves free. A map with no gradient gives r near 0,
+    a map ordered by ``values`` r near 1. Queries never share a value with their neighbourhoods,
+    so without a gradient their pairs are independent and the bootstrap over queries is honest
+    (neighbourhoods drawn from the same points would not be: mutual neighbours share values).
+
+    Parameters
+    ----------
+    Y : array ``(N, 2)``
+    values : array ``(N,)``
+    k : int
+        Neighbours per query (ties broken as ``scipy.spatial.cKDTree`` breaks them).
+    groups : array ``(N,)``, optional
+        Resample the queries by whole groups (variant families).
+    n_boot, seed
+        Bootstrap resamples of the queries; ``seed`` also draws the split.
+
+    Returns
+    -------
+    dict
+        ``r, ci_low, ci_high`` (NaN when ``values`` or the neighbourhood means are constant, or
+        every point lies at the same place), ``k``, ``n_queries``.
+    """
+    from scipy.spatial import cKDTree
+
+    from .bootstrap import bootstrap_samples, percentile_interval
+    from .metrics import pearson_r
+
+    Y = np.asarray(Y, np.float64)
+    values = np.asarray(values, np.float64)
+    if Y.ndim != 2 or len(Y) != len(values):
+        raise ValueError(f"Y must be (N, 2) and values (N,); got {Y.shape} and {values.shape}")
+    order = np.random.default_rng(seed).permutation(len(Y))
+    query, reference = np.sort(order[: len(Y) // 2]), np.sort(order[len(Y) // 2:])
+    if not 0 < k <= len(reference):
+        raise ValueError(f"k must be in 1..{len(reference)} (half the points), got {k}")
+    _, idx = cKDTree(Y[reference]).query(Y[query], k=k)
+    local = values[reference][np.asarray(idx).reshape(len(query), k)].mean(1)
+    nan = float("nan")
+    out = {"r": nan, "ci_low": nan, "ci_high": nan, "k": k, "n_queries": len(query)}
+    if np.ptp(values[query]) == 0 or np.ptp(local) == 0 or not np.ptp(Y, axis=0).any():  # nothing to order
+        return out
+    labels = None if groups is None else np.asarray(groups)[query]
+    samples = bootstrap_samples(values[query], local, "pearson_r", n_boot=n_boot, seed=seed, groups=labels)
+    low, high = percentile_interval(samples[np.isfinite(samples)])
+    return {**out, "r": pearson_r(values[query], local), "ci_low": low, "ci_high": high}
+
+
+def variance_share(A: np.ndarray, *, groups: np.ndarray | None = None, n_boot: int = 200, seed: int = 0
+                   ) -> dict[str, float]:
+    """Share of the activations' total variance on their first principal component, with a
+    percentile-bootstrap interval (each resample recomputes the covariance and its top eigenvalue).
+
+    Parameters
+    ----------
+    A : array ``(N, D)``
+    groups, n_boot, seed
+        Resample the rows (or whole ``groups``) as :func:`camformer.bootstrap.resample_counts` does.
+
+    Returns
+    -------
+    dict: ``share, ci_low, ci_high`` (NaN for constant activations)
+    """
+    from .bootstrap import _as_groups, percentile_interval, resample_counts
+
+    A = np.asarray(A, np.float64)
+    A = A[:, np.ptp(A, axis=0) > 0]
+    if A.shape[1] == 0:
+        return {"share": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
+    A = A - A.mean(0)
+
+    def share(w: np.ndarray) -> float:
+        mean = w @ A / w.sum()
+        eig = np.linalg.eigvalsh((A * w[:, None]).T @ A / w.sum() - np.outer(mean, mean))
+        return float(eig[-1] / eig.sum())
+
+    codes, n_groups = _as_groups(groups, len(A)) if groups is not None else (None, 0)
+    counts = resample_counts(np.random.default_rng(seed), len(A), n_boot, groups=codes, n_groups=n_groups)
+    low, high = percentile_interval(np.array([share(w) for w in counts]))
+    return {"share": share(np.ones(len(A))), "ci_low": low, "ci_high": high}
+
+
+#: |ρ| above which a map axis is called an expression axis (a strong monotone relation).
+STRONG_RHO = 0.7
+
+
+def expression_axis_verdict(abs_rho: float, ci_low: float, ci_high: float, *, threshold: float = STRONG_RHO):
+    """Whether the first principal component of the activations is an expression axis.
+
+    ``abs_rho`` and its interval are ``|ρ|`` of the first component with the model's own
+    predictions (:func:`axis_correlations`). Above ``threshold`` over the whole interval: one
+    axis carries the model's expression; below it: expression is not the main axis; else undecided.
+
+    Returns
+    -------
+    camformer.verdicts.Verdict
+    """
+    from .explain_stats import verdict
+
+    return verdict(abs_rho, ci_low, ci_high, threshold=threshold,
+                   above="the main axis of variation of the activations is the model's expression axis",
+                   below="expression is not the main axis of variation of the activations",
+                   undecided="this sample cannot tell whether expression is the main axis of the activations",
+                   undefined="the first component or the predictions are constant")
+
+
+def gradient_verdict(neighbour: dict[str, float], map_name: str = "map"):
+    """Whether neighbours on a map share their measured expression (:func:`neighbour_agreement`):
+    the interval of r above 0 means the colours form a gradient; below 0, that neighbours differ
+    more than random points would; else that no gradient is detectable.
+
+    Returns
+    -------
+    camformer.verdicts.Verdict
+    """
+    from .explain_stats import verdict
+
+    return verdict(neighbour["r"], neighbour["ci_low"], neighbour["ci_high"],
+                   above=f"neighbours on the {map_name} have similar measured expression: the colours form a gradient",
+                   below=f"neighbours on the {map_name} differ in measured expression more than random promoters do",
+                   undecided=f"no gradient of measured expression is detectable on the {map_name}",
+                   undefined="the expression or its neighbourhood means are constant")

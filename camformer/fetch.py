@@ -23,11 +23,14 @@ Hash checking
 Each file in :func:`registry` has a ``hash`` (``"md5:<hex>"`` as Zenodo publishes it, or
 ``"sha256:<hex>"``) and a ``hash_source`` naming where it was published. Where no hash was
 available when this table was written (``hash=None``), the first download is trusted and its
-sha256 is pinned in ``pinned_hashes.txt`` in the cache directory (trust on first use); every
-later download, and every cached copy, is checked against the pin. A file whose hash does not
-match is refused with :class:`HashMismatchError` naming the file and both hashes, and it is
-deleted, so nothing unverified stays in the cache under the file's name. Delete a line of
-``pinned_hashes.txt`` to accept a new version of that file.
+sha256 is pinned in ``pinned_hashes.txt`` in the cache directory, with the URL it came from
+(trust on first use); :func:`fetch_file` says so when it pins. Every later download, from the
+canonical URL or a mirror (``url=``/``base_url=``), and every cached copy, is checked against the
+pin, and a refusal names where the pin came from. A file whose hash does not match is refused
+with :class:`HashMismatchError` naming the file and both hashes, and it is deleted, so nothing
+unverified stays in the cache under the file's name. A cached copy with no pin (its line was
+deleted) is not trusted: it is downloaded again and pinned anew, with a message. Delete a line
+of ``pinned_hashes.txt`` to accept a new version of that file.
 
 At the time of writing, no hash is pinned from a published source: the Zenodo records' md5
 checksums could not be read from this build machine, so every file is trust-on-first-use.
@@ -38,7 +41,9 @@ named in each entry's ``name_source``; check them against the record pages when 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,27 +201,41 @@ def resolve_cache_dir(path: str | os.PathLike | None = None) -> Path:
     return Path(pooch.os_cache("camformer"))
 
 
-def pinned_hashes(root: str | os.PathLike | None = None) -> dict[str, str]:
-    """Hashes pinned on first download (``pinned_hashes.txt`` in the cache): name -> ``"sha256:<hex>"``."""
-    pins = resolve_cache_dir(root) / PINS_FILE
+def _read_pins(root: Path) -> dict[str, tuple[str, str]]:
+    pins = root / PINS_FILE
     if not pins.exists():
         return {}
     out = {}
     for line in pins.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            name, value = line.split()[:2]
-            out[name] = value
+            fields = line.split(maxsplit=2)
+            if len(fields) >= 2:
+                out[fields[0]] = (fields[1], fields[2] if len(fields) > 2 else "an unrecorded source")
     return out
 
 
-def _pin(root: Path, name: str, value: str) -> None:
-    pins = pinned_hashes(root)
-    pins[name] = value
-    text = "# camformer: sha256 of files trusted on first download (name hash)\n"
-    text += "".join(f"{k} {v}\n" for k, v in sorted(pins.items()))
+def pinned_hashes(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """Hashes pinned on first download (``pinned_hashes.txt`` in the cache): name -> ``"sha256:<hex>"``."""
+    return {name: value for name, (value, _) in _read_pins(resolve_cache_dir(root)).items()}
+
+
+def pinned_sources(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """Where each pinned hash came from: name -> the URL its first download was made from."""
+    return {name: source for name, (_, source) in _read_pins(resolve_cache_dir(root)).items()}
+
+
+def _pin(root: Path, name: str, value: str, source: str) -> None:
+    pins = _read_pins(root)
+    pins[name] = (value, source)
+    text = "# camformer: sha256 of files trusted on first download (name hash source-url)\n"
+    text += "".join(f"{k} {v} {src}\n" for k, (v, src) in sorted(pins.items()))
     tmp = root / f".{PINS_FILE}.tmp"
     tmp.write_text(text)
     os.replace(tmp, root / PINS_FILE)
+
+
+def _say(message: str) -> None:
+    print(f"camformer: {message}", file=sys.stderr)
 
 
 def file_hash(path: str | os.PathLike, alg: str = "sha256") -> str:
@@ -232,9 +251,9 @@ def expected_hash(name: str, cache: str | os.PathLike | None = None) -> tuple[st
     if entry.hash:
         return entry.hash, f"published: {entry.hash_source}"
     root = resolve_cache_dir(cache)
-    pin = pinned_hashes(root).get(name)
+    pin = _read_pins(root).get(name)
     if pin:
-        return pin, f"pinned on first download in {root / PINS_FILE}"
+        return pin[0], f"pinned on first download from {pin[1]} in {root / PINS_FILE}"
     return None, "no hash recorded yet (trust on first use)"
 
 
@@ -267,6 +286,7 @@ def fetch_file(
     url: str | None = None,
     timeout: float | tuple[float, float] | None = None,
     offline: bool = False,
+    say: Callable[[str], None] = _say,
 ) -> Path:
     """Download one file of the registry (or take it from the cache) and check its hash.
 
@@ -286,6 +306,9 @@ def fetch_file(
         Give up on a server that does not answer in this time (``None``: pooch's default, 30 s).
     offline : bool
         Only take a verified copy from the cache; never open a connection.
+    say : callable
+        Receives a sentence when a hash is pinned for the first time, or a cached copy without
+        a pin is downloaded again (default: printed on standard error).
 
     Returns
     -------
@@ -306,12 +329,14 @@ def fetch_file(
     target = local_path(name, root)
     expected, where = expected_hash(name, root)
     if target.exists():
-        if expected is None:  # downloaded by an earlier fetch whose pin was removed: pin it again
-            _pin(root, name, file_hash(target))
+        if expected is not None and _same(target, expected)[0]:
             return target
-        if _same(target, expected)[0]:
-            return target
-        target.unlink()  # a stale or damaged copy is not valid: download it again
+        if expected is None and offline:
+            raise FetchError(f"{name}: the cached copy {target} has no pin in {root / PINS_FILE} to check it "
+                             "against, and downloads are off (offline)")
+        if expected is None:  # nothing to check it against: not trusted, downloaded again and pinned anew
+            say(f"{name}: the cached copy has no pin in {root / PINS_FILE}; downloading it again")
+        target.unlink()  # a stale, damaged or unverifiable copy is not valid: download it again
     if offline:
         raise FetchError(f"{name}: no verified copy in {target.parent}, and downloads are off (offline)")
     url = url or (f"{base_url.rstrip('/')}/{name}" if base_url else _entry(name).url)
@@ -326,7 +351,11 @@ def fetch_file(
         except requests.exceptions.RequestException as err:
             raise FetchError(f"{name}: download from {url} failed: {err}") from None
         if expected is None:
-            _pin(root, name, file_hash(tmp))
+            value = file_hash(tmp)
+            _pin(root, name, value, url)
+            mirror = "" if url == _entry(name).url else " (a mirror, not the file's own address)"
+            say(f"{name}: no published hash; pinned {value} from {url}{mirror} on this first download, in "
+                f"{root / PINS_FILE}. Later downloads, from any address, and the cached copy must match it.")
         else:
             ok, actual = _same(tmp, expected)
             if not ok:

@@ -134,3 +134,92 @@ def region_share(cam: torch.Tensor | np.ndarray, region: slice = slice(17, 97)) 
     mass = np.abs(np.asarray(cam, dtype=np.float64))
     total = mass.sum()
     return float(mass[..., region].sum() / total) if total > 0 else float("nan")
+
+
+#: Share of the 110 positions that lie in the 80-nt variable region (0-based 17..96).
+VARIABLE_SHARE_OF_POSITIONS = 80 / 110
+
+
+def region_share_interval(maps: torch.Tensor | np.ndarray, region: slice = slice(17, 97), *,
+                          groups: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Where the maps put their weight: the share of the maps' absolute mass inside ``region``,
+    over many sequences, with a bootstrap interval.
+
+    Each sequence's map is taken in absolute value (red and blue both mark positions the model
+    responds to), so its mass in the region and in total are sums over bases and positions; the
+    share is the mean over sequences of the region's mass divided by the mean of the total
+    (:func:`camformer.explain_stats.ratio_interval`). Unlike :func:`region_share` of an average
+    map, in which positive and negative values of different sequences cancel, it is a smooth
+    statistic of per-sequence numbers, whose bootstrap is not biased by the cancelling.
+
+    Parameters
+    ----------
+    maps : array ``(N, C, L)``
+        Per-sequence maps (e.g. ``gradcam(..., normalize=False)``; dividing a map by its maximum
+        would weigh every sequence alike instead of by its mass).
+    region : slice of positions
+    groups, n_boot, seed
+        Resample the sequences (or whole ``groups``, e.g. variant families).
+
+    Returns
+    -------
+    dict: ``share, ci_low, ci_high`` (NaN when every map is blank)
+    """
+    from .explain_stats import ratio_interval
+
+    mass = np.abs(np.asarray(maps, dtype=np.float64))
+    share, low, high = ratio_interval(mass[..., region].sum(axis=(1, 2)), mass.sum(axis=(1, 2)), groups=groups,
+                                      n_boot=n_boot, seed=seed)
+    return {"share": share, "ci_low": low, "ci_high": high}
+
+
+#: Shares within this many (absolute) of :data:`VARIABLE_SHARE_OF_POSITIONS` count as "about its share".
+SHARE_MARGIN = 0.05
+
+
+def region_verdict(share: dict[str, float], layer: str = "the layer", *, margin: float = SHARE_MARGIN):
+    """Whether the average map's mass falls in the variable region in proportion to the region's
+    share of the positions (:data:`VARIABLE_SHARE_OF_POSITIONS`, 73%), from
+    :func:`region_share_interval`: about in proportion (the interval within ``± margin`` of it),
+    more, less, or undecided.
+
+    Returns
+    -------
+    camformer.verdicts.Verdict
+    """
+    from .explain_stats import verdict
+
+    return verdict(share["share"], share["ci_low"], share["ci_high"], threshold=VARIABLE_SHARE_OF_POSITIONS,
+                   margin=margin,
+                   negligible=f"at {layer} the variable region holds about its share of positions "
+                              f"(within {100 * margin:.0f} points)",
+                   above=f"at {layer} the variable region holds more of the map than its share of positions",
+                   below=f"at {layer} the constant flanks hold more of the map than their share of positions",
+                   undecided=f"at {layer} this sample cannot tell whether the variable region holds more or "
+                             "about its share of the map",
+                   undefined="the average map is blank")
+
+
+def layer_maps(model: nn.Module, X: torch.Tensor, layers: list[str], encoding: str, *, normalize: bool = False,
+               batch_size: int = 128) -> dict[str, torch.Tensor]:
+    """Per-base Grad-CAM maps of every sequence at each layer: :func:`gradcam` folded onto the four
+    bases (``camformer.attribution.fold_channels``: an encoding's purine channel is added onto the
+    base present, so the maps show all the model's input).
+
+    Parameters
+    ----------
+    model : nn.Module
+    X : torch.Tensor, float ``(N, C, L)``, encoded with ``encoding``
+    layers : layer names (:func:`conv_layers`)
+    encoding : str
+    normalize : bool
+        Divide each sequence's map by its maximum (for showing one map; keep False to average).
+
+    Returns
+    -------
+    dict layer -> torch.Tensor ``(N, 4, L)``
+    """
+    from .attribution import fold_channels
+
+    return {layer: fold_channels(gradcam(model, X, layer, normalize=normalize, batch_size=batch_size), X, encoding)
+            for layer in layers}

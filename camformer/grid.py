@@ -1,12 +1,12 @@
-"""The paper's 270-model grid: each run is a pair of a model and the choices it was trained with.
+"""Retraining the paper's 270-model grid, and its published scoreboards.
 
-5 encodings x 3 losses x 2 optimisers x 3 schedulers x 3 sizes, with the RunIDs and order of the
-published scoreboards (``score_board_{Large,Small,Mini}Model.csv``; model 9 is Camformer
-Original, model 219 Camformer Mini). :class:`GridConfig` names a run;
-:meth:`GridConfig.model_config` is its network (:mod:`camformer.models`, which knows nothing of
-training) and :func:`grid_train_config` its training recipe (:class:`camformer.train.TrainConfig`).
-:func:`retrain_grid` trains runs with several seeds; :func:`slice_plan` is the slice the book
-retrains (chapter 07) and :func:`paper_slice` the same runs on the paper's scoreboards.
+A run of the grid is a :class:`camformer.models.GridConfig` (the grid's configurations live
+beside the models' own, so that loading the published models never imports the training loop):
+:meth:`~camformer.models.GridConfig.model_config` is its network and :func:`grid_train_config`
+its training recipe (:class:`camformer.train.TrainConfig`). :func:`retrain_grid` trains runs with
+several seeds; :func:`load_scoreboards` reads the paper's validation results of all 270.
+:func:`slice_plan` is the slice the book retrains (chapter 07) and :func:`paper_slice` the same
+runs on the paper's scoreboards.
 """
 
 from __future__ import annotations
@@ -18,59 +18,10 @@ import numpy as np
 import pandas as pd
 
 from .data import ENCODINGS, SequenceData
-from .models import SIZE_ARCHITECTURES, ModelConfig, build_model, count_parameters
-from .train import PAPER_SEEDS, TrainConfig, train
-
-GRID_SIZES = ("Large", "Small", "Mini")
-GRID_ENCODINGS = ("onehot", "onehotWithN", "onehotWithP", "onehotWithInt", "onehotWithBoth")
-GRID_LOSSES = ("MSE", "L1", "Huber")
-GRID_OPTIMIZERS = ("AdamW", "Lion")
-GRID_SCHEDULERS = ("None", "OneCycleLR", "ReduceLROnPlateau")
-
-
-@dataclass(frozen=True)
-class GridConfig:
-    """One run of the paper's 270-model grid (RunID and order as in ``score_board_*.csv``): a
-    model (:meth:`model_config`) and the choices it was trained with (:func:`grid_train_config`).
-
-    Losses, optimisers and schedulers are names; ``camformer.train`` maps them to objects:
-    ``loss`` MSE, L1 or Huber (delta 0.9); ``optimizer`` AdamW or Lion (betas 0.9, 0.99);
-    ``scheduler`` "None", OneCycleLR (max_lr 0.01) or ReduceLROnPlateau (on validation loss).
-    """
-
-    id: int
-    size: str
-    encoding: str
-    loss: str
-    optimizer: str
-    scheduler: str
-
-    @property
-    def name(self) -> str:
-        """E.g. ``"Mini-onehotWithP-MSE-AdamW-ReduceLROnPlateau"``."""
-        return f"{self.size}-{self.encoding}-{self.loss}-{self.optimizer}-{self.scheduler}"
-
-    @property
-    def in_channels(self) -> int:
-        return ENCODINGS[self.encoding]
-
-    def model_config(self) -> ModelConfig:
-        """The :class:`ModelConfig` of this run's network."""
-        return ModelConfig(SIZE_ARCHITECTURES[self.size], self.in_channels)
-
-
-def grid_configs() -> list[GridConfig]:
-    """All 270 grid runs, ids 1..270: size, then encoding, loss, optimiser, scheduler, the
-    order of the published scoreboards (model 9 = Original, model 219 = Mini)."""
-    runs = []
-    for size in GRID_SIZES:
-        for encoding in GRID_ENCODINGS:
-            for loss in GRID_LOSSES:
-                for optimizer in GRID_OPTIMIZERS:
-                    for scheduler in GRID_SCHEDULERS:
-                        runs.append(GridConfig(len(runs) + 1, size, encoding, loss, optimizer, scheduler))
-    return runs
-
+from .models import (GRID_SIZES, SIZE_ARCHITECTURES, GridConfig, ModelConfig, build_model, count_parameters,
+                     grid_configs)
+from .presets import PAPER_SEEDS
+from .train import TrainConfig, train
 
 # The published scoreboards' factor columns and the names the book uses for them.
 SCOREBOARD_FACTORS = {"Seq_Enc": "encoding", "LossFn": "loss function", "Optimizer": "optimiser",
@@ -91,18 +42,6 @@ def load_scoreboards() -> pd.DataFrame:
                        for size in GRID_SIZES], ignore_index=True)
     board["LRScheduler"] = board["LRScheduler"].replace("", "None")
     return board.rename(columns=SCOREBOARD_FACTORS)
-
-
-def grid_config(name_or_id: int | str) -> GridConfig:
-    """One grid run by id (1..270, also as a string such as ``"9"``) or by name."""
-    runs = grid_configs()
-    key = str(name_or_id)
-    if key.isdigit() and 1 <= int(key) <= len(runs):
-        return runs[int(key) - 1]
-    for run in runs:
-        if run.name == key:
-            return run
-    raise KeyError(f"no grid run {name_or_id!r}: give an id 1..{len(runs)} or a name such as {runs[8].name!r}")
 
 
 def grid_parameter_counts() -> pd.DataFrame:

@@ -2,18 +2,22 @@
 
 The steps of the paper's Figure 8 analysis and of the book's two motif chapters
 (``notebooks/13_motifs``: the measured hierarchy; ``notebooks/14_motif_model``: what a model
-learnt of it), built on :mod:`camformer.motifs`:
+learnt of it), built on :mod:`camformer.motifs` (scanning) and :mod:`camformer.interaction`
+(contrasts with family-resampled intervals and computed verdicts):
 
-- :func:`figure8_motifs`, :func:`paper_pair_effects`: the paper's 19 motifs and its published
-  pair means of the training data (``combinations.train.fc.txt``);
+- :func:`figure8_motifs`, :func:`paper_pair_effects`, :func:`row_differences`: the paper's 19
+  motifs, its published pair means of the training data (``combinations.train.fc.txt``) and the
+  differences of its Figure 8c;
 - :func:`scan_library`: FIMO hits and presence on the sequences' 80-nt random regions;
-- :func:`singles_agreement`, :func:`pair_rank_agreement`: how a pair table ranks like the paper's;
-- :func:`predicted_vs_measured`, :func:`signs_agree`: the hierarchy test on measured and
-  predicted expression of the same sequences;
-- :func:`motif_free_backgrounds`, :func:`nested_insertion`: writing IME1 into UME6 the way the
-  measured sequences have it;
-- :func:`hierarchy_facts`, :func:`model_facts`, :func:`insertion_facts`: the numbers the book
-  records (flat dicts of :func:`camformer.report.record` keys).
+- :func:`singles_agreement`, :func:`pair_rank_agreement`: how motif means rank like the paper's,
+  with intervals;
+- :func:`predicted_vs_measured`: the hierarchy's contrasts on measured and predicted expression
+  of the same sequences, and whether their verdicts agree;
+- :func:`motif_free_backgrounds`, :func:`nested_insertion`, :func:`insertion_conclusion`:
+  writing IME1 into UME6 the way the measured sequences have it, and the interaction a model
+  predicts;
+- :func:`hierarchy_facts`, :func:`model_facts`: the numbers the book records (flat dicts of
+  :func:`camformer.report.record` keys).
 
 Motifs are named ``"<matrix id>.<TF name>"`` (``"MA0320.1.IME1"``); facts are keyed by the
 lower-case TF names (``ime1_effect``).
@@ -114,71 +118,184 @@ def scan_library(sequences, motifs: dict, *, threshold: float = 1e-4, region: sl
     return LibraryScan(hits, M.presence_matrix(hits, len(codes), motifs), seconds)
 
 
-def singles_agreement(effects: pd.DataFrame, reference: pd.DataFrame, order, *, value: str = "mean",
-                      reference_value: str = "Mean_real") -> tuple[pd.DataFrame, float]:
-    """Each single motif's mean beside a reference table's, and how the two rank alike.
+def named_matrix(effects: pd.DataFrame, value: str, order) -> pd.DataFrame:
+    """:func:`camformer.motifs.pair_matrix` of ``value`` in ``order``, labelled by TF names."""
+    return M.pair_matrix(effects, value, order).rename(index=short_name, columns=short_name)
+
+
+def figure8bc(paper: pd.DataFrame, value: str = "Mean_pred") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper's Figure 8b and 8c tables (``Figure8bc.R``): the predicted pair means ordered by
+    their diagonal (highest first), and :func:`row_differences` of them; labelled by TF names.
 
     Parameters
     ----------
-    effects, reference : pair tables (:func:`camformer.motifs.pair_effects`, :func:`paper_pair_effects`)
+    paper : :func:`paper_pair_effects`
+    value : the column drawn (``"Mean_real"`` gives the measured panel of Figure 8b, and its differences)
+    """
+    means = named_matrix(paper, value, diagonal_order(paper, value))
+    return means, row_differences(means)
+
+
+def row_differences(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Each cell minus its row's diagonal cell: a pair's mean minus the row motif's own mean.
+
+    This is the paper's Figure 8c (``Figure8bc.R``: ``pred - diagonal``, R recycling the diagonal
+    down each column), drawn from the predicted means of :func:`paper_pair_effects`.
+    """
+    values = matrix.to_numpy(dtype=np.float64)
+    return pd.DataFrame(values - np.diag(values)[:, None], index=matrix.index, columns=matrix.columns)
+
+
+def rank_agreement(estimate, samples, reference, *, ci: float = 0.95) -> dict:
+    """Spearman ρ between values and a fixed reference, with a percentile interval over resamples.
+
+    Parameters
+    ----------
+    estimate : ``(k,)`` values of k cells (motifs or pairs)
+    samples : ``(B, k)`` the same values on B resamples (:func:`camformer.interaction.resampled_means`);
+        in each resample, cells that are NaN there are left out
+    reference : ``(k,)`` the reference values of the cells
+
+    Returns
+    -------
+    dict ``rho, ci_low, ci_high`` (NaN with fewer than 3 cells) and ``cells``: the number of cells
+    with a finite estimate and reference, the only ones compared
+    """
+    from scipy.stats import spearmanr
+
+    from camformer.bootstrap import percentile_interval
+
+    estimate, reference = np.asarray(estimate, np.float64), np.asarray(reference, np.float64)
+    defined = np.isfinite(estimate) & np.isfinite(reference)  # cells without a value are left out
+    estimate, reference = estimate[defined], reference[defined]
+    if len(estimate) < 3:
+        return {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cells": len(estimate)}
+    drawn = []
+    for row in np.asarray(samples, np.float64)[:, defined]:
+        keep = np.isfinite(row)
+        if keep.sum() >= 3:
+            drawn.append(spearmanr(row[keep], reference[keep]).statistic)
+    low, high = percentile_interval(np.asarray(drawn), ci)
+    return {"rho": float(spearmanr(estimate, reference).statistic), "ci_low": low, "ci_high": high,
+            "cells": len(estimate)}
+
+
+def rank_verdict(agreement: dict):
+    """The verdict (:class:`camformer.verdicts.Verdict`) on a :func:`rank_agreement` result:
+    ``"rank alike"`` when the interval of ρ lies above 0, ``"rank in reverse"`` below, else
+    ``"cannot be told to rank alike"``; its :meth:`~camformer.verdicts.Verdict.facts` are the records."""
+    from camformer.verdicts import Verdict, by_interval
+
+    if not np.isfinite(agreement["ci_low"]):
+        return Verdict("cannot be computed (too few cells)", agreement["rho"], np.nan, np.nan, False)
+    return by_interval(agreement["rho"], agreement["ci_low"], agreement["ci_high"], above="rank alike",
+                       below="rank in reverse", undecided="cannot be told to rank alike")
+
+
+def rank_text(agreement: dict) -> str:
+    """A :func:`rank_agreement` result as prose: its :func:`rank_verdict` words and, where defined,
+    ``"Spearman ρ = 0.84 (95% CI 0.81 to 0.87)"``."""
+    verdict = rank_verdict(agreement)
+    if not np.isfinite(verdict.ci_low):
+        return verdict.words
+    return (f"{verdict.words}: Spearman ρ = {verdict.estimate:.2f} (95% CI {verdict.ci_low:.2f} to "
+            f"{verdict.ci_high:.2f})")
+
+
+def singles_agreement(values, presence: pd.DataFrame, reference: pd.DataFrame, order, *, families=None,
+                      reference_value: str = "Mean_real", n_boot: int = 2000, seed: int = 0
+                      ) -> tuple[pd.DataFrame, dict]:
+    """Each single motif's mean, with an interval, beside a reference table's, and how they rank alike.
+
+    Parameters
+    ----------
+    values : float ``(N,)``: the sequences' expression
+    presence : bool ``(N, motifs)`` (:attr:`LibraryScan.presence`)
+    reference : a pair table (:func:`paper_pair_effects`); ``reference_value`` is compared
     order : the motifs, in the rows' order
-    value, reference_value : the column compared in each
+    families, n_boot, seed : resampling (:func:`camformer.interaction.resampled_means`)
 
     Returns
     -------
-    (DataFrame, float)
-        Rows ``order`` with columns ``n, mean, n_reference, mean_reference``, and the
-        Spearman ρ of ``mean`` against ``mean_reference`` (NaN with fewer than 2 motifs).
+    (DataFrame, dict)
+        Rows ``order`` with columns ``n, mean, ci_low, ci_high, n_reference, mean_reference``, and
+        :func:`rank_agreement` of ``mean`` against ``mean_reference``.
     """
-    mine, theirs = _singles(effects).reindex(order), _singles(reference).reindex(order)
-    table = pd.DataFrame({"n": mine["n"], "mean": mine[value], "n_reference": theirs["n"],
-                          "mean_reference": theirs[reference_value]})
-    table.index.name = "motif"
-    return table, float(table["mean"].corr(table["mean_reference"], method="spearman"))
+    from camformer.interaction import resampled_means
+
+    order = list(order)
+    masks = presence[order].to_numpy(dtype=bool)
+    estimate, samples = resampled_means(values, masks, groups=families, n_boot=n_boot, seed=seed)
+    theirs = _singles(reference).reindex(order)
+    low, high = np.nanquantile(samples, [0.025, 0.975], axis=0)
+    table = pd.DataFrame({"n": masks.sum(axis=0), "mean": estimate, "ci_low": low, "ci_high": high,
+                          "n_reference": theirs["n"].to_numpy(), "mean_reference": theirs[reference_value].to_numpy()},
+                         index=pd.Index(order, name="motif"))
+    return table, rank_agreement(estimate, samples, table["mean_reference"].to_numpy())
 
 
-def pair_rank_agreement(effects: pd.DataFrame, reference: pd.DataFrame, order, *, min_n: int = 10,
-                        value: str = "mean", reference_value: str = "Mean_pred") -> tuple[float, int]:
-    """Spearman ρ between two pair tables over the motif and pair cells of ``effects`` with at
-    least ``min_n`` sequences (and a reference value), and the number of those cells.
+def pair_rank_agreement(values, presence: pd.DataFrame, reference: pd.DataFrame, order, *, min_n: int = 10,
+                        families=None, reference_value: str = "Mean_pred", n_boot: int = 2000, seed: int = 0
+                        ) -> dict:
+    """:func:`rank_agreement` of the mean values of the motif and pair cells (each unordered pair
+    once, :func:`camformer.motifs.pair_masks`) that hold at least ``min_n`` sequences, against a
+    reference table's ``reference_value``; families (or sequences) resampled for the interval."""
+    from camformer.interaction import resampled_means
 
-    Each unordered pair counts twice (its matrix is symmetric), as the diagonal once each.
-    """
-    mine = M.pair_matrix(effects, value, order).where(M.pair_matrix(effects, "n", order) >= min_n)
-    theirs = M.pair_matrix(reference, reference_value, order)
-    cells = pd.DataFrame({"mine": mine.to_numpy().ravel(), "theirs": theirs.to_numpy().ravel()}).dropna()
-    rho = float(cells["mine"].corr(cells["theirs"], method="spearman")) if len(cells) >= 2 else float("nan")
-    return rho, len(cells)
+    cells, masks = M.pair_masks(presence, order)
+    keep = masks.sum(axis=0) >= min_n
+    theirs = reference.set_index(["motif1", "motif2"])[reference_value]
+    ref = np.array([theirs.get(cell, np.nan) for cell in cells])
+    keep &= np.isfinite(ref)
+    if keep.sum() < 3:
+        return {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cells": int(keep.sum())}
+    estimate, samples = resampled_means(values, masks[:, keep], groups=families, n_boot=n_boot, seed=seed)
+    return rank_agreement(estimate, samples, ref[keep])
 
 
-def predicted_vs_measured(measured, predicted, has_a, has_b, *, names: tuple[str, str] = ("IME1", "UME6"),
+def predicted_vs_measured(measured, predicted, has_a, has_b, *, families=None,
+                          names: tuple[str, str] = ("IME1", "UME6"), tested=("{A} without {B}", "interaction"),
                           n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """:func:`camformer.motifs.motif_hierarchy` on the same sequences' measured and predicted
-    expression, side by side.
+    """The hierarchy test (:func:`camformer.interaction.group_contrasts`) on the same sequences'
+    measured and predicted expression, on the same resamples, side by side.
 
-    Parameters
-    ----------
-    measured, predicted : float arrays (N,)
-    has_a, has_b : bool arrays (N,)
+    ``tested`` names the contrasts that get verdicts (``{A}``, ``{B}`` stand for ``names``); by
+    default A alone and the interaction, the two the hierarchy rests on. A model's predictions
+    change with its training (even with the CPU's instruction set), so the chapter concludes
+    only what it sets out to test; the other contrasts are shown with their intervals.
 
     Returns
     -------
-    DataFrame indexed by group, with two-level columns ``(statistic, "measured" | "predicted")``
-    for the statistics ``n, difference, ci_low, ci_high, direction``.
+    DataFrame indexed by contrast: ``key``; for ``which`` in measured, predicted: ``{which}``
+    (estimate), ``{which}_ci_low``, ``{which}_ci_high``, ``{which}_words``, ``{which}_decided``;
+    and ``agreement`` (:func:`camformer.interaction.directions_agree`).
     """
-    tables = [M.motif_hierarchy(values, has_a, has_b, names=names, n_boot=n_boot, seed=seed).assign(values=label)
-              for label, values in (("measured", measured), ("predicted", predicted))]
-    return pd.concat(tables).pivot(index="group", columns="values",
-                                   values=["n", "difference", "ci_low", "ci_high", "direction"])
+    from camformer.interaction import directions_agree, group_contrasts
+
+    A, B = names
+    tested = [t.format(A=A, B=B) for t in tested]
+    parts = {}
+    for which, values in (("measured", measured), ("predicted", predicted)):
+        _, parts[which] = group_contrasts(values, has_a, has_b, names=names, families=families, n_boot=n_boot,
+                                          seed=seed, tested=tested)
+    columns = {"difference": "", "ci_low": "_ci_low", "ci_high": "_ci_high", "words": "_words", "decided": "_decided"}
+    table = pd.concat([parts[w][list(columns)].rename(columns=lambda c, w=w: w + columns[c]) for w in parts], axis=1)
+    table.insert(0, "key", parts["measured"]["key"])
+    table.insert(1, "tested", parts["measured"]["tested"])
+    table["agreement"] = [directions_agree(parts["measured"].loc[c], parts["predicted"].loc[c]) for c in table.index]
+    return table
 
 
-def signs_agree(compared: pd.DataFrame, groups=None) -> bool:
-    """Whether the predicted differences of :func:`predicted_vs_measured` have the measured signs,
-    in ``groups`` (default all of its groups)."""
-    groups = list(compared.index) if groups is None else list(groups)
-    difference = compared["difference"].loc[groups]
-    return bool((np.sign(difference["measured"].astype(float))
-                 == np.sign(difference["predicted"].astype(float))).all())
+def comparison_view(compared: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`predicted_vs_measured` table for the page: for measured and predicted, the
+    difference with its 95% interval as text, and the agreement of their verdicts."""
+    def text(row, which):
+        low, high = row[f"{which}_ci_low"], row[f"{which}_ci_high"]
+        return f"{row[which]:+.3f}" + (f" ({low:+.3f} to {high:+.3f})" if np.isfinite(low) else "")
+
+    return pd.DataFrame({which: [text(row, which) for _, row in compared.iterrows()]
+                         for which in ("measured", "predicted")} | {"agreement": compared["agreement"].to_numpy()},
+                        index=compared.index)
 
 
 def motif_free_backgrounds(presence: pd.DataFrame, eligible, n: int, seed: int = 0) -> np.ndarray:
@@ -201,17 +318,114 @@ def motif_free_backgrounds(presence: pd.DataFrame, eligible, n: int, seed: int =
     return np.sort(chosen)
 
 
-def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.DataFrame, *,
-                     position: int = 30, apart: int = 60, encoding: str | None = None, seed: int = 0
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Insert A and B into backgrounds alone, A inside B as the measured sequences have it, and apart.
+def random_backgrounds(table: pd.DataFrame, presence: pd.DataFrame, rows, n: int, seed: int = 0) -> np.ndarray:
+    """uint8 codes ``(<= n, L)`` of backgrounds for insertion: :func:`motif_free_backgrounds` among
+    the rows ``rows`` of the test ``table`` (e.g. the held-out ones) that belong to its ``random``
+    subset (random promoters, no designed variants), in row order."""
+    from camformer.data import encode_sequences, subset_membership
 
-    B is written at ``position``, and A at ``position`` plus the offset of A's overlapping hits
-    on B that is most common in ``hits`` with both on the forward strand
-    (:func:`camformer.motifs.overlap_configurations`). A is written first and B over it; for
-    IME1 in UME6 (offset 5) the two consensus sequences agree where they overlap
-    (``ATTAG[CCGCCGA]`` and ``[CCGCCGA]G``), so "both" holds both sites whole. For comparison, A is
-    also written at ``apart`` with B at ``position``.
+    rows = np.asarray(rows)
+    is_random = subset_membership(table)["random"].to_numpy()
+    chosen = motif_free_backgrounds(presence, rows[is_random[rows]], n, seed=seed)
+    return encode_sequences(table["seq"].iloc[chosen].tolist())
+
+
+# ---------------------------------------------------------------------------- insertion
+
+BACKGROUND = "background"
+
+
+def insertion_design(a: str, b: str, offset: int, *, position: int = 30, apart: int = 60
+                     ) -> dict[str, dict[str, int]]:
+    """The edits of the insertion experiment: label -> {motif: 0-based start}, in writing order.
+
+    B sits at ``position`` and A at ``position + offset`` ("A inside B" as the measured sequences
+    have it; "A alone" is A at that same place). The "apart" control keeps A where "alone" puts
+    it and moves B to ``apart``, so the two interactions differ only in where B is.
+    """
+    A, B = short_name(a), short_name(b)
+    at = position + offset
+    return {f"{A} alone": {a: at}, f"{B} alone": {b: position}, f"{A} inside {B}": {a: at, b: position},
+            f"{B} apart": {b: apart}, f"{A} and {B} apart": {a: at, b: apart}}
+
+
+def insertion_contrasts(names: tuple[str, str] = ("IME1", "UME6")) -> tuple:
+    """The insertion experiment's contrasts (:class:`camformer.interaction.Contrast`) over the
+    columns of :func:`insertion_design` and ``"background"``: A alone, B alone and A inside B,
+    each against the background; what A adds inside B (``A inside B - B alone``); the
+    interaction ``(A inside B - B alone) - (A alone - background)``; and the same with B apart.
+    Verdicts are drawn for A alone and the two interactions (the test); the others are shown."""
+    from camformer.interaction import Contrast
+
+    A, B = (short_name(n) for n in names)
+    a, b = A.lower(), B.lower()
+    alone_a, alone_b, inside, b_apart, both_apart = insertion_design(A, B, 0)
+
+    def interaction(where):
+        return dict(above=f"{A} adds more {where} than alone", below=f"{A} adds less {where} than alone",
+                    undecided=f"{A} adds the same {where} (no interaction)")
+
+    return (
+        Contrast(f"{A} alone", f"insertion_{a}", {alone_a: 1, BACKGROUND: -1}),
+        Contrast(f"{B} alone", f"insertion_{b}", {alone_b: 1, BACKGROUND: -1}, tested=False),
+        Contrast(f"{A} inside {B}", f"insertion_{a}_inside_{b}", {inside: 1, BACKGROUND: -1}, tested=False),
+        Contrast(f"{A} added inside {B}", f"insertion_{a}_added_inside_{b}", {inside: 1, alone_b: -1},
+                 tested=False),
+        Contrast(f"interaction, {A} inside {B}", f"insertion_{a}_{b}_interaction",
+                 {inside: 1, alone_b: -1, alone_a: -1, BACKGROUND: 1}, **interaction(f"inside {B}")),
+        Contrast(f"interaction, {A} and {B} apart", f"insertion_{a}_{b}_interaction_apart",
+                 {both_apart: 1, b_apart: -1, alone_a: -1, BACKGROUND: 1}, **interaction(f"beside {B}")),
+    )
+
+
+@dataclass(frozen=True)
+class NestedInsertion:
+    """The insertion experiment (:func:`nested_insertion`).
+
+    Attributes
+    ----------
+    predictions : DataFrame ``(kept backgrounds, 1 + edits)``: the model's prediction for each kept
+        background (column ``"background"``) and for each edit of ``design``
+    design : :func:`insertion_design`
+    configurations : how measured hits of A overlap B (:func:`camformer.motifs.overlap_configurations`)
+    kept : bool ``(n_backgrounds,)``: backgrounds whose every edit holds exactly the motifs written
+        (FIMO presence as in the measured groups); the others are left out
+    contains : DataFrame: for each edit (rows) and motif (columns), the share of all backgrounds in
+        which FIMO finds the motif after the edit
+    """
+
+    predictions: pd.DataFrame
+    design: dict
+    configurations: pd.DataFrame
+    kept: np.ndarray
+    contains: pd.DataFrame
+
+    def contrasts(self, names: tuple[str, str], *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+        """:func:`camformer.interaction.contrast_table` of :func:`insertion_contrasts`, the kept
+        backgrounds resampled (paired: one resample holds every edit of a background)."""
+        from camformer.interaction import contrast_table, resampled_means
+
+        estimate, samples = resampled_means(self.predictions.to_numpy(), n_boot=n_boot, seed=seed)
+        columns = self.predictions.columns
+        return contrast_table(pd.Series(estimate, index=columns), pd.DataFrame(samples, columns=columns),
+                              insertion_contrasts(names))
+
+
+def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.DataFrame, *,
+                     position: int = 30, apart: int = 60, encoding: str | None = None, threshold: float = 1e-4,
+                     region: slice = M.RANDOM_REGION, batch_size: int = 1024, device=None) -> NestedInsertion:
+    """Write A and B into backgrounds alone, A inside B as the measured sequences have it, and
+    apart (:func:`insertion_design`), and predict every edit.
+
+    A's offset on B is the most common offset of A's overlapping hits on B in ``hits`` with both
+    on the forward strand (:func:`camformer.motifs.overlap_configurations`). A is written first
+    and B over it; for IME1 in UME6 (offset 5) the two consensus sequences agree where they
+    overlap (``ATTAG[CCGCCGA]`` and ``[CCGCCGA]G``), so "A inside B" holds both sites whole.
+
+    A consensus written next to background letters can complete the other motif (UME6's
+    consensus ends in IME1's first seven letters), so a background is kept only when FIMO
+    (:func:`camformer.motifs.scan` of ``region``, p < ``threshold``) finds in each edit exactly
+    the motifs written there, and neither in the background itself.
 
     Parameters
     ----------
@@ -220,90 +434,112 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
     motifs : dict name -> ``(4, w)``, holding A and B
     a, b : motif names
     hits : FIMO hits (:func:`scan_library`) in which A's and B's overlaps are counted
-    encoding, seed : see :func:`camformer.motifs.insertion_effects`
+    position, apart : B's start inside and apart (full-sequence coordinates, inside ``region``)
+    encoding, batch_size, device : see :func:`camformer.inference.predict`
 
-    Returns
-    -------
-    (DataFrame, DataFrame)
-        :func:`camformer.motifs.insertion_effects`' rows with TF names (:func:`short_name`) and a
-        ``placement`` column (``"alone"``, ``"A inside B"``, ``"apart"``), and the overlap
-        configurations of A on B (most common first).
+    Raises
+    ------
+    ValueError
+        No forward-strand overlap of A on B in ``hits``, a site outside ``region``, or A and B
+        overlapping in the "apart" edit.
     """
+    from camformer.inference import predict
+
     configurations = M.overlap_configurations(hits, a, b)
     forward = configurations[(configurations["strand_a"] == "+") & (configurations["strand_b"] == "+")]
     if forward.empty:
         raise ValueError(f"no overlapping forward-strand hits of {a} and {b} to place {a} inside {b}")
+    design = insertion_design(a, b, int(forward["offset"].iloc[0]), position=position, apart=apart)
+    width = {name: np.asarray(motifs[name]).shape[-1] for name in (a, b)}
+    for label, sites in design.items():
+        for name, start in sites.items():
+            if start < region.start or start + width[name] > region.stop:
+                raise ValueError(f"{label}: {name} at {start} lies outside the scanned region {region}")
+    at, far = design[f"{short_name(a)} and {short_name(b)} apart"].values()
+    if at < far + width[b] and far < at + width[a]:
+        raise ValueError(f"apart = {apart} makes {b} overlap {a} at {at}")
+    backgrounds = np.asarray(backgrounds, np.uint8)
     pair = {a: motifs[a], b: motifs[b]}
-    inside_label = f"{short_name(a)} inside {short_name(b)}"
-    nested = M.insertion_effects(model, backgrounds, pair, {b: position, a: position + int(forward["offset"].iloc[0])},
-                                 encoding=encoding, seed=seed)
-    far = M.insertion_effects(model, backgrounds, pair, {b: position, a: apart}, encoding=encoding, seed=seed)
-    table = pd.concat([
-        nested.assign(placement=np.where(nested["motif1"] == nested["motif2"], "alone", inside_label)),
-        far[far["motif1"] != far["motif2"]].assign(placement="apart"),
-    ], ignore_index=True)
-    table[["motif1", "motif2"]] = table[["motif1", "motif2"]].apply(lambda column: column.map(short_name))
-    return table, configurations
+    edited = {BACKGROUND: backgrounds, **{label: M.insert_motifs(backgrounds, pair, sites)
+                                          for label, sites in design.items()}}
+    kept = np.ones(len(backgrounds), bool)
+    contains = {}
+    for label, codes in edited.items():
+        found = M.presence_matrix(M.scan(codes[:, region], pair, threshold), len(codes), pair)
+        expected = np.array([name in design.get(label, {}) for name in pair])
+        kept &= (found.to_numpy() == expected).all(axis=1)
+        contains[label] = found.mean()
+    predictions = pd.DataFrame({label: predict(model, codes[kept], encoding=encoding, batch_size=batch_size,
+                                               device=device).astype(np.float64) if kept.any() else np.zeros(0)
+                                for label, codes in edited.items()})
+    contains = pd.DataFrame(contains).T.rename(columns=short_name)
+    return NestedInsertion(predictions, design, configurations, kept, contains)
 
+
+def insertion_conclusion(table: pd.DataFrame, names: tuple[str, str] = ("IME1", "UME6")) -> str:
+    """The sentence the insertion experiment's :meth:`NestedInsertion.contrasts` allow about the
+    interaction of A inside B (computed from their verdicts, never fixed)."""
+    A, B = (short_name(n) for n in names)
+    alone, inter = table.loc[f"{A} alone"], table.loc[f"interaction, {A} inside {B}"]
+    contrast = [c for c in insertion_contrasts(names) if c.name == inter.name][0]
+    if inter["words"] != contrast.undecided and not inter["decided"]:
+        return f"The interaction {inter['words']}."
+    if not inter["decided"]:
+        return (f"The interval of the interaction includes zero: in the model, {A} adds the same inside {B} as "
+                f"alone, as a purely additive model would.")
+    if inter["words"] == contrast.above:
+        return f"The model has learnt that {B}'s context adds to {A}'s effect."
+    if alone["decided"] and alone["words"] == "raises":
+        return f"The model has learnt that {B}'s context takes away from {A}'s gain."
+    return f"In the model, {A} adds less inside {B} than alone."
+
+
+# ---------------------------------------------------------------------------- records
 
 def _key(name: str) -> str:
     return short_name(name).lower()
 
 
-def hierarchy_facts(hierarchy: pd.DataFrame, *, scope: str, names: tuple[str, str] = ("IME1", "UME6"),
-                    families_scope: str = "family means") -> dict:
-    """The measured hierarchy's numbers, from :func:`camformer.motifs.motif_hierarchy` (its ``names``):
-    for A = ``names[0]``, B = ``names[1]`` (keys in lower case), the differences against "neither"
-    in ``scope`` (``a_effect``, ``b_effect``, ``a_b_effect``), ``a_b_vs_a``, the counts ``n_a``,
-    ``n_b``, ``n_a_b``, ``n_neither``, and, where ``families_scope`` was computed,
-    ``a_effect_families``, ``a_b_effect_families``, ``n_a_b_families``.
-    """
-    A, B = names
-    a, b = _key(A), _key(B)
-    view = hierarchy[hierarchy["scope"] == scope].set_index("group")
-    alone, other, both = (view.loc[g] for g in (f"{A} without {B}", f"{B} without {A}", f"{A} and {B}"))
-    facts = {
-        f"{a}_effect": float(alone["difference"]), f"{b}_effect": float(other["difference"]),
-        f"{a}_{b}_effect": float(both["difference"]),
-        f"{a}_{b}_vs_{a}": float(view.loc[f"{A} and {B} vs {A} without {B}", "difference"]),
-        f"n_{a}": int(alone["n"]), f"n_{b}": int(other["n"]), f"n_{a}_{b}": int(both["n"]),
-        "n_neither": int(alone["n_ref"]),
-    }
-    families = hierarchy[hierarchy["scope"] == families_scope].set_index("group")
-    if not families.empty:
-        facts.update({f"{a}_effect_families": float(families.loc[f"{A} without {B}", "difference"]),
-                      f"{a}_{b}_effect_families": float(families.loc[f"{A} and {B}", "difference"]),
-                      f"n_{a}_{b}_families": int(families.loc[f"{A} and {B}", "n"])})
-    return facts
-
-
-def model_facts(compared: pd.DataFrame, *, names: tuple[str, str] = ("IME1", "UME6")) -> dict:
-    """From :func:`predicted_vs_measured`: ``predicted_a_effect``, ``predicted_a_b_effect``, the
-    same measured on those sequences (``measured_heldout_a_effect``, ``measured_heldout_a_b_effect``),
-    and ``predicted_signs_agree`` (``"True"``/``"False"``, over the two groups)."""
-    A, B = names
-    a, b = _key(A), _key(B)
-    groups = {f"{a}_effect": f"{A} without {B}", f"{a}_{b}_effect": f"{A} and {B}"}
-    difference = compared["difference"]
-    facts = {f"predicted_{key}": float(difference.loc[g, "predicted"]) for key, g in groups.items()}
-    facts.update({f"measured_heldout_{key}": float(difference.loc[g, "measured"]) for key, g in groups.items()})
-    facts["predicted_signs_agree"] = str(signs_agree(compared, groups.values()))
-    return facts
-
-
-def insertion_facts(insertion: pd.DataFrame, *, names: tuple[str, str] = ("IME1", "UME6")) -> dict:
-    """From :func:`nested_insertion`: the mean changes ``insertion_a``, ``insertion_b``,
-    ``insertion_a_inside_b``, ``insertion_a_b_apart``, the directions of A alone and A inside B,
-    and ``insertion_b_context_lowers_a``: ``"True"`` if A inside B's interval lies wholly below A
-    alone's."""
+def hierarchy_verdict(contrasts: pd.DataFrame, names: tuple[str, str] = ("IME1", "UME6")) -> str:
+    """Whether the paper's hierarchy (A without B raises expression, A with B lowers it) holds in
+    a :func:`camformer.interaction.group_contrasts` table: ``"holds"``, ``"does not hold"`` (both
+    decided, not both as the paper says) or ``"cannot be told"`` (either undecided)."""
     A, B = (short_name(n) for n in names)
-    a, b = A.lower(), B.lower()
-    table = insertion.set_index(["motif1", "motif2", "placement"])
-    one, other = table.loc[(A, A, "alone")], table.loc[(B, B, "alone")]
-    inside, far = table.loc[(A, B, f"{A} inside {B}")], table.loc[(A, B, "apart")]
-    return {
-        f"insertion_{a}": float(one["mean_change"]), f"insertion_{b}": float(other["mean_change"]),
-        f"insertion_{a}_inside_{b}": float(inside["mean_change"]), f"insertion_{a}_{b}_apart": float(far["mean_change"]),
-        f"insertion_{a}_direction": one["direction"], f"insertion_{a}_inside_{b}_direction": inside["direction"],
-        f"insertion_{b}_context_lowers_{a}": str(bool(inside["ci_high"] < one["ci_low"])),
-    }
+    alone, both = contrasts.loc[f"{A} without {B}"], contrasts.loc[f"{A} and {B}"]
+    if not (alone["decided"] and both["decided"]):
+        return "cannot be told"
+    return "holds" if (alone["words"], both["words"]) == ("raises", "lowers") else "does not hold"
+
+
+def hierarchy_facts(groups: pd.DataFrame, contrasts: pd.DataFrame, *, names: tuple[str, str] = ("IME1", "UME6"),
+                    prefix: str = "") -> dict:
+    """The records of a :func:`camformer.interaction.group_contrasts` result: its contrasts
+    (:func:`camformer.interaction.contrast_facts`), ``hierarchy_verdict``, and the group sizes
+    ``n_a`` (A only), ``n_b`` (B only), ``n_a_b``, ``n_neither`` and ``n_a_b_families``
+    (keys in lower case, after ``prefix``)."""
+    from camformer.interaction import contrast_facts, group_names
+
+    a, b = (_key(n) for n in names)
+    both, a_only, b_only, neither = group_names(tuple(short_name(n) for n in names))
+    facts = contrast_facts(contrasts, prefix)
+    facts.update({f"{prefix}n_{a}": int(groups.loc[a_only, "n"]), f"{prefix}n_{b}": int(groups.loc[b_only, "n"]),
+                  f"{prefix}n_{a}_{b}": int(groups.loc[both, "n"]), f"{prefix}n_neither": int(groups.loc[neither, "n"]),
+                  f"{prefix}n_{a}_{b}_families": int(groups.loc[both, "families"]),
+                  f"{prefix}hierarchy_verdict": hierarchy_verdict(contrasts, names)})
+    return facts
+
+
+def model_facts(compared: pd.DataFrame, *, keys=("ime1_effect", "ime1_ume6_effect", "ime1_ume6_interaction")
+                ) -> dict:
+    """Records of :func:`predicted_vs_measured` for the contrasts ``keys``: ``predicted_<key>`` and
+    ``measured_heldout_<key>`` with their intervals and, for a tested contrast, its verdicts,
+    whether decided and ``<key>_agreement`` (:func:`camformer.interaction.contrast_facts`)."""
+    from camformer.interaction import contrast_facts
+
+    rows = compared[compared["key"].isin(keys)]
+    facts: dict = {}
+    for which, prefix in (("predicted", "predicted_"), ("measured", "measured_heldout_")):
+        columns = {which: "difference", **{f"{which}_{c}": c for c in ("ci_low", "ci_high", "words", "decided")}}
+        facts.update(contrast_facts(rows.rename(columns=columns), prefix))
+    facts.update({f"{row['key']}_agreement": row["agreement"] for _, row in rows[rows["tested"]].iterrows()})
+    return facts

@@ -5,7 +5,8 @@ Every part of the package that runs a model goes through here: :func:`predict` (
 forward pass of float input, ``(N,)`` whatever the model returns), :func:`model_input` (codes
 encoded in the model's own encoding, :func:`model_encoding`), :func:`eval_mode` and
 :func:`explaining` (a block with the model in eval mode, on a device, and everything put back as
-it was), and the autocast dtype a device supports (:func:`resolve_amp`).
+it was), the autocast dtype a device supports (:func:`resolve_amp`, :func:`autocast`), and the
+plain model inside compile and DDP wrappers (:func:`unwrap`).
 
 The model is any ``nn.Module`` mapping float ``(N, C, L)`` to ``(N,)`` or ``(N, 1)``; nothing
 here needs to know which architecture it is.
@@ -22,15 +23,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from camformer.data import ENCODINGS, encode
+from camformer.data import ENCODINGS
+from camformer.encoding import encode
 
 # The encoding a model with C input channels gets when none is named or saved (the published
 # models: Original uses onehot, Mini onehotWithP).
 DEFAULT_ENCODING: dict[int, str] = {4: "onehot", 5: "onehotWithP", 6: "onehotWithBoth"}
 
 
-def _unwrap(model: nn.Module) -> nn.Module:
-    """The plain model inside a ``torch.compile`` or DDP wrapper."""
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain model inside ``torch.compile`` and DDP wrappers (``model`` itself if none)."""
     while hasattr(model, "_orig_mod") or isinstance(model, nn.parallel.DistributedDataParallel):
         model = getattr(model, "_orig_mod", None) or model.module
     return model
@@ -119,7 +121,7 @@ def model_encoding(model: nn.Module, encoding: str | None = None) -> str:
     input channels). A callable that is no module (a function of the input) and says nothing
     of its channels gets ``onehot``."""
     model = getattr(model, "__self__", model)  # a bound method (model.head) stands for its module
-    model = _unwrap(model) if isinstance(model, nn.Module) else model
+    model = unwrap(model) if isinstance(model, nn.Module) else model
     encoding = encoding if encoding is not None else getattr(model, "encoding", None)
     channels = getattr(getattr(model, "config", None), "in_channels", None)
     if channels is None and isinstance(model, nn.Module):
@@ -222,7 +224,9 @@ def eval_mode(*objs):
             sub.training = flag
 
 
-def _autocast(device: torch.device, dtype: torch.dtype | None):
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    """A ``torch.autocast`` context for ``device`` in ``dtype`` (:func:`resolve_amp`); ``None``
+    means float32, autocast off."""
     return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
@@ -268,7 +272,7 @@ def predict(
         from tqdm import tqdm
 
         starts = tqdm(starts, desc="predicting", unit="batch")
-    with explaining(model, device=device) as device, torch.no_grad(), _autocast(device, resolve_amp(amp, device)):
+    with explaining(model, device=device) as device, torch.no_grad(), autocast(device, resolve_amp(amp, device)):
         for s in starts:
             x = encode(codes[s:s + batch_size].to(device, non_blocking=True), encoding,
                        real_valued=None if flags is None else flags[s:s + batch_size].to(device))

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.inference import explaining, model_encoding, predict_scalar
 
 #: The 80 variable positions of a 110-nt DREAM promoter (0-based, 17..96 inclusive).
@@ -322,8 +322,10 @@ def ism_receptive_field(
         ``sequence_chunk * sum(C_k * L_k) * 4`` bytes).
     positions_per_batch : int, optional
         Neighbouring positions whose mutants share one window (wider by that many columns),
-        so that a batch holds enough mutants even for few sequences. Default: enough for
-        about 64 mutants per batch, which keeps a 2-core CPU busy; larger suits a GPU.
+        so that a batch holds enough mutants even for few sequences. Default
+        (:func:`positions_per_group`): enough to fill ``batch_size`` mutants per forward pass
+        on a GPU; on a CPU about 64 (at most ``batch_size``), which keeps a 2-core CPU busy
+        without widening the windows.
 
     Returns
     -------
@@ -346,7 +348,7 @@ def ism_receptive_field(
         pos = torch.sort(_positions(positions, length)).values.to(device)
         delta = torch.zeros(n, 4, length, device=device)
         chunks = range(0, n, sequence_chunk)
-        group = positions_per_batch or max(1, 64 // (3 * min(sequence_chunk, n)))
+        group = positions_per_batch or positions_per_group(batch_size, min(sequence_chunk, n), device)
         bar = tqdm(total=len(chunks) * len(pos), desc="ISM (receptive field)", disable=not progress)
         for c0 in chunks:
             size = min(sequence_chunk, n - c0)
@@ -371,6 +373,19 @@ def ism_receptive_field(
                 _check_against_full_pass(stem, head, Xenc[:size], columns, ref[:size], pos, delta, ref_pred)
         bar.close()
     return delta.cpu()
+
+
+def positions_per_group(batch_size: int, sequences: int, device: str | torch.device) -> int:
+    """How many neighbouring positions :func:`ism_receptive_field` mutates together.
+
+    Each position gives 3 mutants per sequence; a group of ``g`` positions of ``sequences``
+    sequences makes ``3 g sequences`` mutants, one forward pass when that is at most
+    ``batch_size``. On a GPU the group fills ``batch_size``; on a CPU it fills
+    ``min(batch_size, 64)``, enough to keep a 2-core CPU busy (a wider group widens every
+    window, which costs a CPU more than a larger batch gains it). At least one position.
+    """
+    target = batch_size if torch.device(device).type != "cpu" else min(batch_size, 64)
+    return max(1, target // (3 * sequences))
 
 
 def _recompute_window(stage, reach, cache_in, cache_out, s, window, lo, hi):
@@ -475,52 +490,140 @@ def logo_examples(delta: torch.Tensor | np.ndarray, reference) -> tuple[list[int
     return [int(active[np.argmax(reference[active])]), int(active[np.argmin(reference[active])])], n_active
 
 
-def effect_spread_summary(effects, reference, positions: Iterable[int] = VARIABLE_POSITIONS) -> dict[str, float]:
-    """How large the substitution effects are, inside the variable region and in the flanks.
+GC_CLASSES = ("A/T → G/C", "GC kept", "G/C → A/T")
+
+
+def gc_change_class(effects) -> np.ndarray:
+    """The class of GC change of each substitution (:data:`GC_CLASSES`): adds a G or C, keeps the
+    GC content, or removes one; a substitution from N counts as gaining G/C when it writes G or C.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame from :func:`mutant_table` (``ref``, ``alt``)
+
+    Returns
+    -------
+    np.ndarray of str, shape (len(effects),)
+    """
+    gain = np.isin(effects["alt"], [1, 2]).astype(int) - np.isin(effects["ref"], [1, 2]).astype(int)
+    return np.select([gain > 0, gain < 0], [GC_CLASSES[0], GC_CLASSES[2]], GC_CLASSES[1])
+
+
+def gc_change_effects(effects, positions: Iterable[int] = VARIABLE_POSITIONS, *, groups: np.ndarray | None = None,
+                      n_boot: int = 1000, seed: int = 0):
+    """Mean effect of the substitutions that add a G or C, keep the GC content, or remove one
+    (the ISM view of the paper's Figure S12), with intervals over sequences.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame from :func:`mutant_table` (``sequence``, ``ref``, ``alt``,
+        ``position``, ``delta``)
+    positions : the positions to count (default the 80-nt variable region)
+    groups : array, optional
+        One label per sequence (row of the ISM input; e.g. variant families): resample whole groups.
+    n_boot, seed
+        The interval: each sequence's mean effect in the class, averaged over a bootstrap resample
+        of the sequences (:func:`camformer.explain_stats.mean_interval`); substitutions of one
+        promoter are not independent, so they are never resampled one by one.
+
+    Returns
+    -------
+    pandas.DataFrame indexed by :data:`GC_CLASSES`: ``mean, sem, size`` over substitutions (an
+    empty class has size 0 and NaN), and ``sequence_mean, ci_low, ci_high, n_sequences``: the mean
+    over sequences of each sequence's mean effect, with its interval.
+    """
+    import pandas as pd
+
+    from .explain_stats import mean_interval
+
+    keep = effects["position"].isin(list(positions)).to_numpy()
+    label = gc_change_class(effects)[keep]
+    kept = effects.loc[keep]
+    table = kept["delta"].groupby(label).agg(["mean", "sem", "size"]).reindex(list(GC_CLASSES))
+    table = table.assign(size=table["size"].fillna(0).astype(int))  # a class with no substitution: size 0
+    per_sequence = kept["delta"].groupby([label, kept["sequence"].to_numpy()]).mean()
+    rows = {}
+    for name in GC_CLASSES:
+        means = per_sequence.get(name, pd.Series(dtype=float))
+        labels = None if groups is None else np.asarray(groups)[means.index.to_numpy(int)]
+        stats = mean_interval(means.to_numpy(), groups=labels, n_boot=n_boot, seed=seed) if len(means) else (np.nan,) * 3
+        rows[name] = dict(zip(("sequence_mean", "ci_low", "ci_high"), stats), n_sequences=len(means))
+    return table.join(pd.DataFrame.from_dict(rows, orient="index"))
+
+
+def gc_change_verdicts(by_class) -> dict:
+    """Whether adding a G or C (``"A/T → G/C"``) and removing one (``"G/C → A/T"``) raise or lower
+    the prediction on average over sequences, from :func:`gc_change_effects` (undecided when the
+    interval spans 0).
+
+    Returns
+    -------
+    dict class -> camformer.verdicts.Verdict
+    """
+    from .explain_stats import verdict
+
+    what = {GC_CLASSES[0]: "adding a G or C", GC_CLASSES[2]: "removing a G or C"}
+    return {name: verdict(by_class.loc[name, "sequence_mean"], by_class.loc[name, "ci_low"],
+                          by_class.loc[name, "ci_high"], above=f"{words} raises the prediction on average",
+                          below=f"{words} lowers the prediction on average",
+                          undecided=f"{words} has no clear effect on the prediction on average",
+                          undefined="no such substitution")
+            for name, words in what.items()}
+
+
+def flank_ratio(effects, positions: Iterable[int] = VARIABLE_POSITIONS, *, groups: np.ndarray | None = None,
+                n_boot: int = 1000, seed: int = 0):
+    """How much more the model responds to substitutions in the variable region than in the flanks.
+
+    Each sequence's mean ``|ΔE|`` over its substitutions in the region and over those in the
+    flanks; their means over sequences and the ratio of the two, with percentile-bootstrap
+    intervals that resample sequences (or whole ``groups``), both means on the same resamples.
 
     Parameters
     ----------
     effects : pandas.DataFrame from :func:`mutant_table` over all positions
-    reference : ``(N,)`` predictions of the unmutated sequences
     positions : the variable region (default 17..96)
+    groups : array, optional
+        One label per sequence (row of the ISM input), e.g. its variant family.
+    n_boot, seed
+        As for :func:`camformer.explain_stats.resampled_means`.
 
     Returns
     -------
-    dict
-        ``n_variable`` (substitutions in the region), ``mean_abs_variable``, ``mean_abs_flanks``
-        (NaN without flank substitutions), ``max_abs`` (over all), ``reference_sd`` (population
-        s.d. of ``reference``) and ``share_above_tenth_sd``: the share of the region's
-        substitutions with ``|ΔE| > reference_sd / 10``.
+    pandas.DataFrame indexed ``"variable region", "flanks", "ratio"``: ``estimate, ci_low, ci_high``
+    (the ratio NaN when no flank substitution changes anything)
     """
+    import pandas as pd
+
+    from .explain_stats import mean_interval, ratio_interval
+
     inside = effects["position"].isin(list(positions)).to_numpy()
-    size = effects["delta"].abs().to_numpy(np.float64)
-    sd = float(np.std(np.asarray(reference, dtype=np.float64)))
-    return {"n_variable": int(inside.sum()), "mean_abs_variable": float(size[inside].mean()),
-            "mean_abs_flanks": float(size[~inside].mean()) if (~inside).any() else float("nan"),
-            "max_abs": float(size.max()), "reference_sd": sd,
-            "share_above_tenth_sd": float((size[inside] > 0.1 * sd).mean())}
+    if inside.all() or not inside.any():
+        raise ValueError("flank_ratio needs substitutions both inside and outside the region")
+    size = effects["delta"].abs().groupby([inside, effects["sequence"].to_numpy()]).mean()
+    sequences = size.loc[True].index.intersection(size.loc[False].index)
+    variable, flanks = size.loc[True].loc[sequences].to_numpy(), size.loc[False].loc[sequences].to_numpy()
+    boot = {"groups": None if groups is None else np.asarray(groups)[sequences.to_numpy(int)],
+            "n_boot": n_boot, "seed": seed}
+    rows = {"variable region": mean_interval(variable, **boot), "flanks": mean_interval(flanks, **boot),
+            "ratio": ratio_interval(variable, flanks, **boot)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "ci_low", "ci_high"])
 
 
-GC_CLASSES = ("A/T → G/C", "GC kept", "G/C → A/T")
-
-
-def gc_change_effects(effects, positions: Iterable[int] = VARIABLE_POSITIONS):
-    """Mean effect of the substitutions that add a G or C, keep the GC content, or remove one
-    (the ISM view of the paper's Figure S12).
-
-    Parameters
-    ----------
-    effects : pandas.DataFrame from :func:`mutant_table` (``ref``, ``alt``, ``position``, ``delta``)
-    positions : the positions to count (default the 80-nt variable region)
+def flank_verdict(ratio):
+    """Whether substitutions in the variable region move the prediction more than substitutions in
+    the constant flanks (interval of the ratio of :func:`flank_ratio` above 1), less (below 1), or neither.
 
     Returns
     -------
-    pandas.DataFrame indexed by :data:`GC_CLASSES` (``"A/T → G/C"``, ``"GC kept"``,
-    ``"G/C → A/T"``): ``mean, sem, size`` of ``delta`` (an empty class has size 0 and NaN). A substitution from N counts as gaining
-    G/C when it writes G or C.
+    camformer.verdicts.Verdict
     """
-    keep = effects["position"].isin(list(positions)).to_numpy()
-    gain = np.isin(effects["alt"], [1, 2]).astype(int) - np.isin(effects["ref"], [1, 2]).astype(int)
-    label = np.select([gain > 0, gain < 0], [GC_CLASSES[0], GC_CLASSES[2]], GC_CLASSES[1])
-    table = effects.loc[keep, "delta"].groupby(label[keep]).agg(["mean", "sem", "size"]).reindex(list(GC_CLASSES))
-    return table.assign(size=table["size"].fillna(0).astype(int))  # a class with no substitution: size 0, mean NaN
+    from .explain_stats import verdict
+
+    return verdict(*ratio.loc["ratio", ["estimate", "ci_low", "ci_high"]], threshold=1.0,
+                   above="substitutions in the variable region move the prediction more than those in the flanks",
+                   below="substitutions in the constant flanks move the prediction more than those in the "
+                         "variable region",
+                   undecided="substitutions in the variable region and in the flanks move the prediction "
+                             "about as much",
+                   undefined="no substitution in the flanks changes the prediction")

@@ -45,3 +45,19 @@ def place_among(scores: pd.DataFrame, entry: dict[str, float]) -> dict[str, int]
     1 + the number of teams with a strictly higher score, per column."""
     return {column: int((scores[column] > value).sum()) + 1 for column, value in entry.items()}
 
+
+
+def ordinal(n: int) -> str:
+    """``1`` -> ``"1st"``, ``2`` -> ``"2nd"``, ``11`` -> ``"11th"``, ``23`` -> ``"23rd"``."""
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def place_words(ranks: pd.DataFrame, team: str) -> str:
+    """A team's places by both official scores, from :func:`rank_teams`:
+    ``"4th by the Spearman score, 5th by the Pearson score"``; one place when both agree."""
+    spearman, pearson = int(ranks.loc[team, "Spearman score"]), int(ranks.loc[team, "Pearson score"])
+    if spearman == pearson:
+        return f"{ordinal(spearman)} by both the Spearman and the Pearson score"
+    return f"{ordinal(spearman)} by the Spearman score, {ordinal(pearson)} by the Pearson score"

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .data import DataFormatError, load_test_pairs, load_test_table
+from .data import DataFormatError, load_test_pairs, load_test_table, subset_membership
 
 #: The nine scored subsets, in the leaderboard's order.
 SUBSETS: tuple[str, ...] = ("all", "high", "low", "yeast", "random", "challenging",
@@ -79,8 +79,9 @@ def _check_predictions(pred: pd.Series | pd.DataFrame, truth: pd.Series) -> pd.S
     return pred
 
 
-def _subset_values(pred: pd.Series, truth: pd.Series, table: pd.DataFrame, pairs: pd.DataFrame,
-                   subset: str, private: bool) -> tuple[np.ndarray, np.ndarray]:
+def _subset_items(pred: pd.Series, truth: pd.Series, table: pd.DataFrame, pairs: pd.DataFrame,
+                  subset: str, private: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(y, yhat, ids)`` of one subset: the scored sequences' ids, or for a pair subset its refs' ids."""
     if subset in PAIR_SUBSETS:
         p = pairs[pairs["subset"] == subset]
         ok = p["ref_id"].isin(pred.index) & p["alt_id"].isin(pred.index)
@@ -88,7 +89,7 @@ def _subset_values(pred: pd.Series, truth: pd.Series, table: pd.DataFrame, pairs
             ok &= p["public"] != 1
         ref, alt = p.loc[ok, "ref_id"].to_numpy(), p.loc[ok, "alt_id"].to_numpy()
         return (truth.loc[alt].to_numpy() - truth.loc[ref].to_numpy(),
-                pred.loc[alt].to_numpy() - pred.loc[ref].to_numpy())
+                pred.loc[alt].to_numpy() - pred.loc[ref].to_numpy(), ref)
     if subset not in SUBSETS:
         raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
     mask = table["id"].isin(pred.index).to_numpy()
@@ -97,7 +98,12 @@ def _subset_values(pred: pd.Series, truth: pd.Series, table: pd.DataFrame, pairs
     if subset != "all":
         mask = mask & table["subsets"].fillna("").str.split(";").map(lambda names: subset in names).to_numpy(bool)
     ids = table["id"].to_numpy()[mask]
-    return truth.loc[ids].to_numpy(), pred.loc[ids].to_numpy()
+    return truth.loc[ids].to_numpy(), pred.loc[ids].to_numpy(), ids
+
+
+def _subset_values(pred: pd.Series, truth: pd.Series, table: pd.DataFrame, pairs: pd.DataFrame,
+                   subset: str, private: bool) -> tuple[np.ndarray, np.ndarray]:
+    return _subset_items(pred, truth, table, pairs, subset, private)[:2]
 
 
 def _truth(table: pd.DataFrame) -> pd.Series:
@@ -117,10 +123,57 @@ def subset_values(
     Returns ``(y, yhat)``, float64 ``(n,)`` each: expression of the subset's sequences, or for a
     pair subset the ``alt - ref`` differences of its pairs. Arguments as in :func:`score_predictions`.
     """
+    return _items(pred, subset, table, pairs, private)[:2]
+
+
+def _items(pred, subset: str, table: pd.DataFrame | None, pairs: pd.DataFrame | None, private: bool):
+    """:func:`_subset_items` with the bundled test set as the default table and pairs."""
     table = load_test_table() if table is None else table
     pairs = load_test_pairs() if pairs is None else pairs
     truth = _truth(table)
-    return _subset_values(_check_predictions(pred, truth), truth, table, pairs, subset, private)
+    return _subset_items(_check_predictions(pred, truth), truth, table, pairs, subset, private)
+
+
+def subset_ids(
+    pred: pd.Series | pd.DataFrame,
+    subset: str,
+    table: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
+    *,
+    private: bool = True,
+) -> np.ndarray:
+    """Test-set ids of the items :func:`subset_values` returns, in the same order, ``(n,)``.
+
+    For a single subset, the id of each scored sequence; for a pair subset, the id of each pair's
+    reference sequence (a pair belongs to its reference's variant family). Arguments as in
+    :func:`score_predictions`.
+    """
+    return _items(pred, subset, table, pairs, private)[2]
+
+
+def all_sequences(pred: pd.Series | pd.DataFrame, table: pd.DataFrame | None = None,
+                  pairs: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every predicted test sequence for a figure: measured ``y``, predicted ``yhat``, its
+    :func:`primary_subset` and whether it is in the private set, each ``(n,)``."""
+    table = load_test_table() if table is None else table
+    y, yhat, ids = _items(pred, "all", table, pairs, False)
+    private = table.set_index("id").loc[ids, "public"].to_numpy() != 1
+    return y, yhat, primary_subset(table).loc[ids].to_numpy(), private
+
+
+#: Order in which :func:`primary_subset` picks one subset for a sequence listed in several.
+SUBSET_PRIORITY: tuple[str, ...] = ("high", "low", "yeast", "challenging", "random",
+                                    "motif_perturbation", "motif_tiling", "SNVs")
+
+
+def primary_subset(table: pd.DataFrame, *, none: str = "no subset") -> pd.Series:
+    """One subset per test sequence, for colouring a figure: the first of :data:`SUBSET_PRIORITY`
+    that its ``subsets`` column lists, or ``none`` where it lists none. Returns a Series indexed by id."""
+    member = subset_membership(table.assign(subsets=table["subsets"].fillna("")))
+    labels = pd.Series(none, index=member.index, name="subset", dtype=object)
+    for name in reversed([s for s in SUBSET_PRIORITY if s in member.columns]):
+        labels[member[name].to_numpy()] = name  # earlier subsets of the priority overwrite later ones
+    return labels
 
 
 def score_predictions(
@@ -304,3 +357,45 @@ def compare_with_paper(scores: dict[str, pd.DataFrame], paper_rows: dict[str, pd
     return comparison
 
 
+
+
+def agreement_text(comparison: pd.DataFrame, decimals: int = 4) -> str:
+    """Which rows of a :func:`compare_with_paper` table differ from the paper beyond ``decimals``
+    printed decimals (an absolute difference above half a unit in the last place), as a sentence."""
+    tolerance = 0.5 * 10.0 ** -decimals
+    column = comparison["largest |difference|"]
+    beyond = column[column > tolerance].sort_values(ascending=False)
+    if beyond.empty:
+        return f"Every number agrees with the paper's to {decimals} decimals (largest difference {column.max():.1e})."
+    rows = ", ".join(f"{' '.join(map(str, key))} ({value:.1e})" for key, value in beyond.items())
+    return (f"Every number agrees with the paper's to {decimals} decimals except {len(beyond)}, "
+            f"largest first: {rows}.")
+
+
+def range_restriction(panels: dict[str, tuple[np.ndarray, np.ndarray]], k: int = 2) -> tuple[pd.DataFrame, str]:
+    """Whether the single subsets with the lowest r² are those with the narrowest measured range.
+
+    A correlation falls when the measured values span a narrow range, whatever the model. Given
+    :func:`subset_values` per subset (pair subsets are left out), returns a table (index subset;
+    columns ``measured s.d.``, ``r²``) and a sentence comparing the ``k`` lowest r² with the ``k``
+    smallest standard deviations.
+    """
+    rows = {name: {"measured s.d.": float(np.std(y, ddof=1)), "r²": pearson_r(y, yhat) ** 2}
+            for name, (y, yhat) in panels.items() if name not in PAIR_SUBSETS}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    lowest = list(table["r²"].nsmallest(k).index)
+    narrowest = list(table["measured s.d."].nsmallest(k).index)
+
+    def names(items: list[str]) -> str:
+        return " and ".join(", ".join(items).rsplit(", ", 1))
+
+    spread = ", ".join(f"{s} {table.loc[s, 'measured s.d.']:.2f}" for s in lowest)
+    if set(lowest) == set(narrowest):
+        text = (f"The single subsets with the lowest r², {names(lowest)}, are also those whose measured "
+                f"expression spans the narrowest range (s.d. {spread}), which lowers a correlation "
+                "whatever the model.")
+    else:
+        text = (f"The single subsets with the lowest r² are {names(lowest)} (measured s.d. {spread}); "
+                f"the narrowest measured ranges are those of {names(narrowest)}, so range alone does not "
+                "explain the low correlations.")
+    return table, text

@@ -1,4 +1,4 @@
-"""Camformer models: Original (= Large), Small, Mini and the book's Micro, and their checkpoints (the grid of runs is :mod:`camformer.grid`).
+"""Camformer models: Original (= Large), Small, Mini and the book's Micro, the configurations of the paper's 270-model grid, and checkpoints (retraining the grid is :mod:`camformer.grid`).
 
 Every model is a plain :class:`torch.nn.Module` built from a frozen :class:`ModelConfig`; it
 maps float one-hot input ``(N, C, 110)`` to predicted expression ``(N,)`` and carries its
@@ -54,7 +54,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from camformer.data import ENCODINGS, SEQ_LEN, load_split, save_split
-from camformer.inference import _unwrap
+from camformer.inference import unwrap
 
 N_BLOCKS = 6
 
@@ -321,6 +321,72 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 4, SEQ_LEN))
     return counter.get_total_flops() // 2 // input_shape[0]
 
 
+# ---------------------------------------------------------------------------- the paper's grid
+
+GRID_SIZES = ("Large", "Small", "Mini")
+GRID_ENCODINGS = ("onehot", "onehotWithN", "onehotWithP", "onehotWithInt", "onehotWithBoth")
+GRID_LOSSES = ("MSE", "L1", "Huber")
+GRID_OPTIMIZERS = ("AdamW", "Lion")
+GRID_SCHEDULERS = ("None", "OneCycleLR", "ReduceLROnPlateau")
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    """One run of the paper's 270-model grid (RunID and order as in ``score_board_*.csv``): a
+    model (:meth:`model_config`) and the choices it was trained with
+    (:func:`camformer.grid.grid_train_config`).
+
+    Losses, optimisers and schedulers are names; ``camformer.train`` maps them to objects:
+    ``loss`` MSE, L1 or Huber (delta 0.9); ``optimizer`` AdamW or Lion (betas 0.9, 0.99);
+    ``scheduler`` "None", OneCycleLR (max_lr 0.01) or ReduceLROnPlateau (on validation loss).
+    """
+
+    id: int
+    size: str
+    encoding: str
+    loss: str
+    optimizer: str
+    scheduler: str
+
+    @property
+    def name(self) -> str:
+        """E.g. ``"Mini-onehotWithP-MSE-AdamW-ReduceLROnPlateau"``."""
+        return f"{self.size}-{self.encoding}-{self.loss}-{self.optimizer}-{self.scheduler}"
+
+    @property
+    def in_channels(self) -> int:
+        return ENCODINGS[self.encoding]
+
+    def model_config(self) -> ModelConfig:
+        """The :class:`ModelConfig` of this run's network."""
+        return ModelConfig(SIZE_ARCHITECTURES[self.size], self.in_channels)
+
+
+def grid_configs() -> list[GridConfig]:
+    """All 270 grid runs, ids 1..270: size, then encoding, loss, optimiser, scheduler, the
+    order of the published scoreboards (model 9 = Original, model 219 = Mini)."""
+    runs = []
+    for size in GRID_SIZES:
+        for encoding in GRID_ENCODINGS:
+            for loss in GRID_LOSSES:
+                for optimizer in GRID_OPTIMIZERS:
+                    for scheduler in GRID_SCHEDULERS:
+                        runs.append(GridConfig(len(runs) + 1, size, encoding, loss, optimizer, scheduler))
+    return runs
+
+
+def grid_config(name_or_id: int | str) -> GridConfig:
+    """One grid run by id (1..270, also as a string such as ``"9"``) or by name."""
+    runs = grid_configs()
+    key = str(name_or_id)
+    if key.isdigit() and 1 <= int(key) <= len(runs):
+        return runs[int(key) - 1]
+    for run in runs:
+        if run.name == key:
+            return run
+    raise KeyError(f"no grid run {name_or_id!r}: give an id 1..{len(runs)} or a name such as {runs[8].name!r}")
+
+
 # ---------------------------------------------------------------------------- save and load
 
 CONFIG_FILE, WEIGHTS_FILE, SPLIT_FILE = "config.json", "model.pt", "split.npz"
@@ -347,7 +413,7 @@ def save_model(model: nn.Module, directory: str | Path, *, encoding: str | None 
     split : dict of name -> id array, optional
         The ids of its ``train``/``val``/``test`` splits, so that held-out ids are known.
     """
-    model = _unwrap(model)
+    model = unwrap(model)
     encoding = encoding if encoding is not None else getattr(model, "encoding", None)
     _check_encoding(encoding, model.config.in_channels, "save_model")
     directory = Path(directory)

@@ -1,4 +1,4 @@
-"""Transcription-factor motifs: JASPAR 2024 matrices, FIMO scanning, insertion, pair effects.
+"""Transcription-factor motifs: JASPAR 2024 matrices, FIMO scanning, insertion, pair means.
 
 Motifs are ``dict[str, np.ndarray]`` of letter probabilities, shape ``(4, w)`` with rows
 A, C, G, T, named ``"<matrix id>.<TF name>"`` (``"MA0320.1.IME1"``), the names FIMO prints
@@ -264,7 +264,7 @@ def presence_matrix(hits: pd.DataFrame, n_seqs: int, motifs) -> pd.DataFrame:
     presence = np.zeros((n_seqs, len(names)), dtype=bool)
     column = {name: i for i, name in enumerate(names)}
     known = hits[hits["motif"].isin(column)]
-    presence[known["seq_index"].to_numpy(), known["motif"].map(column).to_numpy()] = True
+    presence[known["seq_index"].to_numpy(np.int64), known["motif"].map(column).to_numpy(np.int64)] = True
     return pd.DataFrame(presence, columns=names)
 
 
@@ -320,6 +320,28 @@ def overlap_configurations(hits: pd.DataFrame, motif_a: str, motif_b: str) -> pd
 NONE_LABEL = "(none)"
 
 
+def pair_masks(presence: pd.DataFrame, motifs=None) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """Which sequences contain each motif, and each unordered pair of motifs.
+
+    Parameters
+    ----------
+    presence : bool DataFrame (N, n_motifs) from :func:`presence_matrix`
+    motifs : list of names, optional (default: all columns)
+
+    Returns
+    -------
+    (cells, masks)
+        ``cells``: ``(motif, motif)`` for each motif, then ``(motif_i, motif_j)`` for each pair
+        ``i < j`` in the order of ``motifs``; ``masks``: bool ``(N, len(cells))``.
+    """
+    motifs = list(presence.columns) if motifs is None else list(motifs)
+    P = presence[motifs].to_numpy(dtype=bool)
+    pairs = list(itertools.combinations(range(len(motifs)), 2))
+    cells = [(m, m) for m in motifs] + [(motifs[i], motifs[j]) for i, j in pairs]
+    both = np.array([P[:, i] & P[:, j] for i, j in pairs], dtype=bool).reshape(len(pairs), len(P))
+    return cells, np.concatenate([P, both.T], axis=1)
+
+
 def pair_effects(presence: pd.DataFrame, expression, motifs=None) -> pd.DataFrame:
     """Mean expression of the sequences containing each motif, each pair, and none of them.
 
@@ -336,24 +358,20 @@ def pair_effects(presence: pd.DataFrame, expression, motifs=None) -> pd.DataFram
     -------
     pd.DataFrame
         Columns ``motif1, motif2, n, mean, sd`` (sd with ddof=1; NaN for n < 2): one row per
-        motif with ``motif1 == motif2``, one per unordered pair (in the order of ``motifs``),
-        and a last row ``("(none)", "(none)")`` for the sequences with none of the motifs.
+        motif with ``motif1 == motif2``, one per unordered pair (in the order of ``motifs``;
+        :func:`pair_masks`), and a last row ``("(none)", "(none)")`` for the sequences with none
+        of the motifs.
     """
     motifs = list(presence.columns) if motifs is None else list(motifs)
     y = np.asarray(expression, dtype=np.float64)
-    P = presence[motifs].to_numpy(dtype=bool)
+    cells, masks = pair_masks(presence, motifs)
+    cells = cells + [(NONE_LABEL, NONE_LABEL)]
+    masks = np.concatenate([masks, ~presence[motifs].to_numpy(dtype=bool).any(axis=1)[:, None]], axis=1)
     rows = []
-
-    def summary(mask):
+    for (a, b), mask in zip(cells, masks.T):
         n = int(mask.sum())
         sd = float(y[mask].std(ddof=1)) if n >= 2 else math.nan
-        return n, (float(y[mask].mean()) if n else math.nan), sd
-
-    for i, a in enumerate(motifs):
-        rows.append((a, a, *summary(P[:, i])))
-    for i, j in itertools.combinations(range(len(motifs)), 2):
-        rows.append((motifs[i], motifs[j], *summary(P[:, i] & P[:, j])))
-    rows.append((NONE_LABEL, NONE_LABEL, *summary(~P.any(axis=1))))
+        rows.append((a, b, n, float(y[mask].mean()) if n else math.nan, sd))
     return pd.DataFrame(rows, columns=["motif1", "motif2", "n", "mean", "sd"])
 
 
@@ -369,128 +387,6 @@ def pair_matrix(effects: pd.DataFrame, value: str = "mean", motifs=None) -> pd.D
             out.loc[a, b] = v
             out.loc[b, a] = v
     return out
-
-
-def group_difference(
-    expression, in_group, reference, *, n_boot: int = 2000, seed: int = 0
-) -> dict[str, float]:
-    """Difference of mean expression between two groups of sequences, with its uncertainty.
-
-    Parameters
-    ----------
-    expression : array (N,)
-    in_group, reference : bool arrays (N,): the sequences of each group
-    n_boot : int
-        Bootstrap resamples (each group resampled on its own) for a 95% percentile CI.
-    seed : int
-
-    Returns
-    -------
-    dict
-        ``n, mean, n_ref, mean_ref, difference`` (mean - mean_ref), ``ci_low, ci_high``,
-        ``welch_t`` and ``p_value`` (two-sided Welch's t-test).
-    """
-    from scipy import stats
-
-    y = np.asarray(expression, dtype=np.float64)
-    a, b = y[np.asarray(in_group, bool)], y[np.asarray(reference, bool)]
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"need at least 2 sequences per group, got {len(a)} and {len(b)}")
-    rng = np.random.default_rng(seed)
-    boot = (rng.choice(a, (n_boot, len(a))).mean(axis=1) - rng.choice(b, (n_boot, len(b))).mean(axis=1))
-    t = stats.ttest_ind(a, b, equal_var=False)
-    return {
-        "n": len(a), "mean": float(a.mean()), "n_ref": len(b), "mean_ref": float(b.mean()),
-        "difference": float(a.mean() - b.mean()),
-        "ci_low": float(np.percentile(boot, 2.5)), "ci_high": float(np.percentile(boot, 97.5)),
-        "welch_t": float(t.statistic), "p_value": float(t.pvalue),
-    }
-
-
-def direction(ci_low: float, ci_high: float) -> str:
-    """``"raises"`` if a 95% interval of a difference lies above 0, ``"lowers"`` if below,
-    else ``"does not clearly change"`` (also for an undefined interval)."""
-    if ci_low > 0:
-        return "raises"
-    if ci_high < 0:
-        return "lowers"
-    return "does not clearly change"
-
-
-def motif_hierarchy(
-    expression,
-    has_a,
-    has_b,
-    *,
-    names: tuple[str, str] = ("IME1", "UME6"),
-    scopes: dict | None = None,
-    families=None,
-    min_n: int = 2,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """The effect of motif A alone, B alone, and A with B on expression: the paper's hierarchy test.
-
-    Four groups of sequences: with neither motif, with A but not B, with B but not A, with both.
-    Each of the last three is compared with "neither" (:func:`group_difference`), and "both" is
-    also compared with "A without B". The comparison is repeated in each scope (a subset of the
-    sequences) and, if ``families`` is given, on family means: each family (e.g. a variant
-    family of :func:`camformer.data.variant_families`) counted once per group with its mean.
-
-    Parameters
-    ----------
-    expression : float array (N,): measured or predicted expression
-    has_a, has_b : bool arrays (N,): whether each sequence contains motif A / motif B
-    names : the two motifs' names, used in the group labels
-    scopes : dict label -> bool array (N,), optional
-        Default ``{"all sequences": all}``.
-    families : int array (N,), optional
-        Adds the scope ``"family means"`` (over all N sequences).
-    min_n : int
-        A comparison whose groups hold fewer sequences is left out (it would have no interval).
-    n_boot, seed : passed to :func:`group_difference`
-
-    Returns
-    -------
-    pd.DataFrame
-        One row per (scope, group): ``scope, group, n, mean, n_ref, mean_ref, difference,
-        ci_low, ci_high, welch_t, p_value, direction`` (:func:`direction` of the interval).
-        Groups: ``"A without B"``, ``"B without A"``, ``"A and B"`` (each against neither) and
-        ``"A and B vs A without B"``, with A and B replaced by ``names``.
-    """
-    y = np.asarray(expression, dtype=np.float64)
-    a, b = np.asarray(has_a, bool), np.asarray(has_b, bool)
-    if not (len(y) == len(a) == len(b)):
-        raise ValueError(f"expression, has_a and has_b differ in length: {len(y)}, {len(a)}, {len(b)}")
-    A, B = names
-    groups = {f"{A} without {B}": a & ~b, f"{B} without {A}": b & ~a, f"{A} and {B}": a & b}
-    neither = ~a & ~b
-    comparisons = [(g, mask, neither) for g, mask in groups.items()]
-    comparisons.append((f"{A} and {B} vs {A} without {B}", groups[f"{A} and {B}"], groups[f"{A} without {B}"]))
-    scopes = {"all sequences": np.ones(len(y), bool)} if scopes is None else scopes
-    rows = []
-    for scope, keep in scopes.items():
-        keep = np.asarray(keep, bool)
-        for group, g, ref in comparisons:
-            if (g & keep).sum() >= min_n and (ref & keep).sum() >= min_n:
-                rows.append({"scope": scope, "group": group,
-                             **group_difference(y, g & keep, ref & keep, n_boot=n_boot, seed=seed)})
-    if families is not None:
-        label = np.full(len(y), "", dtype=object)
-        label[neither] = "neither"
-        for group, mask in groups.items():
-            label[mask] = group
-        fam = (pd.DataFrame({"family": np.asarray(families), "group": label, "y": y})
-               .groupby(["group", "family"], as_index=False)["y"].mean())
-        fam_groups = {g: (fam["group"] == g).to_numpy() for g in [*groups, "neither"]}
-        for group, _, _ in comparisons[:3]:
-            if fam_groups[group].sum() >= min_n and fam_groups["neither"].sum() >= min_n:
-                rows.append({"scope": "family means", "group": group, **group_difference(
-                    fam["y"], fam_groups[group], fam_groups["neither"], n_boot=n_boot, seed=seed)})
-    table = pd.DataFrame(rows, columns=["scope", "group", "n", "mean", "n_ref", "mean_ref", "difference",
-                                        "ci_low", "ci_high", "welch_t", "p_value"])
-    table["direction"] = [direction(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"])]
-    return table
 
 
 # ---------------------------------------------------------------------------- insertion
@@ -549,61 +445,16 @@ def insert_motif(X, motif, position: int, strand: str = "+"):
     return out
 
 
-def insertion_effects(
-    model,
-    backgrounds,
-    motifs: dict,
-    positions: dict[str, int],
-    *,
-    pairs: bool = True,
-    strand: str = "+",
-    encoding: str | None = None,
-    batch_size: int = 1024,
-    device=None,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Predicted change in expression when motifs, alone and in pairs, are written into backgrounds.
+def insert_motifs(X, motifs: dict, positions: dict[str, int], strand: str = "+"):
+    """Write several motifs into every sequence, in the order of ``positions`` (a later motif is
+    written over an earlier one where they overlap); a copy, as :func:`insert_motif`.
 
     Parameters
     ----------
-    model : nn.Module mapping ``(N, C, L)`` to ``(N,)`` or ``(N, 1)``
-    backgrounds : uint8 codes ``(N, L)``
-    motifs : dict name -> str or ``(4, w)`` matrix (its consensus is inserted)
-    positions : dict name -> 0-based start of that motif (the same in every background;
-        a pair is written at both motifs' positions; where they overlap, the second motif of
-        the pair is written over the first)
-    pairs : bool
-        Also insert every unordered pair of motifs.
-    strand, encoding, batch_size, device : see :func:`insert_motif` and :func:`camformer.inference.predict`
-    n_boot, seed : bootstrap resamples of the backgrounds for the 95% percentile interval of
-        the mean change, and their seed
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``motif1, motif2, n, mean_change, sd_change, ci_low, ci_high, direction,
-        mean_background, mean_inserted``: ``change`` = prediction(with motif(s)) -
-        prediction(background), per background; ``direction`` as :func:`direction` of the
-        interval. Singles have ``motif1 == motif2``.
+    X : uint8 codes ``(N, L)`` or one-hot ``(N, C, L)``
+    motifs : dict name -> str or ``(4, w)`` matrix (its consensus is written)
+    positions : dict name -> 0-based start, for the motifs to write
     """
-    backgrounds = np.asarray(backgrounds, dtype=np.uint8)
-    from camformer.inference import predict  # torch is needed only here; scanning needs none
-
-    kwargs = dict(encoding=encoding, batch_size=batch_size, device=device)
-    base = predict(model, backgrounds, **kwargs).astype(np.float64)
-    names = list(motifs)
-    combos = [(a, a) for a in names] + (list(itertools.combinations(names, 2)) if pairs else [])
-    rows = []
-    for a, b in combos:
-        edited = backgrounds
-        for name in dict.fromkeys((a, b)):
-            edited = insert_motif(edited, motifs[name], positions[name], strand)
-        change = predict(model, edited, **kwargs).astype(np.float64) - base
-        boot = np.random.default_rng(seed).choice(change, (n_boot, len(change))).mean(axis=1)
-        lo, hi = (float(np.percentile(boot, q)) for q in (2.5, 97.5))
-        rows.append((a, b, len(change), float(change.mean()),
-                     float(change.std(ddof=1)) if len(change) > 1 else math.nan, lo, hi, direction(lo, hi),
-                     float(base.mean()), float((base + change).mean())))
-    return pd.DataFrame(rows, columns=["motif1", "motif2", "n", "mean_change", "sd_change", "ci_low", "ci_high",
-                                       "direction", "mean_background", "mean_inserted"])
+    for name, position in positions.items():
+        X = insert_motif(X, motifs[name], position, strand)
+    return X

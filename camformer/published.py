@@ -11,59 +11,55 @@ Loading such a file the usual way (``torch.load(..., weights_only=False)``) impo
 ``base`` package and would run whatever the pickle names. Here nothing from the download runs:
 
 - the tarball is downloaded by :func:`camformer.fetch.fetch_file` (its sha256 pinned on first
-  use, checked on every later use) and read in memory, never extracted;
-- ``config.json`` and the model file are found by what they contain (a JSON object with
-  ``best_model_path``; a torch zip archive), so a changed folder layout still loads, and an
-  unexpected one is refused with the list of the archive's members;
-- the pickle is read by a restricted unpickler: the authors' ``base.*`` classes become an inert
-  stand-in that only keeps its pickled state; torch's tensor-rebuild functions,
-  ``collections.OrderedDict`` and the ``torch.nn`` layer classes are allowed; any other global
-  (``os.system``, ``builtins.eval``, ...) is refused with :class:`UnsafePickleError` naming it;
+  use, checked on every later use) and read in memory, never extracted, within caps sized from
+  the model's published parameter count (:func:`archive_caps`; :mod:`camformer.model_archive`);
+- the model file is unpickled by :mod:`camformer.safe_pickle`: every class becomes an inert
+  stand-in that keeps its pickled state, no constructor runs, tensors are rebuilt from the
+  archive's records, any other global (``os.system``, ``builtins.eval``, ...) is refused with
+  :class:`UnsafePickleError` naming it;
+- the pickled layers' settings (kernel, stride, padding, dilation, pooling, BatchNorm eps, the
+  order of the layers, residual or plain forward) are compared with the architecture the
+  conversion builds (:func:`layer_mismatches`), and a mismatch is refused;
 - the weights are read off the inert object tree in the authors' key layout
   (``CNN_layers.<i>.0[.conv].weight``, ``linear_layers.<i>.0.bias``, ...) and converted into
   this package's Conv1d model (:func:`camformer.models.load_reference_state_dict`), after
   checking the parameter count against the published scoreboard's.
 
 :func:`self_check` then predicts the bundled DREAM test set and compares with the authors'
-published predictions of the same model; :func:`camformer.book.explained_model` gives the book
-the paper's model where all this succeeds, and the book's own model otherwise, and says which.
+published predictions of the same model; :func:`load_checked` does it once per downloaded
+tarball and remembers the result in the cache. :func:`camformer.book.explained_model` gives the
+book the paper's model where all this succeeds, and the book's own model otherwise, and says which.
+Every failure raises :class:`PublishedModelError`, :class:`UnsafePickleError`,
+:class:`SelfCheckError` or :class:`camformer.fetch.FetchError`, naming the file and the member.
 """
 
 from __future__ import annotations
 
-import _compat_pickle
-import collections
-import io
 import json
 import os
-import pickle
-import sys
-import tarfile
-import types
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
 
 from . import fetch
 from .data import ENCODINGS, load_paper_table, load_published_predictions, test_set_data
-from .grid import GridConfig, grid_config
-from .models import Camformer, build_model, load_reference_state_dict
+from .model_archive import ArchiveCaps, ArchiveError, read_archive
+from .models import ARCHITECTURES, Architecture, Camformer, GridConfig, build_model, grid_config, \
+    load_reference_state_dict
+from .safe_pickle import InertObject, PickledFileError, SizeCap, UnsafePickleError, load_torch_zip, module_tree, \
+    module_tree_state
 
 OFFLINE_ENV = "CAMFORMER_OFFLINE"
-_MAX_JSON_BYTES = 1 << 20  # a config.json is a few kB; larger members are not read as JSON
+SELF_CHECKS_FILE = "self_checks.json"  # beside the cached tarballs: results of load_checked
+__all__ = ["PUBLISHED", "PublishedModel", "PublishedModelError", "SelfCheckError", "UnsafePickleError",
+           "archive_caps", "layer_mismatches", "load_checked", "load_published", "model_from_archive",
+           "offline", "published_model", "self_check"]
 
 
 class PublishedModelError(ValueError):
     """A published model's archive or pickle is not what the authors publish."""
-
-
-class UnsafePickleError(pickle.UnpicklingError):
-    """A pickle names a global that loading the published models never needs."""
 
 
 class SelfCheckError(AssertionError):
@@ -84,7 +80,7 @@ class PublishedModel:
     label : str
         E.g. ``"Camformer Original"``.
     grid_id : int
-        Its run in the paper's grid (:func:`camformer.grid.grid_config`): 9 or 219.
+        Its run in the paper's grid (:func:`camformer.models.grid_config`): 9 or 219.
     seed : int
         The training seed of the published run.
     """
@@ -135,245 +131,147 @@ def published_model(name: str) -> PublishedModel:
         raise ValueError(f"{name!r}: not a published model; choose from {sorted(PUBLISHED)}") from None
 
 
-# ---------------------------------------------------------------------------- restricted unpickling
+# ---------------------------------------------------------------------------- caps and layer checks
 
-class InertObject:
-    """Stand-in for a class of the authors' ``base`` package: keeps what the pickle gives it,
-    runs nothing (no ``forward``, no methods of theirs).
+_MIB = 1 << 20
 
-    Attributes
-    ----------
-    source : str
-        The class the pickle named, e.g. ``"base.model.CNN"``.
-    pickled_state : object
-        What the pickle's BUILD gave (for a pickled ``nn.Module``: its ``__dict__``).
+
+def archive_caps(spec: PublishedModel) -> ArchiveCaps:
+    """The size caps of a published model's tarball, from its published parameter count.
+
+    A model file may have 4 bytes per parameter (float32) plus 4 MiB for BatchNorm statistics
+    (under 20 kB), the pickled module tree (about 20 kB) and the zip's headers; the whole
+    tarball may inflate to two such files plus 64 MiB of configs and logs. Camformer Original,
+    the larger, gets a 70.6 MB model cap; Mini a 10 MB one.
     """
-
-    source = "?"
-
-    def __init__(self, *args, **kwargs):
-        self.pickled_args = (args, kwargs)
-
-    def __setstate__(self, state):
-        self.pickled_state = state
-
-    def __repr__(self) -> str:
-        return f"<inert {self.source}>"
+    weights = 4 * spec.n_params
+    model_bytes = weights + 4 * _MIB
+    reason = (f"{spec.label} has {spec.n_params:,} float32 parameters, {weights / 1e6:.1f} MB: its model file "
+              f"needs at most {model_bytes:,} bytes with 4 MiB for BatchNorm statistics, the pickled module tree "
+              f"and zip headers, and the tarball twice that plus 64 MiB of configs and logs")
+    return ArchiveCaps(model_bytes=model_bytes, total_bytes=2 * model_bytes + 64 * _MIB, reason=reason)
 
 
-_STAND_INS: dict[str, type] = {}
-_REBUILD_FUNCTIONS = frozenset({
-    "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_parameter",
-    "_rebuild_parameter_with_state",
-})
-_BUILTINS = {"set": set, "frozenset": frozenset}
+def _pair(value, default=None):
+    """A 2-D layer setting as a pair: ``3`` -> ``(3, 3)``, ``(3, 1)`` stays, ``None`` -> default."""
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    return value
 
 
-def _stand_in(qualname: str) -> type:
-    if qualname not in _STAND_INS:
-        _STAND_INS[qualname] = type(qualname.rsplit(".", 1)[-1], (InertObject,), {"source": qualname})
-    return _STAND_INS[qualname]
+def _kind(obj: object) -> str:
+    return obj.source.rsplit(".", 1)[-1] if isinstance(obj, InertObject) else type(obj).__name__
 
 
-def allowed_global(module: str, name: str):
-    """What the restricted unpickler gives for the global ``module.name``.
-
-    The authors' ``base`` and ``base.*`` names give an :class:`InertObject` subclass; torch's
-    tensor-rebuild functions, dtypes, ``torch.device``, ``torch.Size``, the ``torch.nn`` module
-    classes (already imported by torch), ``collections.OrderedDict``, ``set`` and ``frozenset``
-    give themselves. Nothing is imported. Anything else raises :class:`UnsafePickleError`.
-    """
-    # Protocol-2 pickles name Python 2 modules (__builtin__.set); map them as pickle itself does.
-    if (module, name) in _compat_pickle.NAME_MAPPING:
-        module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-    module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-    if module == "base" or module.startswith("base."):
-        return _stand_in(f"{module}.{name}")
-    if module == "collections" and name == "OrderedDict":
-        return collections.OrderedDict
-    if module == "builtins" and name in _BUILTINS:
-        return _BUILTINS[name]
-    if module == "torch._utils" and name in _REBUILD_FUNCTIONS:
-        return getattr(torch._utils, name)
-    if module == "torch":
-        found = vars(torch).get(name)  # vars, not getattr: no lazy import of a torch submodule
-        if isinstance(found, torch.dtype) or found is torch.device or found is torch.Size:
-            return found
-    if module.startswith("torch.nn.") and module in sys.modules:
-        found = getattr(sys.modules[module], name, None)
-        if isinstance(found, type) and issubclass(found, nn.Module):
-            return found
-    raise UnsafePickleError(
-        f"the pickle names {module}.{name}, which loading a published model never needs; refused "
-        "(allowed: the authors' base.* classes as inert stand-ins, torch tensor rebuilds, torch.nn layers)"
-    )
+def _conv_problems(name: str, conv: dict, wrapper: dict | None, kernel: int, pad: tuple[int, int]) -> list[str]:
+    """What differs between a pickled Conv2d (inside the authors' Conv2dSame ``wrapper``) and a
+    ``(kernel, 1)`` convolution padded ``pad`` (before, after) along the sequence."""
+    problems = []
+    for key, want in (("kernel_size", (kernel, 1)), ("stride", (1, 1)), ("dilation", (1, 1))):
+        if _pair(conv.get(key)) != want:
+            problems.append(f"{name} {key} {conv.get(key)!r}, expected {want}")
+    if conv.get("groups", 1) != 1 or conv.get("padding_mode", "zeros") != "zeros":
+        problems.append(f"{name} groups {conv.get('groups')!r} / padding_mode {conv.get('padding_mode')!r}, "
+                        "expected 1 / 'zeros'")
+    padding = conv.get("padding")
+    if padding == "same":
+        total = kernel - 1
+        height, width = (total // 2, total - total // 2), (0, 0)
+    elif padding == "valid":
+        height, width = (0, 0), (0, 0)
+    elif isinstance(_pair(padding), tuple):
+        ph, pw = _pair(padding)
+        height, width = (ph, ph), (pw, pw)
+    else:
+        return problems + [f"{name} padding {padding!r} is not a known setting"]
+    if wrapper is not None:  # Conv2dSame pads with F.pad(x, [w_before, w_after, h_before, h_after]) first
+        extra = wrapper.get("_reversed_padding_repeated_twice")
+        if not (isinstance(extra, (list, tuple)) and len(extra) == 4 and all(isinstance(v, int) for v in extra)):
+            return problems + [f"{name}: Conv2dSame padding {extra!r} is not four integers"]
+        height = (height[0] + extra[2], height[1] + extra[3])
+        width = (width[0] + extra[0], width[1] + extra[1])
+    if (height, width) != (pad, (0, 0)):
+        problems.append(f"{name} pads the sequence by {height} and the width by {width}, expected {pad} and (0, 0)")
+    return problems
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """A :class:`pickle.Unpickler` that resolves globals with :func:`allowed_global` only."""
+def layer_mismatches(tree: object, spec: PublishedModel) -> list[str]:
+    """How a pickled model tree's layer settings differ from the architecture the conversion builds.
 
-    def find_class(self, module: str, name: str):
-        return allowed_global(module, name)
-
-
-def _restricted_load(file, **kwargs):
-    return RestrictedUnpickler(file, **kwargs).load()
-
-
-# What torch.load calls its ``pickle_module``: torch wraps ``Unpickler`` (adding its storage
-# handling in front of our find_class) and calls ``load`` for legacy headers.
-_RESTRICTED_PICKLE = types.SimpleNamespace(__name__=__name__, Unpickler=RestrictedUnpickler,
-                                           load=_restricted_load)
-
-
-def load_pickled_model(data: bytes, where: str = "model file") -> object:
-    """Unpickle a whole model saved by ``torch.save(model)`` without running code from it.
+    Compares, block by block: the layer order (convolution, BatchNorm, ReLU, max-pool where the
+    architecture pools, dropout), each convolution's kernel, stride, dilation, groups and padding
+    (a ``Conv2dSame`` wrapper's padding included), the max-pool's kernel, stride, padding,
+    dilation and ceil mode, BatchNorm's eps, the dense layers' order, and whether the pickled
+    class is the authors' residual ``base.model.CNN`` or plain ``base.model_basic.CNN``.
 
     Parameters
     ----------
-    data : bytes
-        A torch zip archive (the format of ``torch.save`` since PyTorch 1.6).
-    where : str
-        How error messages name the file.
+    tree : object
+        From :func:`camformer.safe_pickle.load_torch_zip`.
+    spec : PublishedModel
 
     Returns
     -------
-    object
-        The pickled object tree: the authors' classes as :class:`InertObject`, torch layers and
-        tensors as themselves (see :func:`allowed_global`).
-
-    Raises
-    ------
-    UnsafePickleError
-        The pickle names a global that is not allowed (nothing it names has run).
-    PublishedModelError
-        Not a torch zip archive, or a TorchScript archive (whose code torch would run).
+    list of str
+        One sentence per mismatch; empty when the pickled layers compute what the conversion's
+        model computes.
     """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            records = archive.namelist()
-    except zipfile.BadZipFile:
-        raise PublishedModelError(f"{where}: not a torch zip archive (torch.save since PyTorch 1.6)") from None
-    if not any(PurePosixPath(r).name == "data.pkl" for r in records):
-        raise PublishedModelError(f"{where}: a zip archive without data.pkl, not a torch.save file: {records[:20]}")
-    if any(PurePosixPath(r).name == "constants.pkl" or "/code/" in r for r in records):
-        raise PublishedModelError(f"{where}: a TorchScript archive; refused (loading it would run its code)")
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", pickle_module=_RESTRICTED_PICKLE,
-                          weights_only=False)
-    except UnsafePickleError as err:
-        raise UnsafePickleError(f"{where}: {err}") from None
+    arch: Architecture = ARCHITECTURES[spec.grid.model_config().architecture]
+    modules = {name: (obj, attrs) for name, obj, attrs in module_tree(tree)}
+    problems = []
+    root = tree.source if isinstance(tree, InertObject) else type(tree).__name__
+    want_root = "base.model.CNN" if arch.residual_blocks else "base.model_basic.CNN"
+    if root != want_root:
+        shape = "with residual pairs" if arch.residual_blocks else "without shortcuts"
+        problems.append(f"the pickled model is {root}, but {spec.label} is {want_root} ({shape})")
 
+    def children(name: str) -> list[tuple[str, object, dict]]:
+        if name not in modules:
+            return []
+        return [(f"{name}.{k}", *modules[f"{name}.{k}"]) for k, v in modules[name][1]["_modules"].items()
+                if v is not None]
 
-def pickled_state_dict(tree: object) -> tuple[dict[str, torch.Tensor], int]:
-    """The state dict of a pickled model tree (from :func:`load_pickled_model`), read off the
-    modules' ``_parameters``, ``_buffers`` and ``_modules`` without calling any of them.
-
-    Returns
-    -------
-    (dict, int)
-        Keys in the pickled model's own layout (``CNN_layers.0.0.conv.weight``, ...); the number
-        of parameters (buffers such as BatchNorm's running statistics not counted).
-    """
-    state: dict[str, torch.Tensor] = {}
-    n_params = 0
-
-    def visit(obj, prefix: str, depth: int) -> None:
-        nonlocal n_params
-        if depth > 50:
-            raise PublishedModelError(f"pickled model: modules nested deeper than 50 at {prefix!r}")
-        attrs = obj.pickled_state if isinstance(obj, InertObject) else getattr(obj, "__dict__", None)
-        if isinstance(attrs, tuple):  # BUILD with (state, slotstate)
-            attrs = attrs[0]
-        kinds = ("_parameters", "_buffers", "_modules")
-        if not isinstance(attrs, dict) or not all(isinstance(attrs.get(k), dict) for k in kinds):
-            raise PublishedModelError(f"pickled model: {prefix or 'the root'} ({obj!r}) is not a torch module")
-        skip = attrs.get("_non_persistent_buffers_set")
-        skip = skip if isinstance(skip, (set, frozenset)) else set()
-        for kind in ("_parameters", "_buffers"):
-            for key, value in attrs[kind].items():
-                if value is None or (kind == "_buffers" and key in skip):
-                    continue
-                if not isinstance(value, torch.Tensor):
-                    raise PublishedModelError(f"pickled model: {prefix}{key} is a {type(value).__name__}, not a tensor")
-                state[prefix + key] = value.detach()
-                n_params += value.numel() if kind == "_parameters" else 0
-        for key, child in attrs["_modules"].items():
-            if child is not None:
-                visit(child, f"{prefix}{key}.", depth + 1)
-
-    visit(tree, "", 0)
-    return state, n_params
-
-
-# ---------------------------------------------------------------------------- the archive
-
-def _layout_error(path: Path, problem: str, members: list[str]) -> PublishedModelError:
-    listing = "\n  ".join(members) if members else "(no members)"
-    return PublishedModelError(
-        f"{path}: {problem}; expected the authors' layout, a config.json with best_model_path and "
-        f"the torch.save file it names. The archive holds:\n  {listing}"
-    )
-
-
-def read_archive(path: str | os.PathLike, seed: int = 42) -> tuple[dict, str, bytes]:
-    """Find the training config and the pickled model in an authors' tarball, in memory.
-
-    The config is the member that parses as a JSON object with ``best_model_path`` (the one with
-    ``seed`` where there are several); the model is the torch zip archive whose file name
-    ``best_model_path`` gives (or the only torch zip archive in the tarball).
-
-    Returns
-    -------
-    (dict, str, bytes)
-        The config, the model's member name and its bytes.
-
-    Raises
-    ------
-    PublishedModelError
-        Not a readable tarball, or no such config or model; the message lists every member.
-    """
-    path = Path(path)
-    try:
-        tar = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError) as err:
-        raise PublishedModelError(f"{path}: not a readable tar archive ({err})") from None
-    with tar:
-        members = tar.getmembers()
-        names = [m.name for m in members]
-        files = [m for m in members if m.isfile()]
-
-        def read(member: tarfile.TarInfo, size: int = -1) -> bytes:
-            return tar.extractfile(member).read(size)
-
-        configs = []
-        for member in files:
-            if member.size > _MAX_JSON_BYTES:
+    for i, (kernel, _) in enumerate(zip(arch.kernels, arch.channels)):
+        block = children(f"CNN_layers.{i}")
+        kinds = [_kind(obj) for _, obj, _ in block]
+        want = ["Conv2dSame" if kinds[:1] == ["Conv2dSame"] else "Conv2d", "BatchNorm2d", "ReLU"]
+        want += ["MaxPool2d"] * (i == arch.pool_block) + ["Dropout"]
+        if kinds != want:
+            problems.append(f"CNN_layers.{i} holds {kinds}, expected {want}")
+            continue
+        total = kernel - 1 if arch.padding == "same" else 2 * arch.padding
+        pad = (total // 2, total - total // 2)
+        name, conv_obj, conv = block[0]
+        wrapper = None
+        if kinds[0] == "Conv2dSame":
+            inner = children(name)
+            if [_kind(o) for _, o, _ in inner] != ["Conv2d"]:
+                problems.append(f"{name} (Conv2dSame) holds {[_kind(o) for _, o, _ in inner]}, expected one Conv2d")
                 continue
-            try:
-                config = json.loads(read(member))
-            except (ValueError, UnicodeDecodeError):
-                continue
-            if isinstance(config, dict) and isinstance(config.get("best_model_path"), str):
-                configs.append((member, config))
-        if len(configs) > 1:
-            configs = [c for c in configs if c[1].get("seed") == seed] or configs
-        if len(configs) != 1:
-            found = "no JSON member with best_model_path" if not configs else \
-                f"{len(configs)} configs with best_model_path ({', '.join(m.name for m, _ in configs)})"
-            raise _layout_error(path, found, names)
-        config_member, config = configs[0]
-        models = [m for m in files if read(m, 4) == b"PK\x03\x04"]
-        wanted = PurePosixPath(config["best_model_path"]).name
-        named = [m for m in models if PurePosixPath(m.name).name == wanted]
-        if len(named) > 1:  # the one beside the config
-            folder = PurePosixPath(config_member.name).parent
-            named = [m for m in named if PurePosixPath(m.name).parent == folder]
-        chosen = named if named else models
-        if len(chosen) != 1:
-            raise _layout_error(path, f"{config_member.name} names best_model_path "
-                                f"{config['best_model_path']!r}, and {len(chosen)} torch zip members fit it", names)
-        return config, chosen[0].name, read(chosen[0])
+            wrapper, (name, _, conv) = conv, inner[0]
+        problems += _conv_problems(name, conv, wrapper, kernel, pad)
+        norm_name, _, norm = block[1]
+        if norm.get("eps") != 1e-5 or norm.get("affine") is False or norm.get("track_running_stats") is False:
+            problems.append(f"{norm_name} eps {norm.get('eps')!r} (affine {norm.get('affine')!r}, running statistics "
+                            f"{norm.get('track_running_stats')!r}), expected 1e-05 with both")
+        if i == arch.pool_block:
+            pool_name, _, pool = block[3]
+            kernel_pair = _pair(pool.get("kernel_size"))
+            got = (kernel_pair, _pair(pool.get("stride"), kernel_pair), _pair(pool.get("padding")),
+                   _pair(pool.get("dilation")), bool(pool.get("ceil_mode")))
+            expected = ((arch.pool_kernel, 1), (arch.pool_stride, 1), (0, 0), (1, 1), False)
+            if got != expected:
+                problems.append(f"{pool_name} kernel, stride, padding, dilation, ceil_mode {got}, expected {expected}")
+    dense = children("linear_layers")
+    want_dense = [["Linear", "ReLU", "Dropout"]] * len(arch.hidden) + [["Linear"]]
+    got_dense = [[_kind(o) for _, o, _ in children(name)] for name, _, _ in dense]
+    if got_dense != want_dense:
+        problems.append(f"linear_layers hold {got_dense}, expected {want_dense}")
+    return problems
 
 
 def model_from_archive(path: str | os.PathLike, name: str) -> Camformer:
@@ -395,13 +293,27 @@ def model_from_archive(path: str | os.PathLike, name: str) -> Camformer:
     Raises
     ------
     PublishedModelError, UnsafePickleError
+        Naming the file and the member.
     """
     spec = published_model(name)
-    config, member, data = read_archive(path, seed=spec.seed)
-    where = f"{path}:{member}"
-    state, n_params = pickled_state_dict(load_pickled_model(data, where))
-    if n_params != spec.n_params:
-        raise PublishedModelError(f"{where}: {n_params:,} parameters; the published {spec.label} has {spec.n_params:,}")
+    caps = archive_caps(spec)
+    try:
+        config, member, data = read_archive(path, caps, seed=spec.seed)
+        where = f"{path}:{member}"
+        tree = load_torch_zip(data, where, SizeCap(caps.model_bytes, caps.reason))
+    except (ArchiveError, PickledFileError) as err:  # their messages name the file and the member
+        raise PublishedModelError(str(err)) from None
+    del data
+    try:
+        state, n_params = module_tree_state(tree)
+        if n_params != spec.n_params:
+            raise PublishedModelError(f"{n_params:,} parameters; the published {spec.label} has {spec.n_params:,}")
+        mismatches = layer_mismatches(tree, spec)
+    except (PublishedModelError, PickledFileError) as err:
+        raise PublishedModelError(f"{where}: {err}") from None
+    if mismatches:
+        raise PublishedModelError(f"{where}: the pickled layers differ from {spec.label} as the conversion builds "
+                                  "it, so its weights would compute something else: " + "; ".join(mismatches[:8]))
     model = build_model(spec.grid.model_config())
     encoding = config.get("seq_enc", spec.encoding)
     if not isinstance(encoding, str) or ENCODINGS.get(encoding) != model.config.in_channels:
@@ -413,7 +325,6 @@ def model_from_archive(path: str | os.PathLike, name: str) -> Camformer:
         raise PublishedModelError(f"{where}: {err}") from None
     model.encoding = encoding
     return model.eval()
-
 
 # ---------------------------------------------------------------------------- fetch and check
 
@@ -529,3 +440,60 @@ def self_check(
             f"{want[worst]:.4f}); tolerance {tolerance:g}"
         )
     return result
+
+
+def load_checked(
+    name: str,
+    *,
+    n: int = 256,
+    cache_dir: str | os.PathLike | None = None,
+    url: str | None = None,
+    progressbar: bool = True,
+    timeout: float | tuple[float, float] | None = None,
+) -> tuple[Camformer, dict]:
+    """The paper's model ``name``, loaded (:func:`load_published`) and self-checked once.
+
+    The first load of a downloaded tarball runs :func:`self_check` on ``n`` test sequences
+    (drawn with seed 0) and writes the result to ``self_checks.json`` beside the tarball in the
+    cache, keyed by the tarball's sha256 and ``n``; later loads of the same file read it there.
+
+    Returns
+    -------
+    (Camformer, dict)
+        The model and the self-check result (see :func:`self_check`), with ``remembered``: True
+        when it was read from the cache.
+
+    Raises
+    ------
+    SelfCheckError
+        The check failed, now or when it was first run (the message says which).
+    camformer.fetch.FetchError, PublishedModelError, UnsafePickleError
+        As :func:`load_published`.
+    """
+    spec = published_model(name)
+    model = load_published(name, cache_dir=cache_dir, url=url, progressbar=progressbar, timeout=timeout)
+    tarball = fetch.local_path(spec.file, cache_dir)
+    memo_path = tarball.parent / SELF_CHECKS_FILE
+    key = f"{spec.file} {fetch.file_hash(tarball)} n={n}"
+    try:
+        memo = json.loads(memo_path.read_text()) if memo_path.exists() else {}
+        memo = memo if isinstance(memo, dict) else {}
+    except (OSError, ValueError):
+        memo = {}  # an unreadable memo is only a lost shortcut: check again
+    result = memo.get(key)
+    if isinstance(result, dict) and "passed" in result:
+        result = {**result, "remembered": True}
+    else:
+        try:
+            result = self_check(model, name, n=n, progress=progressbar)
+        except SelfCheckError as err:
+            result = {"model": spec.title, "n": n, "passed": False, "error": str(err)}
+        memo[key] = result
+        tmp = memo_path.with_name(f".{SELF_CHECKS_FILE}.tmp")
+        tmp.write_text(json.dumps(memo, indent=1))
+        os.replace(tmp, memo_path)
+        result = {**result, "remembered": False}
+    if not result["passed"]:
+        when = f"when {tarball} was first loaded (remembered in {memo_path})" if result["remembered"] else "now"
+        raise SelfCheckError(f"{result['error']}; checked {when}")
+    return model, result

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,13 +82,28 @@ def load_records(results_dir: str | Path, preset: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["section", "key", "value"])
 
 
+SOURCES = {
+    "published table": "a published table",
+    "published predictions": "recomputed from published predictions",
+    "published measurements": "recomputed from published measurements",
+    "published architecture": "the published architecture, built here",
+    "book model": "the book's own model",
+    "explained model": "the explained model (the paper's published weights if fetched, else the book's)",
+}
+"""Where a claim's number comes from (a claim's ``source:``), and the words the table shows."""
+
+
 def load_claims(path: str | Path) -> list[dict]:
     """The claims of the introduction's table from a YAML file (``book/claims.yml``).
+
+    Each claim has ``claim``, ``paper``, ``chapter``, ``section`` and ``show``; optionally
+    ``source`` (a key of :data:`SOURCES`: where the book's number comes from) and ``scope`` (what
+    it was computed on, e.g. "seed 42, private leaderboard set").
 
     Raises
     ------
     ValueError
-        Naming the file, the claim and the missing field.
+        Naming the file, the claim and the missing field, or an unknown source.
     """
     import yaml
 
@@ -101,17 +117,21 @@ def load_claims(path: str | Path) -> list[dict]:
         for alternative in claim["show"]:
             if set(alternative) != {"keys", "format"}:
                 raise ValueError(f"{path}: claim {i}: each 'show' entry needs exactly 'keys' and 'format'")
+        if "source" in claim and claim["source"] not in SOURCES:
+            raise ValueError(f"{path}: claim {i} ({claim['claim']!r}): source {claim['source']!r} is not one of "
+                             f"{', '.join(SOURCES)}")
     return claims
 
 
 def claims_table(claims: list[dict], records: pd.DataFrame, titles: dict[str, str] | None = None
                  ) -> tuple[str, set[tuple[str, str]]]:
-    """The introduction's table: each claim, the paper's number and the book's, as Markdown.
+    """The introduction's table: each claim, the paper's number, the book's and where it comes from.
 
     For each claim the first alternative in ``show`` whose record keys all exist in
     ``records`` (:func:`load_records`) is formatted; a claim with none says "not computed on
     this preset". Whole-number floats are shown as integers; an :class:`Undefined` shows its
-    reason. ``titles`` maps chapter names to the link text (default the name).
+    reason. The source column gives the claim's ``source`` (:data:`SOURCES`) and ``scope``.
+    ``titles`` maps chapter names to the link text (default the name).
 
     Returns
     -------
@@ -122,7 +142,7 @@ def claims_table(claims: list[dict], records: pd.DataFrame, titles: dict[str, st
         value = row.value
         numbers[(row.section, row.key)] = int(value) if isinstance(value, float) and value.is_integer() else value
     titles = titles or {}
-    lines = ["| Claim | The paper | This book | Where |", "|---|---|---|---|"]
+    lines = ["| Claim | The paper | This book | Source | Where |", "|---|---|---|---|---|"]
     shown: set[tuple[str, str]] = set()
     for claim in claims:
         computed = "not computed on this preset"
@@ -134,8 +154,97 @@ def claims_table(claims: list[dict], records: pd.DataFrame, titles: dict[str, st
                 break
         chapter = claim["chapter"]
         where = f"[{titles[chapter]}]({chapter}.ipynb)" if chapter in titles else chapter
-        lines.append(f"| {claim['claim']} | {claim['paper']} | {computed} | {where} |")
+        source = "; ".join(x for x in (SOURCES.get(claim.get("source"), ""), claim.get("scope", "")) if x) or "—"
+        lines.append(f"| {claim['claim']} | {claim['paper']} | {computed} | {source} | {where} |")
     return "\n".join(lines), shown
+
+
+def chapter_titles(notebooks_dir: str | Path = "notebooks") -> dict[str, str]:
+    """Each chapter's title (its ``# # `` heading), by name, from the Jupytext sources ``NN_name.py``."""
+    titles = {}
+    for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.py")):
+        lines = path.read_text().splitlines()
+        titles[path.stem] = next((line[4:].strip() for line in lines if line.startswith("# # ")), path.stem)
+    return titles
+
+
+_RECORD_CALL = re.compile(r"record\(\s*results_dir\s*,\s*preset\s*,\s*[\"']([A-Za-z0-9_]+)[\"']")
+
+
+def record_sections(notebooks_dir: str | Path = "notebooks") -> dict[str, str]:
+    """Which chapter writes each record section: ``section -> chapter name``, read from the
+    chapters' sources (their ``record(results_dir, preset, "section", ...)`` calls)."""
+    sections: dict[str, str] = {}
+    for path in sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.py")):
+        for section in _RECORD_CALL.findall(path.read_text()):
+            sections.setdefault(section, path.stem)
+    return sections
+
+
+def show_value(value) -> str:
+    """A record as the page shows it: counts with thousands separators, numbers to 4 significant
+    digits, words as they are, an :class:`Undefined` with its reason."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def records_by_chapter(records: pd.DataFrame, sections: dict[str, str],
+                       order: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every record, grouped by the chapter that wrote it (``sections``: :func:`record_sections`).
+
+    A number ``k`` recorded with ``k_ci_low`` and ``k_ci_high`` is one row, with its interval
+    (``"0.8329 [0.8101, 0.8544]"``); every other record is a row of its own. Sections that no
+    chapter writes are grouped under ``"other"``.
+
+    Returns
+    -------
+    dict chapter -> DataFrame (columns ``section``, ``record``, ``value``)
+        The chapters in ``order`` (chapter names; default sorted), then any others, sorted.
+    """
+    values = {(row.section, row.key): row.value for row in records.itertuples()}
+    bounds = {}
+    for (section, key), value in values.items():
+        low, high = values.get((section, f"{key}_ci_low")), values.get((section, f"{key}_ci_high"))
+        if _is_number(value) and isinstance(low, float) and isinstance(high, float):
+            bounds[(section, key)] = (low, high)
+    folded = {(section, f"{key}{end}") for section, key in bounds for end in ("_ci_low", "_ci_high")}
+    groups: dict[str, list[dict]] = {}
+    for (section, key), value in values.items():
+        if (section, key) in folded:
+            continue
+        text, name = show_value(value), key
+        if (section, key) in bounds:
+            low, high = bounds[(section, key)]
+            text, name = f"{text} [{low:.4g}, {high:.4g}]", f"{key} [95% interval]"
+        groups.setdefault(sections.get(section, "other"), []).append(
+            {"section": section, "record": name, "value": text})
+    first = [chapter for chapter in (order or []) if chapter in groups]
+    ordered = first + sorted(chapter for chapter in groups if chapter not in first)
+    return {chapter: pd.DataFrame(groups[chapter], columns=["section", "record", "value"]) for chapter in ordered}
+
+
+def timings_text(timings: pd.DataFrame, preset: str) -> str:
+    """The introduction's sentence on build time, from ``timings.csv`` (columns ``chapter``,
+    ``seconds``, ``measured_at``; written by ``book/build.py``): the chapters before the
+    introduction, the slowest, and the last complete build (row ``total``) where there is one."""
+    chapters = timings[~timings["chapter"].isin(["total", "00_intro"])]
+    total = timings[timings["chapter"] == "total"]
+    if chapters.empty:
+        text = "No chapter timings were recorded yet."
+    else:
+        slowest = chapters.loc[chapters["seconds"].idxmax()]
+        text = (f"Measured on the machine that built this page: the chapters before this introduction took "
+                f"{chapters['seconds'].sum() / 60:.1f} min together on the `{preset}` preset "
+                f"(the slowest, {slowest['chapter']}, {slowest['seconds']:.0f} s).")
+    if not total.empty:
+        text += (f" The last complete build on this preset (every chapter and the HTML) took "
+                 f"{total['seconds'].iloc[0] / 60:.1f} min, finished at {total['measured_at'].iloc[0]}.")
+    return text
 
 
 def effect_text(row, *, n: bool = True, unit: str = "") -> str:
@@ -147,3 +256,40 @@ def effect_text(row, *, n: bool = True, unit: str = "") -> str:
     value = row["difference"] if "difference" in row else row["mean_change"]
     count = f"; n = {int(row['n']):,}{unit}" if n else ""
     return f"{value:+.3f} (95% CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f}{count})"
+
+
+def facts(key: str, *numbers: float, undefined: str = "the statistic is not defined for this model",
+          verdict=None) -> dict:
+    """Records (:func:`record`) of a stated number, its interval and its verdict.
+
+    Parameters
+    ----------
+    key : str
+    *numbers : float
+        ``estimate, ci_low, ci_high`` (or the estimate alone); default: the verdict's.
+    undefined : str
+        The reason recorded for a NaN estimate (default: the undefined verdict's reason).
+    verdict : camformer.verdicts.Verdict, optional
+        An undefined verdict (words ``"undefined (<reason>)"``, e.g. from
+        :func:`camformer.explain_stats.verdict`) gives its reason to the record.
+
+    Returns
+    -------
+    dict
+        ``key`` (a float, or :class:`Undefined` with the reason),
+        ``key_ci_low`` and ``key_ci_high`` where the interval is defined, and, with a ``verdict``,
+        ``key_verdict`` (its words) and ``key_decided``.
+    """
+    if not numbers:
+        if verdict is None:
+            raise ValueError(f"{key}: give the numbers or a verdict")
+        numbers = (verdict.estimate, verdict.ci_low, verdict.ci_high)
+    estimate, ci_low, ci_high = (*numbers, math.nan, math.nan)[:3]
+    if verdict is not None and verdict.words.startswith("undefined (") and verdict.words.endswith(")"):
+        undefined = verdict.words[len("undefined ("):-1]
+    out: dict = {key: defined_or(float(estimate), undefined)}
+    if all(math.isfinite(x) for x in (estimate, ci_low, ci_high)):
+        out.update({f"{key}_ci_low": float(ci_low), f"{key}_ci_high": float(ci_high)})
+    if verdict is not None:
+        out.update({f"{key}_verdict": verdict.words, f"{key}_decided": bool(verdict.decided)})
+    return out

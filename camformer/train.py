@@ -1,18 +1,20 @@
 """Training: one function, :func:`train`, fast on CPU and GPU, resumable, multi-process (DDP).
 
-The loop never builds float one-hot on the host: the uint8 codes ``(N, 110)`` move to the
-device once and each batch is one-hot encoded there (:func:`camformer.data.encode`). Speed
-switches live in :class:`TrainConfig`, not in the model: bf16 autocast (``amp``),
-``torch.compile`` (``compile``), the device and the CPU thread count. Several processes launched
-with ``torchrun`` train one model with ``DistributedDataParallel``; every process sees the same
-shuffled global batch and takes its own equal slice, validation predictions are gathered, so
-the logged metrics are those a single process would compute on the same data (exactly so for a
-model without BatchNorm or dropout; see :func:`train`).
+The loop never builds float one-hot on the host: the uint8 codes ``(N, 110)`` of the training
+split and of this process's share of the held-out split move to the device once, and each batch
+is one-hot encoded there (:func:`camformer.data.encode`). Speed switches live in
+:class:`TrainConfig`, not in the model: bf16 autocast (``amp``), ``torch.compile``
+(``compile``), the device and the CPU thread count. Several processes launched with
+``torchrun`` train one model with ``DistributedDataParallel`` (:mod:`camformer.distributed`);
+every process sees the same shuffled global batch and takes its own equal slice, validation
+predictions are gathered, so the logged metrics are those a single process would compute on
+the same data (exactly so for a model without BatchNorm or dropout; see :func:`train`).
 
 Each epoch writes ``checkpoint.pt`` (model, optimiser, scheduler, RNG and early-stopping state,
-the best weights so far, the history) to the run directory atomically: a temporary file, then a
-rename. Started again with the same arguments, :func:`train` continues after the last finished
-epoch; on CPU it reaches the same weights as a run that was never interrupted.
+the best weights so far, the history) to the run directory atomically
+(:mod:`camformer.checkpoint`). Started again with the same arguments, :func:`train` continues
+after the last finished epoch; on CPU it reaches the same weights as a run that was never
+interrupted. The presets' data and a one-call run are in :mod:`camformer.presets`.
 
 Presets (:meth:`TrainConfig.preset`)
 ------------------------------------
@@ -40,7 +42,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -52,15 +53,19 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data import ENCODINGS, SequenceData, encode
+from .checkpoint import (
+    CHECKPOINT, HISTORY, atomic_save, config_differences, load_checkpoint, rng_state, set_rng_state,
+    write_text_atomic,
+)
+from .data import ENCODINGS, SequenceData
+from .encoding import encode
+from .distributed import (
+    all_reduce_mean, broadcast_buffers, gather_objects, gather_rows, init_distributed, is_distributed,
+    on_first_process, resolve_device, restore_modules, to_sync_batchnorm,
+)
+from .inference import autocast, model_encoding, predict, resolve_amp, unwrap
 from .metrics import pearson_r, spearman_rho
-from .inference import _autocast, _unwrap, auto_amp_dtype, model_encoding, predict, resolve_amp
 from .models import init_he
-
-# The ten seeds of the paper's seed ensemble.
-PAPER_SEEDS: tuple[int, ...] = (42, 23, 47, 56, 89, 12, 34, 78, 67, 98)
-CHECKPOINT = "checkpoint.pt"
-HISTORY = "history.csv"
 
 
 # ---------------------------------------------------------------------------- configuration
@@ -99,13 +104,14 @@ class TrainConfig:
     steps_per_epoch : int or None
         Cap on the batches per epoch (``None``: one pass over the training set).
     model, dataset, train_size, val_size, test_size
-        Used by :func:`run_preset` only: the architecture to build (``camformer.models``), the
-        data (``"dream_train"``: the challenge's training file, :func:`paper_data`;
-        ``"test_library"``: the measured test library, :func:`quick_data`) and how many
-        sequences of each split to subsample (``None``: all).
+        Used by :func:`camformer.presets.run_preset` only: the architecture to build
+        (``camformer.models``), the data (``"dream_train"``: the challenge's training file,
+        :func:`camformer.presets.paper_data`; ``"test_library"``: the measured test library,
+        :func:`camformer.presets.quick_data`) and how many sequences of each split to
+        subsample (``None``: all; honoured by both).
     amp : {"auto", "bf16", "off"}
         Autocast with float32 master weights. ``bf16``: bf16 autocast anywhere. ``auto``: the
-        fastest the hardware runs natively (:func:`auto_amp_dtype`): bf16 on CUDA cards of
+        fastest the hardware runs natively (:func:`camformer.inference.auto_amp_dtype`): bf16 on CUDA cards of
         compute capability 8.0 or more and on CPUs with native bf16 (AVX512-BF16 or AMX), fp16
         with a gradient scaler on CUDA 7.x (V100, T4), float32 otherwise.
     compile : {"auto", "on", "off"}
@@ -113,7 +119,8 @@ class TrainConfig:
         seconds to compile and was not faster when measured).
     device : str
         ``"auto"`` (CUDA if present, else CPU), or a torch device string; ``"cuda"`` and
-        ``"auto"`` take this process's GPU, ``cuda:$LOCAL_RANK`` (:func:`resolve_device`).
+        ``"auto"`` take this process's GPU, ``cuda:$LOCAL_RANK``
+        (:func:`camformer.distributed.resolve_device`).
     num_threads : int or None
         ``torch.set_num_threads`` for CPU training (``None``: leave as is).
     eval_batch_size : int
@@ -124,7 +131,11 @@ class TrainConfig:
         With several processes on CUDA, train with ``nn.SyncBatchNorm``: BatchNorm statistics
         over the whole global batch, as one process would compute them (the model handed to
         :func:`train` gets its own BatchNorm layers back afterwards). Ignored on one process
-        and on the CPU (gloo has no SyncBatchNorm).
+        and on the CPU (SyncBatchNorm needs CUDA tensors).
+
+    A resumed run must match the checkpoint's configuration in every field but
+    :data:`RUN_ONLY_FIELDS` (progress, device, compile, threads, evaluation batch size), which
+    change how a run goes, not what it computes.
     """
 
     lr: float = 1e-3
@@ -182,6 +193,8 @@ class TrainConfig:
 LOSSES = ("L1", "MSE", "Huber")
 OPTIMIZERS = ("AdamW", "Lion")
 SCHEDULERS = ("None", "ReduceLROnPlateau", "OneCycleLR")
+# Fields that change how a run goes, not what it computes: a resumed run may change them.
+RUN_ONLY_FIELDS = ("progress", "device", "compile", "num_threads", "eval_batch_size")
 
 PRESETS: dict[str, TrainConfig] = {
     "paper": TrainConfig(model="original", encoding="onehot", sync_batchnorm=True),
@@ -269,138 +282,11 @@ class EarlyStopping:
         return self.bad_epochs >= self.patience
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """The device this process trains on.
-
-    ``"auto"`` is CUDA if present, else the CPU. A CUDA device without an index (``"cuda"``,
-    or ``"auto"`` on a GPU host) is this process's GPU, ``cuda:$LOCAL_RANK`` (as ``torchrun``
-    numbers processes on a host), or ``cuda:0`` where each process sees one GPU only; an
-    explicit index (``"cuda:1"``) is kept as given.
-    """
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(device)
-    if device.type != "cuda" or device.index is not None:
-        return device
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    count = torch.cuda.device_count()
-    if count == 1:  # a launcher that shows each process only its own GPU
-        return torch.device("cuda", 0)
-    if count and local_rank >= count:
-        raise ValueError(f"LOCAL_RANK={local_rank} but this host shows {count} CUDA devices; "
-                         f"start at most {count} processes per host")
-    return torch.device("cuda", local_rank)
-
-
-def _write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """``write(tmp)`` a temporary file next to ``path`` (same suffix), then rename it into
-    place, so a reader never sees a partly written file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    write(tmp)
-    os.replace(tmp, path)
-    return path
-
-
-def atomic_save(obj, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file next to ``path``, then rename it into place, so a
-    reader never sees a partly written file."""
-    return _write_atomic(path, lambda tmp: torch.save(obj, tmp))
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    _write_atomic(path, lambda tmp: tmp.write_text(text))
-
-
-def _rng_state() -> dict:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA)."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-# ---------------------------------------------------------------------------- distributed
-
-def init_distributed() -> tuple[int, int]:
-    """Join the process group ``torchrun`` describes. Returns ``(rank, world_size)``.
-
-    The group is joined when the environment names one (``WORLD_SIZE`` > 1, or ``WORLD_SIZE``
-    with ``MASTER_ADDR``, as ``torchrun`` sets even for one process, so that a one-process
-    ``torchrun`` runs the multi-GPU code: DDP, NCCL), with NCCL for CUDA tensors and gloo for
-    CPU ones on a GPU host, gloo alone elsewhere; this process's GPU (``LOCAL_RANK``) becomes
-    the current CUDA device. Without such an environment: ``(0, 1)`` and no group.
-    """
-    import torch.distributed as dist
-
-    if _distributed():
-        return dist.get_rank(), dist.get_world_size()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 or ("WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ):
-        if torch.cuda.is_available():
-            torch.cuda.set_device(resolve_device("cuda"))
-            dist.init_process_group("cpu:gloo,cuda:nccl")
-        else:
-            dist.init_process_group("gloo")
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def _distributed() -> bool:
-    """Whether this process belongs to an initialised process group."""
-    import torch.distributed as dist
-
-    return dist.is_available() and dist.is_initialized()
-
-
-def _gather_objects(obj, world: int) -> list:
-    """``obj`` of every process, in rank order (a collective: every process must call it)."""
-    if world == 1:
-        return [obj]
-    import torch.distributed as dist
-
-    out = [None] * world
-    dist.all_gather_object(out, obj)
-    return out
-
-
-def _to_sync_batchnorm(net: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Replace each BatchNorm layer inside ``net`` by an ``nn.SyncBatchNorm`` that shares its
-    parameters and buffers; returns the replaced layers, ``(name, module)``, to put back with
-    :func:`_restore_modules`."""
-    replaced = [(name, m) for name, m in net.named_modules()
-                if name and isinstance(m, nn.modules.batchnorm._BatchNorm) and not isinstance(m, nn.SyncBatchNorm)]
-    for name, module in replaced:
-        net.set_submodule(name, nn.SyncBatchNorm.convert_sync_batchnorm(module))
-    return replaced
-
-
-def _restore_modules(net: nn.Module, modules: list[tuple[str, nn.Module]]) -> None:
-    for name, module in modules:
-        net.set_submodule(name, module)
-
-
-def _gather_rows(local: torch.Tensor, n_total: int, world: int) -> torch.Tensor:
-    """All-gather equal-length (padded) 1-D shards and trim to ``n_total``."""
-    import torch.distributed as dist
-
-    parts = [torch.empty_like(local) for _ in range(world)]
-    dist.all_gather(parts, local)
-    return torch.cat(parts)[:n_total]
 
 
 # ---------------------------------------------------------------------------- training
@@ -434,22 +320,41 @@ class TrainResult:
     test_predictions: np.ndarray | None = field(repr=False, default=None)
 
 
-def _validate(model, codes, targets, flags, encoding, loss_fn, cfg, device, rank, world):
-    """Predictions on a split (sharded over processes, gathered) -> (loss, r, rho, predictions)."""
-    n = len(codes)
+@dataclass
+class _Heldout:
+    """A held-out split as scoring uses it: this process's contiguous share of the codes
+    ``(n_local, 110)`` (and Int flags ``(n_local,)``) on the device, moved there once; every
+    target ``(N,)`` on the CPU."""
+
+    codes: torch.Tensor
+    flags: torch.Tensor | None
+    targets: np.ndarray
+
+
+def _heldout(split: SequenceData, with_flag: bool, device: torch.device, rank: int, world: int) -> _Heldout:
+    n = len(split)
     per_rank = -(-n // world)
     lo, hi = min(rank * per_rank, n), min((rank + 1) * per_rank, n)
+    codes = torch.from_numpy(np.ascontiguousarray(split.codes[lo:hi])).to(device)
+    flags = torch.from_numpy(np.ascontiguousarray(split.real_valued[lo:hi])).to(device) if with_flag else None
+    return _Heldout(codes, flags, np.asarray(split.targets))
+
+
+def _validate(model: nn.Module, held: _Heldout, encoding: str, loss_fn: nn.Module, eval_batch_size: int,
+              device: torch.device, world: int) -> tuple[float, float, float, np.ndarray]:
+    """Predictions on a split (sharded over processes, gathered) -> (loss, r, rho, predictions ``(N,)``)."""
+    n = len(held.targets)
     # Scored predictions are made in float32: a bf16 output keeps about 3 significant digits,
     # and the ties that makes change Spearman's rho (the training steps still use autocast).
-    local = torch.from_numpy(predict(model, codes[lo:hi], encoding, real_valued=None if flags is None else flags[lo:hi],
-                                     batch_size=cfg.eval_batch_size, device=device, amp="off"))
+    local = torch.from_numpy(predict(model, held.codes, encoding, real_valued=held.flags,
+                                     batch_size=eval_batch_size, device=device, amp="off"))
     if world > 1:
-        padded = torch.zeros(per_rank, dtype=torch.float32)
+        padded = torch.zeros(-(-n // world), dtype=torch.float32)
         padded[: len(local)] = local
-        local = _gather_rows(padded.to(device), n, world).cpu()
+        local = gather_rows(padded.to(device), n, world).cpu()
     pred = local.numpy()
-    loss = float(loss_fn(local.double(), torch.as_tensor(targets, dtype=torch.float64)))
-    return loss, pearson_r(targets, pred), spearman_rho(targets, pred), pred
+    loss = float(loss_fn(local.double(), torch.as_tensor(held.targets, dtype=torch.float64)))
+    return loss, pearson_r(held.targets, pred), spearman_rho(held.targets, pred), pred
 
 
 @dataclass
@@ -472,7 +377,8 @@ class _Run:
     stopper: EarlyStopping
     run_dir: Path | None
     batchnorms: list
-    train_tensors: tuple  # codes, targets, Int flags of the training split, on the device
+    train_tensors: tuple = ()  # codes, targets, Int flags of the training split, on the device
+    val: _Heldout | None = None  # this process's share of the validation split, on the device
     rows: list = field(default_factory=list)
     best_state: dict | None = None  # until an epoch scores (a model predicting a constant has no r or rho)
     start_epoch: int = 0
@@ -480,6 +386,11 @@ class _Run:
     @property
     def with_flag(self) -> bool:
         return self.encoding in ("onehotWithInt", "onehotWithBoth")
+
+    def score(self, held: _Heldout) -> tuple[float, float, float, np.ndarray]:
+        """:func:`_validate` of the plain model on ``held``."""
+        return _validate(self.net, held, self.encoding, self.loss_fn, self.config.eval_batch_size, self.device,
+                         self.world)
 
 
 def train(
@@ -502,9 +413,10 @@ def train(
     run_dir : path, optional
         Where ``checkpoint.pt`` (every epoch, atomically), ``history.csv`` and
         ``train_config.json`` go. If it already holds a checkpoint, training resumes after its
-        last finished epoch (the configs must match). ``None``: nothing is written.
-        ``train_config.json`` holds the config and, under ``"runtime"``, what it resolved to:
-        device, autocast dtype, gradient scaler, compile, world size, backend, SyncBatchNorm.
+        last finished epoch (the configs must match, but for :data:`RUN_ONLY_FIELDS`).
+        ``None``: nothing is written. ``train_config.json`` holds the config and, under
+        ``"runtime"``, what it resolved to: device, autocast dtype, gradient scaler, compile,
+        world size, backend, SyncBatchNorm.
     on_step : callable, optional
         Called as ``on_step(epoch, step)`` after every optimiser step (a hook for tests and
         monitoring; an exception raised there interrupts the run like a kill would).
@@ -515,13 +427,18 @@ def train(
 
     Notes
     -----
-    Under ``torchrun`` (a process group, :func:`init_distributed`) the model trains wrapped in
-    DDP, on the GPU :func:`resolve_device` gives each process. Every process initialises the
-    weights from ``seed`` (and DDP broadcasts the first process's weights and buffers), so they
-    start identical; then process ``r`` > 0 reseeds with ``seed + r``, so that dropout draws
-    other masks on other data (process 0 keeps the stream a one-process run has). Every process
-    draws the same shuffled global batch and takes its own equal, contiguous slice; DDP
-    averages the gradients, so all processes hold identical parameters after every step. A
+    Under ``torchrun`` (a process group, :func:`camformer.distributed.init_distributed`) the
+    model trains wrapped in DDP, on the GPU :func:`camformer.distributed.resolve_device` gives
+    each process. Only the first process reads and writes the run directory: it decides whether
+    to resume and hands the checkpoint to the others by broadcast, so the run directory need
+    not be shared between hosts. Every process initialises the weights from ``seed`` (and DDP
+    broadcasts the first process's weights and buffers), so they start identical; then process
+    ``r`` > 0 reseeds with ``seed + r``, so that dropout draws other masks on other data
+    (process 0 keeps the stream a one-process run has). Every process draws the same shuffled
+    global batch and takes its own equal, contiguous slice; DDP averages the gradients, so all
+    processes hold identical parameters after every step. Before each validation every process
+    takes the first process's buffers (BatchNorm's running statistics), so the gathered
+    predictions are those of one model, and so is the best state each process keeps. A
     checkpoint keeps every process's RNG state: resumed with as many processes, a run continues
     as if never interrupted (on CPU, to the bit).
 
@@ -535,8 +452,8 @@ def train(
     * **not equal**: dropout masks (other draws from the same distribution: as good a run, not
       the same numbers); BatchNorm without SyncBatchNorm (on CPU, or ``sync_batchnorm=False``):
       each slice is normalised by its own statistics (batch ``batch_size / world``) and the
-      running statistics kept are the first process's (DDP broadcasts them before every
-      forward pass). bf16/fp16 autocast and TF32 are not bitwise reproducible anyway.
+      running statistics kept are the first process's. bf16/fp16 autocast and TF32 are not
+      bitwise reproducible anyway.
     """
     run = _set_up(model, data, config, run_dir)
     started = time.perf_counter()
@@ -544,7 +461,7 @@ def train(
         if run.stopper.stop:
             break
         train_loss, seconds = _train_one_epoch(run, epoch, on_step)
-        _evaluate_epoch(run, epoch, data["val"], train_loss, seconds)
+        _evaluate_epoch(run, epoch, train_loss, seconds)
         _save_checkpoint(run, epoch)
     return _finish(run, data, time.perf_counter() - started)
 
@@ -552,9 +469,9 @@ def train(
 def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainConfig,
             run_dir: str | Path | None) -> _Run:
     """Set-up: processes and device, the initial (or resumed) weights and optimiser state,
-    DDP/compile/autocast, the run's record, and the training set on the device."""
+    DDP/compile/autocast, the run's record, and the training and validation sets on the device."""
     rank, world = init_distributed()
-    distributed = _distributed()
+    distributed = is_distributed()
     device = resolve_device(config.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
@@ -562,7 +479,7 @@ def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainCon
         torch.set_num_threads(config.num_threads)
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} does not divide among {world} processes")
-    net = _unwrap(model)
+    net = unwrap(model)
     encoding = model_encoding(net, config.encoding)
     net.encoding = encoding  # travels with the model: save_model writes it, predict and ISM read it
     train_data = data["train"]
@@ -573,9 +490,9 @@ def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainCon
         raise ValueError(f"{len(train_data)} training sequences make no full batch of {config.batch_size}")
 
     run_dir = Path(run_dir) if run_dir is not None else None
-    ckpt_path = run_dir / CHECKPOINT if run_dir is not None else None
-    resume = ckpt_path is not None and ckpt_path.exists()
-    if not resume:
+    # The first process alone looks in the run directory; every process gets its checkpoint.
+    checkpoint = on_first_process(lambda: _read_checkpoint(run_dir, config), what="reading the checkpoint")
+    if checkpoint is None:
         seed_everything(config.seed)
         if config.he_init:
             init_he(net)
@@ -584,7 +501,7 @@ def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainCon
     net.to(device)
     # After .to(device): SyncBatchNorm shares the BatchNorm layers' tensors, which go back in at the end.
     sync_batchnorm = config.sync_batchnorm and world > 1 and device.type == "cuda"
-    batchnorms = _to_sync_batchnorm(net) if sync_batchnorm else []
+    batchnorms = to_sync_batchnorm(net) if sync_batchnorm else []
     optimizer = make_optimizer(config.optimizer, net.parameters(), config.lr, config.weight_decay)
     amp_dtype = resolve_amp(config.amp, device)
     run = _Run(
@@ -593,54 +510,69 @@ def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainCon
         scheduler=make_scheduler(config.scheduler, optimizer, steps, config.max_epochs, config.max_lr),
         # fp16 (CUDA 7.x) needs loss scaling against gradient underflow; disabled, the scaler passes through.
         scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16), amp_dtype=amp_dtype,
-        stopper=EarlyStopping(config.patience), run_dir=run_dir,
-        batchnorms=batchnorms, train_tensors=(),
+        stopper=EarlyStopping(config.patience), run_dir=run_dir, batchnorms=batchnorms,
     )
-    if resume:
-        _resume(run, ckpt_path)
+    if checkpoint is not None:
+        _resume(run, checkpoint)
     if distributed:  # also with one process, so that a one-process torchrun tests the DDP path
         run.step_model = nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
     use_compile = config.compile == "on" or (config.compile == "auto" and device.type == "cuda")
     if use_compile:
         run.step_model = torch.compile(run.step_model)
-    if rank == 0 and run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        runtime = {
-            "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-            "amp_dtype": str(amp_dtype or torch.float32).removeprefix("torch."), "grad_scaler": run.scaler.is_enabled(),
-            "compile": use_compile, "world_size": world, "ddp": distributed,
-            "backend": torch.distributed.get_backend() if distributed else None, "sync_batchnorm": sync_batchnorm,
-            "torch": torch.__version__, "cuda": torch.version.cuda,
-        }
-        _write_text_atomic(run_dir / "train_config.json", json.dumps({**config.to_dict(), "runtime": runtime}, indent=1))
+    runtime = {
+        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        "amp_dtype": str(amp_dtype or torch.float32).removeprefix("torch."), "grad_scaler": run.scaler.is_enabled(),
+        "compile": use_compile, "world_size": world, "ddp": distributed,
+        "backend": torch.distributed.get_backend() if distributed else None, "sync_batchnorm": sync_batchnorm,
+        "torch": torch.__version__, "cuda": torch.version.cuda,
+    }
+    on_first_process(lambda: _write_run_record(run_dir, config, runtime), what="writing train_config.json")
     # The training set lives on the device as uint8 codes: 110 bytes a sequence.
     run.train_tensors = tuple(torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in (
         train_data.codes, np.asarray(train_data.targets, dtype=np.float32), train_data.real_valued))
+    run.val = _heldout(data["val"], run.with_flag, device, rank, world)
     return run
 
 
-def _resume(run: _Run, ckpt_path: Path) -> None:
+def _read_checkpoint(run_dir: Path | None, config: TrainConfig) -> dict | None:
+    """The run directory's checkpoint if there is one (first process only), checked against
+    ``config`` in every field but :data:`RUN_ONLY_FIELDS`; ``None`` for a fresh run."""
+    path = run_dir / CHECKPOINT if run_dir is not None else None
+    if path is None or not path.exists():
+        return None
+    checkpoint = load_checkpoint(path)
+    # A field added since the checkpoint was written counts as its default.
+    changed = config_differences(checkpoint["config"], config.to_dict(), asdict(TrainConfig()), RUN_ONLY_FIELDS)
+    if changed:
+        listed = "; ".join(f"{k}: {then!r} then, {now!r} now" for k, (then, now) in changed.items())
+        raise ValueError(f"{path}: written with a different TrainConfig ({listed}); use a new run directory "
+                         f"(only {', '.join(RUN_ONLY_FIELDS)} may change on a resume)")
+    return checkpoint
+
+
+def _write_run_record(run_dir: Path | None, config: TrainConfig, runtime: dict) -> None:
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(run_dir / "train_config.json", json.dumps({**config.to_dict(), "runtime": runtime}, indent=1))
+
+
+def _resume(run: _Run, checkpoint: dict) -> None:
     """Load the last finished epoch's checkpoint into ``run``: weights, optimiser, scheduler,
     scaler, early stopping, history, best weights and this process's RNG state."""
     config, rank, world = run.config, run.rank, run.world
-    ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-    # A field added since the checkpoint was written counts as its default.
-    if {**asdict(TrainConfig()), **ckpt["config"]} != config.to_dict():
-        raise ValueError(f"{ckpt_path}: written with a different TrainConfig; use a new run directory "
-                         f"(saved {ckpt['config']}, now {config.to_dict()})")
-    run.net.load_state_dict(ckpt["model"])
-    run.optimizer.load_state_dict(ckpt["optimizer"])
+    run.net.load_state_dict(checkpoint["model"])
+    run.optimizer.load_state_dict(checkpoint["optimizer"])
     if run.scheduler is not None:
-        run.scheduler.load_state_dict(ckpt["scheduler"])
-    run.stopper = EarlyStopping(**ckpt["early_stopping"])
-    run.rows, run.best_state = ckpt["history"], ckpt["best_state"]
-    run.start_epoch = ckpt["epoch"] + 1
-    per_rank = ckpt.get("rng_per_rank") or []
-    _set_rng_state(per_rank[rank] if len(per_rank) == world else ckpt["rng"])
+        run.scheduler.load_state_dict(checkpoint["scheduler"])
+    run.stopper = EarlyStopping(**checkpoint["early_stopping"])
+    run.rows, run.best_state = checkpoint["history"], checkpoint["best_state"]
+    run.start_epoch = checkpoint["epoch"] + 1
+    per_rank = checkpoint.get("rng_per_rank") or []
+    set_rng_state(per_rank[rank] if len(per_rank) == world else checkpoint["rng"])
     if rank and len(per_rank) != world:  # saved by another number of processes
         seed_everything(config.seed + rank)
-    if ckpt.get("scaler"):
-        run.scaler.load_state_dict(ckpt["scaler"])
+    if checkpoint.get("scaler"):
+        run.scaler.load_state_dict(checkpoint["scaler"])
 
 
 def _train_one_epoch(run: _Run, epoch: int, on_step: Callable[[int, int], None] | None) -> tuple[float, float]:
@@ -665,7 +597,7 @@ def _train_one_epoch(run: _Run, epoch: int, on_step: Callable[[int, int], None] 
         g = order[step * config.batch_size: (step + 1) * config.batch_size]
         idx = g[rank * local_batch: (rank + 1) * local_batch]
         x = encode(codes[idx], run.encoding, real_valued=flags[idx] if run.with_flag else None)
-        with _autocast(device, run.amp_dtype):
+        with autocast(device, run.amp_dtype):
             pred = run.step_model(x).reshape(-1)
         loss = run.loss_fn(pred.float(), targets[idx])
         run.optimizer.zero_grad(set_to_none=True)
@@ -686,19 +618,16 @@ def _train_one_epoch(run: _Run, epoch: int, on_step: Callable[[int, int], None] 
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
-    if run.world > 1:
-        import torch.distributed as dist
-
-        dist.all_reduce(loss_sum)
-        loss_sum /= run.world
-    return float(loss_sum) / run.steps, seconds
+    return float(all_reduce_mean(loss_sum, run.world)) / run.steps, seconds
 
 
-def _evaluate_epoch(run: _Run, epoch: int, val: SequenceData, train_loss: float, seconds: float) -> None:
+def _evaluate_epoch(run: _Run, epoch: int, train_loss: float, seconds: float) -> None:
     """Validation after an epoch: the plateau scheduler's step, early stopping on r + rho, the
     best weights so far, and the epoch's row of the history."""
-    val_loss, val_r, val_rho, _ = _validate(run.net, val.codes, val.targets, val.real_valued if run.with_flag else None,
-                                            run.encoding, run.loss_fn, run.config, run.device, run.rank, run.world)
+    # One model on every process: without SyncBatchNorm each process's running statistics
+    # came from its own slices; the first process's are those DDP would send next.
+    broadcast_buffers(run.net, run.world)
+    val_loss, val_r, val_rho, _ = run.score(run.val)
     if run.config.scheduler == "ReduceLROnPlateau":
         run.scheduler.step(val_loss)
     score = val_r + val_rho
@@ -714,10 +643,13 @@ def _evaluate_epoch(run: _Run, epoch: int, val: SequenceData, train_loss: float,
 
 def _save_checkpoint(run: _Run, epoch: int) -> None:
     """The epoch's checkpoint and history (first process, atomically), with every process's RNG
-    state so that a resume draws on; all processes then meet at a barrier."""
-    # Every process's RNG state (collective: all processes take part), so a resume draws on.
-    rng_per_rank = _gather_objects(_rng_state(), run.world) if run.run_dir is not None else []
-    if run.rank == 0 and run.run_dir is not None:
+    state so that a resume draws on. Every process waits for the write, and stops with its
+    error if it failed."""
+    if run.run_dir is None:
+        return
+    rng_per_rank = gather_objects(rng_state(), run.world)  # a collective: every process takes part
+
+    def write() -> None:
         atomic_save({
             "epoch": epoch, "config": run.config.to_dict(), "model": run.net.state_dict(),
             "optimizer": run.optimizer.state_dict(),
@@ -725,11 +657,9 @@ def _save_checkpoint(run: _Run, epoch: int) -> None:
             "early_stopping": asdict(run.stopper), "rng": rng_per_rank[0], "rng_per_rank": rng_per_rank,
             "scaler": run.scaler.state_dict(), "history": run.rows, "best_state": run.best_state,
         }, run.run_dir / CHECKPOINT)
-        _write_text_atomic(run.run_dir / HISTORY, pd.DataFrame(run.rows).to_csv(index=False))
-    if run.world > 1:
-        import torch.distributed as dist
+        write_text_atomic(run.run_dir / HISTORY, pd.DataFrame(run.rows).to_csv(index=False))
 
-        dist.barrier()
+    on_first_process(write, what="writing the checkpoint")
 
 
 def _finish(run: _Run, data: Mapping[str, SequenceData], seconds: float) -> TrainResult:
@@ -738,7 +668,7 @@ def _finish(run: _Run, data: Mapping[str, SequenceData], seconds: float) -> Trai
     net = run.net
     if run.best_state is None:  # no epoch scored: keep the last weights
         run.best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
-    _restore_modules(net, run.batchnorms)
+    restore_modules(net, run.batchnorms)
     net.load_state_dict(run.best_state)
     history = pd.DataFrame(run.rows, columns=["epoch", "train_loss", "val_loss", "val_pearson", "val_spearman",
                                               "val_score", "lr", "seconds", "seq_per_s", "best"])
@@ -752,110 +682,13 @@ def _finish(run: _Run, data: Mapping[str, SequenceData], seconds: float) -> Trai
     }
     test_predictions = None
     if "test" in data:
-        test = data["test"]
-        _, r, rho, test_predictions = _validate(net, test.codes, test.targets, test.real_valued if run.with_flag else None,
-                                                run.encoding, run.loss_fn, run.config, run.device, run.rank, run.world)
+        _, r, rho, test_predictions = run.score(_heldout(data["test"], run.with_flag, run.device, run.rank, run.world))
         metrics.update(test_pearson=r, test_spearman=rho)
     return TrainResult(history=history, best_state=run.best_state, metrics=metrics, model=net,
                        test_predictions=test_predictions)
 
 
-# ---------------------------------------------------------------------------- presets' data
-
-def quick_data(train_size: int | None = None, val_size: int | None = None, test_size: int | None = None,
-               *, seed: int = 42) -> dict[str, SequenceData]:
-    """The quick preset's data: the measured test library, split 80/10/10 by variant family.
-
-    The sizes subsample each split's sequences (seeded; ``None`` keeps the split whole), after
-    the family split, so no family straddles two splits. A small-data demonstration: these
-    sequences are the challenge's *test* set, so numbers from it are not comparable to the
-    leaderboard.
-
-    Returns
-    -------
-    dict with ``"train"``, ``"val"``, ``"test"`` -> SequenceData
-    """
-    from .data import family_split, load_test_pairs, test_set_data
-
-    full = test_set_data()
-    split = family_split(full.ids, full.targets, load_test_pairs(), seed=seed)
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, size in (("train", train_size), ("val", val_size), ("test", test_size)):
-        ids = split[name]
-        if size is not None and size < len(ids):
-            ids = np.sort(rng.choice(ids, size=size, replace=False))
-        out[name] = full.subset(ids)
-    return out
-
-
-def paper_data(train_file: str | Path | None, run_dir: str | Path | None = None, *,
-               seed: int = 42, progress: bool = False) -> dict[str, SequenceData]:
-    """The paper preset's data: the challenge's training file, split 90/5/5 by expression decile.
-
-    The split is stored as ids in ``run_dir/split.npz`` (and read back from there on a rerun).
-    Under a process group (``torchrun``) the first process alone writes it, atomically, and
-    the others wait for it at a barrier, then read it: every process trains on one split.
-    """
-    from .data import load_split, read_dream_txt, save_split, stratified_split
-
-    if train_file is None:
-        raise FileNotFoundError("the paper preset needs the challenge's training file: run `camformer data fetch` "
-                                "and pass its path with --train-file")
-    data, report = read_dream_txt(train_file, progress=progress)
-    if progress:
-        print(report)
-    if run_dir is None:
-        split = stratified_split(data.ids, data.targets, (0.9, 0.05, 0.05), seed=seed)
-        return {k: data.subset(v) for k, v in split.items()}
-    import torch.distributed as dist
-
-    split_path = Path(run_dir) / "split.npz"
-    rank = dist.get_rank() if _distributed() else 0
-    if rank == 0 and not split_path.exists():
-        split = stratified_split(data.ids, data.targets, (0.9, 0.05, 0.05), seed=seed)
-        split_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(split_path, lambda tmp: save_split(split, tmp))
-    if _distributed():
-        dist.barrier()
-    return {k: data.subset(v) for k, v in load_split(split_path).items()}
-
-
-def preset_data(config: TrainConfig, train_file: str | Path | None = None,
-                run_dir: str | Path | None = None) -> dict[str, SequenceData]:
-    """The data ``config.dataset`` names: :func:`paper_data` of ``train_file`` (``"dream_train"``)
-    or :func:`quick_data` (``"test_library"``), sized and seeded by ``config``."""
-    if config.dataset == "dream_train":
-        return paper_data(train_file, run_dir, seed=config.seed, progress=config.progress)
-    return quick_data(config.train_size, config.val_size, config.test_size, seed=config.seed)
-
-
-def run_preset(
-    preset: str | TrainConfig,
-    run_dir: str | Path | None = None,
-    *,
-    train_file: str | Path | None = None,
-    data: Mapping[str, SequenceData] | None = None,
-    **overrides,
-) -> TrainResult:
-    """Build the preset's model, load its data and :func:`train` it.
-
-    ``config.dataset`` picks the data: :func:`paper_data` of ``train_file`` (``paper``) or
-    :func:`quick_data` (``quick``, ``smoke``); ``data`` overrides either. The model is Original, Small or Mini
-    (``config.model``) with the encoding's channels.
-    """
-    from .models import ModelConfig, build_model
-
-    config = preset if isinstance(preset, TrainConfig) else TrainConfig.preset(preset, **overrides)
-    if data is None:
-        data = preset_data(config, train_file, run_dir)
-    encoding = config.encoding or "onehot"
-    model = build_model(ModelConfig(config.model, ENCODINGS[encoding]))
-    return train(model, data, replace(config, encoding=encoding), run_dir=run_dir)
-
-
 __all__ = [
-    "PAPER_SEEDS", "TrainConfig", "TrainResult", "EarlyStopping", "train", "predict", "run_preset",
-    "quick_data", "paper_data", "preset_data", "make_loss", "make_optimizer", "make_scheduler", "atomic_save",
-    "init_distributed", "resolve_amp", "resolve_device", "auto_amp_dtype", "model_encoding", "seed_everything",
+    "TrainConfig", "TrainResult", "EarlyStopping", "PRESETS", "RUN_ONLY_FIELDS", "train", "make_loss",
+    "make_optimizer", "make_scheduler", "seed_everything",
 ]

@@ -37,28 +37,29 @@ if "google.colab" in sys.modules:
 # ## The paper's claims and this book's numbers
 #
 # Each claim of the paper, the number the paper gives, the number this book computed when it
-# was built (read from the records the chapters wrote with `camformer.report`), and the
-# chapter that computed it.
+# was built (read from the records the chapters wrote with `camformer.report`), where the
+# book's number comes from (a published table, recomputed from published predictions or
+# measurements, or a model trained or explained here) with its scope, and the chapter that
+# computed it.
 
 # %% tags=["remove-input"]
-from pathlib import Path
-
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer.report import claims_table, load_claims, load_records
+from camformer import report
 
-records = load_records(results_dir, preset)
-chapter_titles = {path.stem: next((line[4:].strip() for line in path.read_text().splitlines()
-                                   if line.startswith("# # ")), path.stem)
-                  for path in sorted(Path("notebooks").glob("[0-9][0-9]_*.py"))}
-table, shown = claims_table(load_claims("book/claims.yml"), records, chapter_titles)
+records = report.load_records(results_dir, preset)
+titles = report.chapter_titles("notebooks")
+claims = report.load_claims("book/claims.yml")
+table, _ = report.claims_table(claims, records, titles)
 display(Markdown(table))
-numbers = {(row.section, row.key) for row in records.itertuples()}
+n_sections = records["section"].nunique()
 display(Markdown(
-    f"Preset: `{preset}`. The paper's numbers are quoted from the paper; the book's numbers were "
-    f"computed by the chapters when this page was built ({len(numbers)} numbers recorded in "
-    f"{records['section'].nunique()} chapters)."
+    f"Preset: `{preset}`. The paper's numbers are quoted from the paper; "
+    "the book's numbers were computed by the chapters when this page was "
+    f"built ({len(records)} numbers recorded in {n_sections} chapters). "
+    "The [reproduction audit](15_audit.ipynb) judges every figure of the "
+    "paper and every number of its abstract against them."
 ))
 
 # %% [markdown]
@@ -66,45 +67,38 @@ display(Markdown(
 # CPU, on part of the measured test library, so its trained-model numbers are a small-data
 # demonstration, not comparable to the paper's; the published-data numbers (the leaderboard, the
 # scores of the published predictions, the parameter counts) should agree with the paper. Each
-# chapter says which of the two kinds its figure is, and which model it explains. Every other number
-# the chapters recorded is listed below.
+# chapter says which of the two kinds its figure is, and which model it explains.
+#
+# ## Every number the chapters recorded
+#
+# All of them, chapter by chapter, the claims' numbers included. A number recorded with its
+# uncertainty shows its 95% interval in brackets.
 
 # %% tags=["remove-input"]
-others = records[[(section, key) not in shown for section, key in zip(records["section"], records["key"])]]
-if others.empty:
-    display(Markdown("No other numbers were recorded on this preset."))
-else:
-    shown_values = [
-        f"{value:,}" if isinstance(value, int) else f"{value:.4g}" if isinstance(value, float) else str(value)
-        for value in others["value"]
-    ]
-    display(others.assign(value=shown_values).set_index(["section", "key"]))
+groups = report.records_by_chapter(
+    records, report.record_sections("notebooks"), list(titles))
+if not groups:
+    display(Markdown("No numbers were recorded on this preset."))
+for chapter, rows in groups.items():
+    heading = (f"[{titles[chapter]}]({chapter}.ipynb)" if chapter in titles
+               else "Other records")
+    display(Markdown(f"**{heading}** ({len(rows)} records)"))
+    display(rows.set_index(["section", "record"]))
 
 # %% [markdown]
 # ## How long the book took to build
 
 # %% tags=["remove-input"]
+from pathlib import Path
+
 timings_file = Path(results_dir) / preset / "timings.csv"
 if timings_file.exists():
     timings = pd.read_csv(timings_file)
-    chapter_rows = timings[~timings["chapter"].isin(["total", "00_intro"])]
-    total_rows = timings[timings["chapter"] == "total"]
-    text = (
-        f"Measured on the machine that built this page: the chapters before this introduction took "
-        f"{chapter_rows['seconds'].sum() / 60:.1f} min together on the `{preset}` preset "
-        f"(the slowest, {chapter_rows.loc[chapter_rows['seconds'].idxmax(), 'chapter']}, "
-        f"{chapter_rows['seconds'].max():.0f} s)."
-        if not chapter_rows.empty else "No chapter timings were recorded yet."
-    )
-    if not total_rows.empty:
-        text += (
-            f" The last complete build on this preset (every chapter and the HTML) took "
-            f"{total_rows['seconds'].iloc[0] / 60:.1f} min, finished at {total_rows['measured_at'].iloc[0]}."
-        )
-    display(Markdown(text))
+    display(Markdown(report.timings_text(timings, preset)))
     display(timings.set_index("chapter"))
 else:
-    display(Markdown(f"No timings recorded: `{timings_file}` does not exist (it is written by `book/build.py`)."))
+    display(Markdown(f"No timings recorded: `{timings_file}` does not exist "
+                     "(it is written by `book/build.py`)."))
 
 # %% [markdown]
 # The `quick` preset must run the whole book, training included, in at most 15 minutes on a
@@ -149,6 +143,10 @@ else:
 # `paper`
 # : a GPU and the challenge's full training data (fetched once with `camformer data fetch`),
 #   with the paper's training recipe.
+#
+# `smoke`
+# : the smallest sizes, seconds per chapter, on the same code path as `quick`: for tests, such
+#   as building the book twice with two sets of CPU kernels and requiring the same conclusions.
 #
 # Build the whole book with `make book` (or `python book/build.py --preset quick`). Run one
 # chapter alone, from the repository root, with

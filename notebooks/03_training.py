@@ -62,7 +62,8 @@ from IPython.display import Markdown, display
 
 from camformer import models, report
 from camformer.book import save_book_model
-from camformer.train import PAPER_SEEDS, TrainConfig, paper_data, quick_data, run_preset
+from camformer.presets import PAPER_SEEDS, paper_data, quick_data, run_preset
+from camformer.train import TrainConfig
 
 out_dir = Path(results_dir) / preset
 run_dir = out_dir / "run"

@@ -13,9 +13,10 @@
 #
 # The Random Promoter DREAM Challenge 2022 ranked teams on a private set of test sequences, with
 # two weighted scores over nine subsets (one on Pearson r², one on Spearman ρ). This chapter
-# shows the top teams' per-subset results (the paper's Figure 4 and S5–S6), puts beside them
-# Camformer's rows recomputed here from the paper's published predictions, and, where the book's
-# training chapter has run, the project's own small model.
+# shows the top teams' per-subset results, puts beside them Camformer's rows recomputed here from
+# the paper's published predictions (and, where the book's training chapter has run, the
+# project's own small model), and redraws the paper's Figure 4 and S5–S6: Camformer and LegNet
+# over ten training seeds, against the leaderboard.
 #
 # The other teams' rows are published data: `paper/sota.csv` (from Rafi et al. 2024, as the
 # Camformer paper bundles it). Their predictions are not public, so they cannot be recomputed.
@@ -39,13 +40,13 @@ if "google.colab" in sys.modules:
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 from IPython.display import Markdown, display
 
-from camformer import data, leaderboard, metrics, report
+from camformer import data, leaderboard, metrics, plot_eval, report, seeds
 
+plt.rcParams["figure.dpi"] = 120
 sota = leaderboard.load_leaderboard()
-columns = list(metrics.SUBSETS) + ["score"]
+names = {"pearson_r2": "r²", "spearman_rho": "ρ"}
 
 # %% [markdown]
 # ## Camformer recomputed
@@ -57,92 +58,114 @@ columns = list(metrics.SUBSETS) + ["score"]
 
 # %%
 published = data.load_published_predictions().set_index("id")
-metric_names = {"pearson_r2": "r²", "spearman_rho": "ρ"}
-recomputed = {team: metrics.leaderboard_layout(metrics.score_predictions(published[col])).rename(index=metric_names)
-              for team, col in (("Camformer Original (seed 42, recomputed)", "original"),
-                                ("Camformer Mini (seed 42, recomputed)", "mini"))}
+recomputed = {
+    f"{name} (seed 42, recomputed)": metrics.leaderboard_layout(
+        metrics.score_predictions(published[name.lower()])).rename(index=names)
+    for name in ("Original", "Mini")}
 
 # %% [markdown]
-# The project's own model, trained by the book's training chapter on the `quick` preset, is
-# scored too when its predictions exist. On the `quick` preset it is a small-data demonstration:
-# it was trained on part of the measured test library (families of variants kept together) and is
-# scored only on the held-out sequences, so its row is **not comparable** with the leaderboard.
+# The project's own model, trained by the book's training chapter, is scored too when its
+# predictions exist. It is a small-data demonstration: it was trained on part of the measured test
+# library and is scored only on its held-out sequences, so its row is **not comparable** with the
+# leaderboard; the heatmap draws it in grey, outside the colour scale.
 
 # %%
 own_file = Path(results_dir) / preset / "predictions_heldout.tsv"
-own_label = None
+own_label = f"book model ({preset} preset, not comparable)"
+own = None
 if own_file.exists():
-    own_pred = metrics.read_predictions(own_file)
-    own_scores = metrics.score_predictions(own_pred, private=False)
-    own_label = f"project model ({preset} preset, {len(own_pred):,} held-out, not comparable)"
-    recomputed[own_label] = metrics.leaderboard_layout(own_scores).rename(index=metric_names)
-    display(own_scores.style.format("{:.3f}").format("{:,}", subset=["n"]))
-    display(Markdown(
-        f"The project's {preset}-preset model scores r² {own_scores.loc['all', 'pearson_r2']:.3f} and ρ "
-        f"{own_scores.loc['all', 'spearman_rho']:.3f} on its {own_scores.loc['all', 'n']:,} held-out sequences "
-        "(public ids included, as they are part of the held-out set); subsets with fewer than 3 held-out "
-        "items, and hence the weighted scores if any subset is empty, are not defined."
-    ))
-else:
-    display(Markdown(f"No predictions of the project's own model were found (`{own_file}`); run the "
-                     "training chapter (`03_training`) first to add its row."))
+    own = metrics.score_predictions(metrics.read_predictions(own_file),
+                                    private=False)
+    recomputed[own_label] = metrics.leaderboard_layout(own).rename(index=names)
+
+# %% tags=["remove-input"]
+display(Markdown(
+    f"The book's model is scored on its {own.loc['all', 'n']:,} held-out "
+    "sequences (public ids included); a subset with fewer than 3 held-out "
+    "items, and then the weighted scores, is not defined (–)."
+    if own is not None else f"No predictions of the book's model were found "
+    f"(`{own_file}`); run `03_training` to add its row."))
+
+# %% [markdown]
+# ## The teams side by side
+#
+# Each cell holds a team's Pearson r² or Spearman ρ on a subset, or its weighted score (last
+# column). The leaderboard rows come from `paper/sota.csv`; the rows marked "recomputed" are
+# computed on this page. Each heatmap's colours span the comparable rows.
 
 # %%
 board = leaderboard.leaderboard_board(sota, recomputed)
-for metric in ("r²", "ρ"):
-    display(Markdown(f"**{'Pearson r²' if metric == 'r²' else 'Spearman ρ'} per subset, and the weighted score**"))
-    display(board.loc[metric].style.format("{:.3f}", na_rep="–").background_gradient(axis=0, cmap="Blues").highlight_null(props="background-color: white; color: #888"))
+plot_eval.team_heatmaps(board, not_comparable=(own_label,))
+plt.show()
 
 # %% [markdown]
-# ## Figure 4: the teams side by side
+# ## Over ten seeds (Figure 4 and S5–S6)
 #
-# Each heatmap shows one metric; columns are the subsets and the weighted score. The leaderboard
-# rows come from `paper/sota.csv`; the Camformer rows marked "recomputed" are computed on this page.
+# The paper retrained each architecture with 10 seeds and scored every seed on the private set
+# (`paper/grid_res_all_models_pvt.csv`, drawn as its script `Figure_S5_S6.R` does): each box holds
+# the 10 seeds of one model (points), the dashed lines are the leaderboard's teams (`sota.csv`).
+# Pearson columns are squared to r², as the leaderboard's, except the weighted score. Figure 4 sets
+# LegNet (the winners' architecture, retrained by the paper's authors) against Camformer Original;
+# S5 and S6 add Mini, Small and Large.
 
 # %%
-fig, axes = plt.subplots(2, 1, figsize=(10, 0.7 * len(board.loc["r²"]) + 3))
-for ax, metric in zip(axes, ("r²", "ρ")):
-    sns.heatmap(board.loc[metric], annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1,
-                ax=ax, cbar_kws={"label": metric}, annot_kws={"fontsize": 8})
-    ax.set(title=f"Pearson {metric}" if metric == "r²" else f"Spearman {metric}", xlabel="", ylabel="")
-    ax.tick_params(axis="x", rotation=30)
-fig.tight_layout()
+grid = data.load_paper_table("grid_res_all_models_pvt.csv")
+labels = {"Leg": "LegNet", "Orig": "Original"}
+values = seeds.per_subset_seeds(grid, ["Leg", "Orig", "Mini", "Small", "Large"])
+two = values[values["model"].isin(["Leg", "Orig"])]
+plot_eval.seed_boxplots(two, sota, list(seeds.SEED_GROUPS), ncols=4,
+                        figsize=(7, 10.5), labels=labels, title="Figure 4")
 plt.show()
+for name, groups in zip(("S5", "S6"), (seeds.SEED_GROUPS[:5],
+                                      seeds.SEED_GROUPS[5:])):
+    plot_eval.seed_boxplots(values, sota, list(groups), labels=labels,
+                            title=f"Figure {name}")
+    plt.show()
+
+# %%
+panels, words = seeds.panels_separated(two, "Leg", "Orig",
+                                       names=("LegNet", "Original"))
+display(Markdown(words))
 
 # %% [markdown]
-# ## The two weighted scores (Figure S5–S6)
-
-# %%
-scores = leaderboard.challenge_scores(board).dropna().sort_values("Pearson score")
-fig, ax = plt.subplots(figsize=(8, 0.4 * len(scores) + 1.5))
-scores.plot.barh(ax=ax, width=0.8)
-ax.set(xlim=(scores.min().min() - 0.05, 1), xlabel="weighted score", ylabel="")
-fig.tight_layout()
-plt.show()
+# ## The place
+#
+# Each team's two weighted scores on the published leaderboard, and its place by each.
 
 # %%
 challenge = leaderboard.challenge_scores(sota)
 ranks = leaderboard.rank_teams(challenge)
-original = recomputed["Camformer Original (seed 42, recomputed)"]
-original_rank = leaderboard.place_among(challenge, {"Pearson score": original.loc["r²", "score"],
-                                                "Spearman score": original.loc["ρ", "score"]})
+display(challenge.join(ranks.add_suffix(" place")).style.format(
+    "{:.4f}", subset=["Pearson score", "Spearman score"]))
+original = recomputed["Original (seed 42, recomputed)"]
+places = leaderboard.place_among(challenge, {
+    "Pearson score": original.loc["r²", "score"],
+    "Spearman score": original.loc["ρ", "score"]})
+
+# %% tags=["remove-input"]
 display(Markdown(
-    f"Among the {len(challenge)} teams in `sota.csv`, the challenge-era Camformers submission is number "
-    f"{ranks.loc['Camformers', 'Spearman score']} by the Spearman score ({challenge.loc['Camformers', 'Spearman score']:.4f}) "
-    f"and number {ranks.loc['Camformers', 'Pearson score']} by the Pearson score "
-    f"({challenge.loc['Camformers', 'Pearson score']:.4f}); the paper reports 4th place in the challenge. "
-    f"The leaderboard row's r² on all sequences is {sota.loc[('r²', 'Camformers'), 'all']:.4f}. "
-    f"The paper's published seed-42 Original model, recomputed here, scores r² {original.loc['r²', 'all']:.4f}, "
-    f"Pearson score {original.loc['r²', 'score']:.4f} and Spearman score {original.loc['ρ', 'score']:.4f}, "
-    f"which would place it number {original_rank['Pearson score']} and number {original_rank['Spearman score']} "
-    "among these teams. It is a different set of predictions from the submission (the same recipe, "
-    "retrained for the paper), so the two Camformer rows are shown side by side rather than one replacing "
-    "the other."
-))
-report.record(results_dir, preset, "leaderboard",
-              camformer_rank=int(ranks.loc["Camformers", "Spearman score"]),
-              camformer_rank_pearson_score=int(ranks.loc["Camformers", "Pearson score"]),
-              camformers_leaderboard_pearson_score=challenge.loc["Camformers", "Pearson score"],
-              camformers_leaderboard_r2=sota.loc[("r²", "Camformers"), "all"],
-              original_recomputed_pearson_score=original.loc["r²", "score"],
-              original_recomputed_spearman_score=original.loc["ρ", "score"])
+    f"Among the {len(challenge)} teams of `sota.csv`, the challenge-era "
+    f"Camformers submission places "
+    f"{leaderboard.place_words(ranks, 'Camformers')} (the paper reports 4th "
+    "place). The paper's published seed-42 Original model, recomputed here, "
+    f"scores {original.loc['r²', 'score']:.4f} (Pearson score) and "
+    f"{original.loc['ρ', 'score']:.4f} (Spearman score), which would place it "
+    f"number {places['Pearson score']} and number {places['Spearman score']}. "
+    "It is a different set of predictions from the submission (the same "
+    "recipe, retrained for the paper), so the two are shown side by side."))
+
+# %%
+report.record(
+    results_dir, preset, "leaderboard",
+    camformer_rank=int(ranks.loc["Camformers", "Spearman score"]),
+    camformer_rank_pearson_score=int(ranks.loc["Camformers", "Pearson score"]),
+    camformer_place=leaderboard.place_words(ranks, "Camformers"),
+    camformers_leaderboard_pearson_score=challenge.loc["Camformers",
+                                                       "Pearson score"],
+    camformers_leaderboard_r2=sota.loc[("r²", "Camformers"), "all"],
+    original_recomputed_pearson_score=original.loc["r²", "score"],
+    original_recomputed_spearman_score=original.loc["ρ", "score"],
+    original_recomputed_place_pearson=places["Pearson score"],
+    original_recomputed_place_spearman=places["Spearman score"],
+    legnet_above_original_panels=int((panels["ahead"] == "LegNet").sum()),
+    original_above_legnet_panels=int((panels["ahead"] == "Original").sum()))

@@ -59,7 +59,7 @@ from IPython.display import Markdown, display
 from camformer import factorial, plot_grid, report
 from camformer.grid import (load_scoreboards, paper_slice, retrain_grid,
                             slice_plan)
-from camformer.train import paper_data, quick_data
+from camformer.presets import paper_data, quick_data
 
 out_dir = Path(results_dir) / preset
 out_dir.mkdir(parents=True, exist_ok=True)

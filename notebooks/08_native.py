@@ -39,82 +39,81 @@ if "google.colab" in sys.modules:
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import bootstrap, data, metrics, plot_eval, report
+from camformer import bootstrap, data, plot_eval, report, seeds
 
+plt.rcParams["figure.dpi"] = 120
+n_boot = 50 if preset == "smoke" else n_boot  # smoke: the code path only
 media = ("complex", "defined")
-scatter = {m: data.load_paper_table(f"Native_{m}_Camformer_scatter.csv.gz") for m in media}
+scatter = {m: data.load_paper_table(f"Native_{m}_Camformer_scatter.csv.gz")
+           for m in media}
 
 # %% [markdown]
 # ## Measured against predicted (Figure 5)
 #
 # Source: `paper/Native_complex_Camformer_scatter.csv.gz` and `paper/Native_defined_Camformer_scatter.csv.gz`
-# (columns `y_true`, `y_pred`: measured and Camformer-predicted expression of the held-out native promoters).
+# (columns `y_true`, `y_pred`: measured and Camformer-predicted expression of the held-out native
+# promoters). Both are on one scale here, so the dashed line is y = x.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-for ax, m in zip(axes, media):
-    art = plot_eval.density_scatter(ax, scatter[m]["y_true"], scatter[m]["y_pred"], gridsize=45,
-                                    title=f"native promoters, {m} medium")
-fig.colorbar(art, ax=axes, label="promoters per hexagon")
+values = {m: (t["y_true"].to_numpy(), t["y_pred"].to_numpy())
+          for m, t in scatter.items()}
+plot_eval.measured_vs_predicted(
+    values, title="native promoters, {} medium", diagonal=True, gridsize=45,
+    count_label="promoters per hexagon")
 plt.show()
 
 # %%
-rows = []
-for m in media:
-    y, yhat = scatter[m]["y_true"].to_numpy(), scatter[m]["y_pred"].to_numpy()
-    for metric, label in (("pearson_r", "r"), ("pearson_r2", "r²"), ("spearman_rho", "ρ")):
-        low, high = bootstrap.bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed)
-        point = {"pearson_r": metrics.pearson_r(y, yhat), "spearman_rho": metrics.spearman_rho(y, yhat)}
-        point["pearson_r2"] = point["pearson_r"] ** 2
-        rows.append({"medium": m, "metric": label, "n": len(y), "estimate": point[metric],
-                     "95% low": low, "95% high": high})
-native = pd.DataFrame(rows).set_index(["medium", "metric"])
+native = bootstrap.bootstrap_table(
+    values, n_boot=n_boot, seed=seed,
+    metrics=("pearson_r", "pearson_r2", "spearman_rho"))
 display(native.style.format("{:.4f}").format("{:,}", subset=["n"]))
+
+# %% tags=["remove-input"]
+r, rho = (native.xs(k, level=1)["estimate"] for k in ("r", "ρ"))
 display(Markdown(
-    f"On native promoters Camformer reaches r {native.loc[('complex', 'r'), 'estimate']:.3f} (complex medium) and "
-    f"{native.loc[('defined', 'r'), 'estimate']:.3f} (defined medium), with ρ "
-    f"{native.loc[('complex', 'ρ'), 'estimate']:.3f} and {native.loc[('defined', 'ρ'), 'estimate']:.3f}; the "
-    f"bootstrap intervals ({n_boot:,} resamples of the promoters) are about "
-    f"{(native['95% high'] - native['95% low']).max():.3f} wide at most."
-))
+    f"On native promoters Camformer reaches r {r['complex']:.3f} (complex "
+    f"medium) and {r['defined']:.3f} (defined medium), with ρ "
+    f"{rho['complex']:.3f} and {rho['defined']:.3f}; the bootstrap intervals "
+    f"({n_boot:,} resamples of the promoters) are at most "
+    f"{(native['95% high'] - native['95% low']).max():.3f} wide."))
 
 # %% [markdown]
 # ## Training-data size and seeds (Figure S8)
 #
-# Source: `paper/Fig_S8_Native_{complex,defined}_{Camformer,Camformer-Mini}_trn_seeds.csv`: for each
-# training-data size (the files' `Training data size` column, in the paper's units) and each of three
-# training seeds, the published test score of a model trained on that much data. The line is the mean
-# over seeds, the band ± one standard deviation.
+# Source: `paper/Fig_S8_Native_{complex,defined}_{Camformer,Camformer-Mini}_trn_seeds.csv`: for
+# each training-data size (the files' `Training data size` column: millions of training
+# sequences, as the paper's axis reads "2M" to "31M") and each of three training seeds, the
+# Pearson r of a model trained on that much data on the held-out promoters. The line is the
+# mean over seeds, the band ± one standard deviation, the dots the seeds.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-curves = {}
-for ax, m in zip(axes, media):
-    for model in ("Camformer", "Camformer-Mini"):
-        table = data.load_paper_table(f"Fig_S8_Native_{m}_{model}_trn_seeds.csv")
-        curves[(m, model)] = plot_eval.mean_sd_curve(ax, table, "Training data size", "score", label=model)
-    ax.set(title=f"{m} medium", xlabel="training data size (published units)", ylabel="test score")
-    ax.legend()
-fig.tight_layout()
+models = {"Camformer": "Camformer", "Camformer-Mini": "Camformer Mini"}
+curves = {(m, name): data.load_paper_table(
+    f"Fig_S8_Native_{m}_{model}_trn_seeds.csv")
+    for m in media for model, name in models.items()}
+plot_eval.training_size_curves(
+    {f"{m} medium": {k: t for (mm, k), t in curves.items() if mm == m}
+     for m in media})
 plt.show()
+display(seeds.curve_ends(curves, "Training data size", "score")
+        .style.format("{:.3f}", subset=["largest s.d."]))
+apart = {m: seeds.curves_separated(
+    curves[(m, "Camformer")], curves[(m, "Camformer Mini")],
+    "Training data size", "score", names=("Camformer", "Mini")) for m in media}
+
+# %% tags=["remove-input"]
+display(Markdown(" ".join(f"In the {m} medium, {v} (Camformer − Mini: "
+                          f"{v.ci_low:.3f} to {v.ci_high:.3f} seed against "
+                          "seed)." for m, v in apart.items())))
 
 # %%
-lines = []
-for (m, model), c in curves.items():
-    first, last = c.iloc[0], c.iloc[-1]
-    lines.append(f"- {model}, {m}: {first['mean']:.3f} ± {first['std']:.3f} at size {first['Training data size']:g}, "
-                 f"{last['mean']:.3f} ± {last['std']:.3f} at size {last['Training data size']:g} "
-                 f"(largest seed s.d. along the curve {c['std'].max():.3f})")
-display(Markdown(
-    "Mean ± s.d. over seeds at the smallest and largest training sizes:\n\n" + "\n".join(lines)
-    + "\n\nThe full-size Camformer stays ahead of Mini at every size, and the spread over seeds is small "
-    "next to the gap between the two models."
-    if all(curves[(m, "Camformer")]["mean"].min() > curves[(m, "Camformer-Mini")]["mean"].max() for m in media)
-    else "Mean ± s.d. over seeds at the smallest and largest training sizes:\n\n" + "\n".join(lines)
-))
-report.record(results_dir, preset, "native",
-              complex_r=native.loc[("complex", "r"), "estimate"], complex_rho=native.loc[("complex", "ρ"), "estimate"],
-              defined_r=native.loc[("defined", "r"), "estimate"], defined_rho=native.loc[("defined", "ρ"), "estimate"])
+report.record(
+    results_dir, preset, "native",
+    **{f"{m}_{k}{end}": native.loc[(m, label), column]
+       for m in media for k, label in (("r", "r"), ("rho", "ρ"))
+       for end, column in (("", "estimate"), ("_ci_low", "95% low"),
+                           ("_ci_high", "95% high"))},
+    **{k: v for m in media
+       for k, v in apart[m].facts(f"camformer_minus_mini_{m}").items()})

@@ -1,12 +1,13 @@
 """captum attributions: known answers on a linear model."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from camformer.attribution import attribute, fold_channels
-from camformer.data import encode
+from camformer.encoding import encode
 
 torch.set_num_threads(1)
 
@@ -81,14 +82,77 @@ def test_integrated_gradients_are_complete_on_a_nonlinear_model():
     torch.testing.assert_close(fold_channels(attr, x, "onehotWithP").sum((1, 2)), totals, rtol=1e-5, atol=1e-6)
 
 
-def test_position_profiles_and_undefined_correlation():
-    from camformer.attribution import compare_profiles, position_profiles
+def test_position_profiles_take_the_base_present():
+    from camformer.attribution import position_profiles, present_base_profiles
 
     x = torch.zeros(5, 4)
     x[[0, 1, 2, 3], [0, 1, 2, 3]] = 1  # ACGT
     ramp = torch.arange(16.0).reshape(4, 4)
-    profiles = position_profiles({"a": ramp, "b": 2 * ramp + 1, "blank": torch.zeros(4, 4)}, x)
+    profiles = position_profiles({"a": ramp, "blank": torch.zeros(4, 4)}, x)
     assert profiles["a"].tolist() == [0.0, 5.0, 10.0, 15.0]  # the diagonal: the base present
-    table = compare_profiles(profiles, "a")
-    assert table.loc["b", "pearson_r"] == pytest.approx(1.0) and table.loc["b", "undefined"] == ""
-    assert np.isnan(table.loc["blank", "pearson_r"]) and table.loc["blank", "undefined"] == "the blank profile is constant"
+    assert profiles["blank"].tolist() == [0.0] * 4
+    batch = present_base_profiles(torch.stack([ramp, -ramp]), torch.stack([x, x]))
+    np.testing.assert_array_equal(batch, [[0, 5, 10, 15], [0, -5, -10, -15]])
+    with pytest.raises(ValueError, match="shape"):
+        present_base_profiles(ramp[None], x[None, :, :3])
+
+
+def test_rowwise_pearson_against_numpy_and_undefined_rows():
+    from camformer.attribution import rowwise_pearson
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 30)), rng.normal(size=(5, 30))
+    b[3] = 2 * a[3] + 1
+    b[4] = 1.0  # constant
+    r = rowwise_pearson(a, b)
+    for i in range(4):
+        assert r[i] == pytest.approx(np.corrcoef(a[i], b[i])[0, 1])
+    assert r[3] == pytest.approx(1.0) and np.isnan(r[4])
+
+
+def _profiles(n=60, length=40, seed=0):
+    rng = np.random.default_rng(seed)
+    grad = rng.normal(size=(n, length))
+    return {"Grad-CAM": grad, "same": grad + 0.3 * rng.normal(size=(n, length)),
+            "opposite": -grad + 0.3 * rng.normal(size=(n, length)), "noise": rng.normal(size=(n, length))}
+
+
+def test_agreement_table_and_verdicts_go_every_way():
+    from camformer.attribution import agreement_table, agreement_verdicts
+
+    table = agreement_table(_profiles(), "Grad-CAM", groups=np.arange(60) // 3, n_boot=300)
+    assert list(table.index) == ["same", "opposite", "noise"]
+    assert table.loc["same", "mean_r"] > 0.9 and table.loc["opposite", "mean_r"] < -0.9
+    assert table.loc["noise", "ci_low"] < 0 < table.loc["noise", "ci_high"]
+    assert (table["n"] == 60).all() and (table["n_undefined"] == 0).all()
+    verdicts, best, closest = agreement_verdicts(table)
+    assert verdicts["same"].words == "same agrees with Grad-CAM on average (r above 0)"
+    assert verdicts["opposite"].words == "opposite points the other way from Grad-CAM on average (r below 0)"
+    assert verdicts["noise"].words == "noise and Grad-CAM are unrelated on average (|r| below 0.1)"
+    assert verdicts["noise"].decided
+    assert closest == "same" and best.words == "same agrees with Grad-CAM best" and best.decided
+
+
+def test_agreement_verdict_undecided_between_unrelated_and_agreeing():
+    from camformer.attribution import agreement_verdicts
+
+    table = pd.DataFrame({"mean_r": [0.08, 0.12], "ci_low": [-0.02, 0.11], "ci_high": [0.15, 0.13],
+                          "n": 10, "n_undefined": 0}, index=["wide", "small but clear"])
+    verdicts, _, _ = agreement_verdicts(table)
+    assert verdicts["wide"].words == "wide neither clearly agrees with Grad-CAM nor is unrelated to it"
+    assert not verdicts["wide"].decided
+    assert verdicts["small but clear"].words.startswith("small but clear agrees")
+
+
+def test_agreement_best_is_undecided_when_intervals_overlap_and_undefined_when_blank():
+    from camformer.attribution import agreement_table, agreement_verdicts
+
+    profiles = _profiles()
+    profiles["also same"] = profiles["same"] + 0.01
+    _, best, closest = agreement_verdicts(agreement_table(profiles, "Grad-CAM", n_boot=300))
+    assert closest == "undecided" and "undecided" in best.words and not best.decided
+    blank = {"Grad-CAM": np.zeros((5, 10)), "other": np.ones((5, 10)).cumsum(1)}
+    table = agreement_table(blank, "Grad-CAM")
+    assert np.isnan(table.loc["other", "mean_r"]) and table.loc["other", "n_undefined"] == 5
+    verdicts, best, closest = agreement_verdicts(table)
+    assert verdicts["other"].words.startswith("undefined") and closest == "undefined"

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_NAMES = [
     "01_data", "02_architecture", "03_training", "04_performance", "05_leaderboard", "06_grid",
     "07_grid_retrained", "08_native", "09_bootstrap", "10_embedding", "11_gradcam", "12_ism", "13_motifs",
-    "14_motif_model",
+    "14_motif_model", "15_audit",
 ]
 
 

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from camformer import models
-from camformer.train import TrainConfig, quick_data, run_preset
+from camformer.presets import quick_data, run_preset
+from camformer.train import TrainConfig
 
 torch.set_num_threads(1)
 
@@ -68,7 +69,8 @@ def test_a_small_preset_trained_twice_gives_identical_numbers():
 
 
 def test_grid_slice_on_micro(tmp_path):
-    from camformer.grid import grid_configs, retrain_grid
+    from camformer.grid import retrain_grid
+    from camformer.models import grid_configs
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "MSE" and g.scheduler == "None"]

@@ -2,10 +2,12 @@
 checked against naive loops that draw the same resamples."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from camformer import bootstrap
+from camformer.data import load_published_predictions
 
 
 def _noisy(n=400, seed=1):
@@ -99,6 +101,11 @@ def test_bootstrap_table_against_a_naive_percentile():
     naive = [stats.spearmanr(y[i], yhat[i])[0] for i in idx]
     low, high = np.percentile(naive, [2.5, 97.5])
     assert (table.loc[("A", "ρ"), "95% low"], table.loc[("A", "ρ"), "95% high"]) == pytest.approx((low, high))
+    # without estimates, they are computed; r is labelled "r"
+    own = bootstrap.bootstrap_table({"A": (y, yhat)}, n_boot=64, seed=3, metrics=("pearson_r", "spearman_rho"))
+    assert list(own.index) == [("A", "r"), ("A", "ρ")] and (own["n"] == 300).all()
+    assert own.loc[("A", "r"), "estimate"] == pytest.approx(stats.pearsonr(y, yhat)[0])
+    assert own.loc[("A", "ρ"), "95% low"] == pytest.approx(low)
 
 
 def test_bad_groups_are_refused():
@@ -109,3 +116,159 @@ def test_bad_groups_are_refused():
         bootstrap.bootstrap_samples(y, yhat, groups=np.array([1.0] * 9 + [np.nan]))
     with pytest.raises(ValueError, match="sample_size"):
         bootstrap.bootstrap_samples(y, yhat, groups=np.zeros(10), sample_size=5)
+
+
+# ----------------------------------------------------------------------------- the DREAM test set
+
+def _tiny_test_set():
+    """Seven sequences in three families: {0, 1, 2} and {3, 4, 5} by SNV pairs, {6} alone."""
+    table = pd.DataFrame({"id": np.arange(7), "expression": [0.0, 1.0, 2.0, 3.0, 4.0, 5.5, 6.0],
+                          "subsets": ["SNVs"] * 6 + ["random"], "public": 0})
+    pairs = pd.DataFrame({"subset": "SNVs", "ref_id": [0, 0, 3, 3], "alt_id": [1, 2, 4, 5], "public": 0})
+    return table, pairs
+
+
+def test_dream_families_join_a_pairs_sequences():
+    table, pairs = _tiny_test_set()
+    fam = bootstrap.dream_families(table, pairs)
+    assert list(fam.index) == list(range(7))
+    assert fam[0] == fam[1] == fam[2] and fam[3] == fam[4] == fam[5]
+    assert len({fam[0], fam[3], fam[6]}) == 3
+
+
+def test_model_intervals_pair_subset_resamples_the_refs_families():
+    table, pairs = _tiny_test_set()
+    preds = {"A": pd.Series([0.0, 1.1, 1.9, 3.0, 4.2, 5.0, 6.0]),
+             "B": pd.Series([0.0, 0.5, 2.5, 3.0, 3.0, 5.0, 6.0])}
+    fam = bootstrap.dream_families(table, pairs)
+    out = bootstrap.model_intervals(preds, "SNVs", table, pairs, families=fam, metrics=("pearson_r",),
+                                    n_boot=200, seed=3)
+    # four pairs: two with ref 0, two with ref 3, so two families are resampled
+    assert out.attrs == {"n": 4, "groups": 2, "n_boot": 200}
+    y = np.array([1.0, 2.0, 1.0, 2.5])  # alt - ref, measured
+    ya, yb = np.array([1.1, 1.9, 1.2, 2.0]), np.array([0.5, 2.5, 0.0, 2.0])
+    assert out.loc[("A", "r"), "estimate"] == pytest.approx(stats.pearsonr(y, ya)[0])
+    assert out.loc[("A − B", "r"), "estimate"] == pytest.approx(stats.pearsonr(y, ya)[0] - stats.pearsonr(y, yb)[0])
+    # the same resamples drawn by hand: whole families, a pair going with its ref's family
+    samples = bootstrap.bootstrap_samples(y, np.vstack([ya, yb]), "pearson_r", n_boot=200, seed=3,
+                                          groups=np.array([fam[0], fam[0], fam[3], fam[3]]))
+    low, high = bootstrap.percentile_interval(samples[0] - samples[1])
+    assert np.isfinite([low, high]).all() and low < high
+    assert (out.loc[("A − B", "r"), "low"], out.loc[("A − B", "r"), "high"]) == pytest.approx((low, high))
+    # resampling single pairs instead: four units, not two (a resample of one pair repeated has no r)
+    with np.errstate(invalid="ignore"):
+        single = bootstrap.model_intervals(preds, "SNVs", table, pairs, metrics=("pearson_r",), n_boot=20)
+    assert single.attrs["groups"] == 4
+
+
+def test_model_intervals_refuse_models_on_different_items():
+    table, pairs = _tiny_test_set()
+    preds = {"A": pd.Series(np.arange(7.0)), "B": pd.Series(np.arange(6.0))}
+    with pytest.raises(ValueError, match="same items"):
+        bootstrap.model_intervals(preds, "all", table, pairs, n_boot=10)
+
+
+def test_families_widen_the_interval_on_the_published_predictions():
+    """The review's numbers: resampling families widens Original's r² interval about threefold,
+    and the paired Original − Mini difference in r² lies near [0.0098, 0.0179]."""
+    published = load_published_predictions().set_index("id")
+    preds = {"Original": published["original"], "Mini": published["mini"]}
+    by_family = bootstrap.model_intervals(preds, families=bootstrap.dream_families(), metrics=("pearson_r2",),
+                                          n_boot=400, seed=0)
+    by_item = bootstrap.model_intervals(preds, metrics=("pearson_r2",), n_boot=400, seed=0)
+    width = {name: t.loc[("Original", "r²"), "high"] - t.loc[("Original", "r²"), "low"]
+             for name, t in (("family", by_family), ("item", by_item))}
+    assert 0.0025 < width["item"] < 0.0045 and 0.0075 < width["family"] < 0.0125
+    diff = by_family.loc[("Original − Mini", "r²")]
+    assert diff["estimate"] == pytest.approx(0.01375, abs=1e-4)
+    assert diff["low"] == pytest.approx(0.0098, abs=0.0015) and diff["high"] == pytest.approx(0.0179, abs=0.0015)
+    assert by_family.attrs["groups"] < by_item.attrs["groups"] == by_item.attrs["n"] == 62058
+
+
+@pytest.mark.parametrize("low, high, words", [(0.01, 0.02, "A scores higher than B"),
+                                              (-0.02, -0.01, "B scores higher than A"),
+                                              (-0.01, 0.02, "A and B are level")])
+def test_gap_verdict_follows_the_interval(low, high, words):
+    verdict = bootstrap.gap_verdict(0.005, low, high, a="A", b="B")
+    assert verdict.words.startswith(words)
+    assert verdict.decided == (words != "A and B are level")
+
+
+# ----------------------------------------------------------------------------- published resamples
+
+def _resamples(shift_b: float, seed: int = 0, n: int = 2000) -> pd.DataFrame:
+    """Three models scored on shared resamples: a common resample effect plus small own noise."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(scale=0.002, size=n)
+    return pd.DataFrame({"A": 0.95 + common + rng.normal(scale=0.0005, size=n),
+                         "B": 0.95 + shift_b + common + rng.normal(scale=0.0005, size=n),
+                         "C": 0.90 + rng.normal(scale=0.002, size=n)})
+
+
+def test_distribution_summary_by_hand():
+    table = pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0, 5.0], "B": [1.0, 1.0, 1.0, np.nan, np.nan]})
+    out = bootstrap.distribution_summary(table, ci=0.5)
+    assert out.loc["A"].tolist() == [3.0, 2.0, 4.0, 5]
+    assert out.loc["B", "resamples"] == 3 and out.loc["B", "median"] == 1.0
+
+
+def test_paired_columns_see_through_a_shared_resample_effect():
+    # B is 0.0015 above A on every resample; their ranges overlap, the paired difference does not
+    table = _resamples(0.0015)
+    verdict = bootstrap.paired_columns(table, "A", "B")
+    assert verdict.words == "below B" and verdict.ci_high < 0
+    assert bootstrap.paired_columns(table, "B", "A").words == "above A"
+    assert bootstrap.paired_columns(_resamples(0.0), "A", "B").words == "level with B within the resampling noise"
+
+
+def test_standing_ranks_and_words_go_both_ways():
+    first = bootstrap.standing(_resamples(-0.0015), "A", reference="C")  # A ahead of B
+    assert (first["rank"], first["n_models"], first["rival"]) == (1, 3, "B")
+    assert first["vs_rival"].words == "above B" and not first["overlaps_reference"]
+    assert first["vs_reference"].words == "above C"
+    assert "number 1 of 3" in first["text"] and "the runner-up" in first["text"] and "does not overlap C's" in first["text"]
+    assert first["row_correlation"] > 0.8  # A and B share their resamples
+    assert first["facts"]["rival"] == "B" and first["facts"]["minus_rival_verdict"] == "above B"
+    assert first["facts"]["minus_reference_verdict"] == "above C" and first["facts"]["rank"] == 1
+    second = bootstrap.standing(_resamples(0.0015), "A", reference="B")  # B ahead of A
+    assert (second["rank"], second["rival"]) == (2, "B")
+    assert second["vs_rival"].words == "below B" and second["overlaps_reference"]
+    assert "the highest" in second["text"] and "overlaps B's." in second["text"]
+    level = bootstrap.standing(_resamples(0.0), "A", reference="B")
+    assert not level["vs_rival"].decided and "level with B" in level["text"]
+
+
+def test_which_correlation_tells_r_from_rho_and_says_when_it_cannot():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=3000)
+    yhat = np.exp(y) + rng.normal(scale=0.3, size=3000)  # monotone but curved: ρ well above r
+    r, rho = stats.pearsonr(y, yhat)[0], stats.spearmanr(y, yhat)[0]
+    assert rho - r > 0.05
+    assert bootstrap.which_correlation(r + rng.normal(scale=0.002, size=1000), y, yhat).words == "Pearson r"
+    assert bootstrap.which_correlation(rho + rng.normal(scale=0.002, size=1000), y, yhat).words == "Spearman ρ"
+    between = bootstrap.which_correlation((r + rho) / 2 + rng.normal(scale=0.01, size=1000), y, yhat)
+    assert between.words == "Pearson r or Spearman ρ" and not between.decided
+
+
+def test_compare_models_words_and_records_on_a_small_test_set():
+    # 12 families of a reference and two variants each
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=36)
+    table = pd.DataFrame({"id": np.arange(36), "expression": y, "subsets": "SNVs", "public": 0})
+    refs = np.repeat(np.arange(0, 36, 3), 2)
+    pairs = pd.DataFrame({"subset": "SNVs", "ref_id": refs, "alt_id": refs + np.tile([1, 2], 12), "public": 0})
+    preds = {"Good": pd.Series(y + rng.normal(scale=0.1, size=36)), "Bad": pd.Series(y + rng.normal(size=36))}
+    out = bootstrap.compare_models(preds, table, pairs, n_boot=200, seed=0)
+    facts = out["facts"]
+    assert facts["test_families"] == 12
+    assert facts["good_minus_bad_r2"] == pytest.approx(stats.pearsonr(y, preds["Good"])[0] ** 2
+                                                       - stats.pearsonr(y, preds["Bad"])[0] ** 2)
+    assert facts["good_minus_bad_r2_verdict"] == str(out["verdicts"]["r²"])
+    assert facts["good_minus_bad_r2_verdict"].startswith("Good scores higher than Bad")
+    assert facts["good_r2_ci_low"] <= facts["good_r2_ci_high"]
+    assert facts["good_r2_ci_width_by_family"] > 0 and facts["good_r2_ci_width_by_sequence"] > 0
+    assert "The 36 private sequences form 12 families" in out["text"]
+    swapped = bootstrap.compare_models({"Bad": preds["Bad"], "Good": preds["Good"]}, table, pairs, n_boot=200)
+    assert swapped["facts"]["bad_minus_good_r2_verdict"].startswith("Good scores higher than Bad")
+    with pytest.raises(ValueError, match="exactly two"):
+        bootstrap.compare_models({"Good": preds["Good"]}, table, pairs)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from camformer import data
+from camformer import data, encoding
 from camformer.cli import SNV_NOTE, build_parser, main
 from camformer.models import camformer_mini, init_he, load_model_metadata, save_model
 
@@ -53,8 +53,8 @@ def test_predict_uses_the_encoding_saved_with_the_model(tmp_path):
     got = pd.read_csv(out, sep="\t")["prediction"].to_numpy()
     codes = torch.from_numpy(data.encode_sequences(seqs))
     with torch.no_grad():
-        want = model(data.encode(codes, "onehotWithN")).numpy()
-        as_onehot = model(data.encode(codes, "onehot")).numpy()
+        want = model(encoding.encode(codes, "onehotWithN")).numpy()
+        as_onehot = model(encoding.encode(codes, "onehot")).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     assert np.abs(got - as_onehot).max() > 1e-4
 

@@ -12,7 +12,6 @@ from camformer.data import (
     FilterConfig,
     SequenceData,
     decode,
-    encode,
     encode_sequences,
     family_split,
     load_split,
@@ -25,6 +24,8 @@ from camformer.data import (
     test_set_data,
     variant_families,
 )
+
+from camformer.encoding import encode
 
 SEQ = "ACGT" * 27 + "AC"  # 110 nt
 
@@ -222,7 +223,7 @@ def naive_encoding(codes: np.ndarray, encoding: str, real_valued: np.ndarray) ->
 
 
 def test_encode_equals_a_naive_numpy_encoding_and_reuses_its_tables():
-    from camformer.data import _encoding_table
+    from camformer.encoding import encoding_table as _encoding_table
 
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 5, size=(6, 30)).astype(np.uint8)
@@ -329,3 +330,55 @@ def test_report_counts_lengths(tmp_path):
     rows = [SEQ, SEQ[:107], SEQ[:100], SEQ]
     _, report = read_dream_txt(write(tmp_path, "".join(f"{s}\t1\n" for s in rows)), chunk_bytes=150)
     assert report.length_counts == {110: 2, 107: 1, 100: 1}
+
+
+# ---------------------------------------------------------------- input-file cases of issue 19
+
+def test_value_beyond_float32_is_an_error_not_inf(tmp_path):
+    path = write(tmp_path, f"{SEQ}\t1\n{SEQ}\t1e39\n")
+    with pytest.raises(DataFormatError, match=r"line 2: expression value '1e39' is beyond the float32 range") as err:
+        read_dream_txt(path)
+    assert str(path) in str(err.value) and "inf" in str(err.value)
+    assert read_dream_txt(write(tmp_path, f"{SEQ}\t3e38\n", "ok.txt"))[0].targets[0] == np.float32(3e38)
+
+
+def test_utf8_byte_order_mark_at_the_start_is_accepted(tmp_path):
+    plain, _ = read_dream_txt(write(tmp_path, f"{SEQ}\t1\n{SEQ}\t2\n", "plain.txt"))
+    bom, report = read_dream_txt(write(tmp_path, b"\xef\xbb\xbf" + f"{SEQ}\t1\n{SEQ}\t2\n".encode(), "bom.txt"))
+    np.testing.assert_array_equal(bom.codes, plain.codes)
+    assert report.length_counts == {110: 2}
+    gz = tmp_path / "bom.txt.gz"
+    gz.write_bytes(gzip.compress(b"\xef\xbb\xbf" + f"{SEQ}\t1\n".encode()))
+    assert read_dream_txt(gz)[0].codes.tolist() == plain.codes[:1].tolist()
+
+
+def test_byte_order_mark_inside_the_file_is_named(tmp_path):
+    path = write(tmp_path, f"{SEQ}\t1\n".encode() + b"\xef\xbb\xbf" + f"{SEQ}\t2\n".encode())
+    with pytest.raises(DataFormatError, match=r"line 2: character a UTF-8 byte-order mark \(bytes EF BB BF") as err:
+        read_dream_txt(path)
+    assert "'ï'" not in str(err.value)
+    other = write(tmp_path, f"{SEQ[:5]}é{SEQ[6:]}\t1\n", "accent.txt")
+    with pytest.raises(DataFormatError, match=r"line 1: character non-ASCII 'é' \(byte 0xC3\) at position 6"):
+        read_dream_txt(other)
+
+
+def test_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(DataFormatError, match=f"{tmp_path}: is a directory; give a file"):
+        read_dream_txt(tmp_path)
+
+
+def test_reading_and_checking_need_no_torch():
+    """`camformer data check` reads a file with camformer.data and the command line: neither
+    imports torch (0.26 GB of RSS for the CPU build, 0.69 GB for the CUDA one)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from camformer.cli import main; "
+            f"rc = main(['data', 'check', {str(resource_path('dream2022_train_sample1000.txt'))!r}]); "
+            "print('torch imported:', 'torch' in sys.modules, rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "1,000 rows read" in out and out.strip().endswith("torch imported: False 0")
+    # one-hot encoding is camformer.encoding's job, which needs torch; camformer.data does not offer it
+    code = "import sys, camformer.data as d; print('torch' in sys.modules, hasattr(d, 'encode'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

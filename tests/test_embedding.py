@@ -50,3 +50,69 @@ def test_tsne_separates_two_clusters():
     assert between > 3 * within
     with pytest.raises(ValueError, match="unknown method"):
         embed_2d(A, "umap")
+
+
+def test_tsne_of_constant_activations_is_all_at_the_origin():
+    np.testing.assert_array_equal(embed_2d(np.ones((20, 5)), "tsne"), np.zeros((20, 2)))
+
+
+def test_axis_correlations_size_sign_and_undefined():
+    from camformer.embedding import axis_correlations
+
+    x = np.arange(40.0)
+    maps = {"m": np.column_stack([x, -x ** 3])}
+    table = axis_correlations(maps, {"up": x, "flat": np.ones(40)}, n_boot=200).set_index(["axis", "target"])
+    assert table.loc[(1, "up"), "rho"] == pytest.approx(1.0)
+    assert table.loc[(2, "up"), "rho"] == pytest.approx(-1.0)  # a flipped axis: the same size
+    for axis in (1, 2):
+        assert table.loc[(axis, "up"), ["abs_rho", "ci_low", "ci_high"]].tolist() == pytest.approx([1.0, 1.0, 1.0])
+        assert np.isnan(table.loc[(axis, "flat"), "rho"]) and "flat constant" in table.loc[(axis, "flat"), "undefined"]
+
+
+def test_abs_interval():
+    from camformer.embedding import _abs_interval
+
+    assert _abs_interval(0.2, 0.5) == (0.2, 0.5)
+    assert _abs_interval(-0.5, -0.2) == (0.2, 0.5)
+    assert _abs_interval(-0.1, 0.3) == (0.0, 0.3)
+
+
+def test_neighbour_agreement_finds_a_gradient_and_no_gradient():
+    from camformer.embedding import gradient_verdict, neighbour_agreement
+
+    rng = np.random.default_rng(0)
+    Y = rng.uniform(size=(400, 2))
+    graded = neighbour_agreement(Y, Y[:, 0] + Y[:, 1], k=10, n_boot=200)
+    assert graded["r"] > 0.95 and graded["ci_low"] > 0.9
+    assert gradient_verdict(graded, "map").words.endswith("the colours form a gradient")
+    noise = neighbour_agreement(Y, rng.normal(size=400), k=10, n_boot=200)
+    assert abs(noise["r"]) < 0.15 and noise["ci_low"] < 0 < noise["ci_high"]
+    assert gradient_verdict(noise, "map").words == "no gradient of measured expression is detectable on the map"
+    # the same noise many times: the interval covers 0 in about 95% of them (honest under no gradient)
+    runs = [neighbour_agreement(Y, np.random.default_rng(s).normal(size=400), k=10, n_boot=200, seed=s)
+            for s in range(40)]
+    covered = [n["ci_low"] < 0 < n["ci_high"] for n in runs]
+    assert np.mean(covered) >= 0.85
+    opposite = {"r": -0.4, "ci_low": -0.5, "ci_high": -0.3}
+    assert "differ" in gradient_verdict(opposite, "map").words
+    assert np.isnan(neighbour_agreement(np.zeros((10, 2)), np.arange(10.0), k=3)["r"])  # one point: no map
+
+
+def test_expression_axis_verdict_both_ways():
+    from camformer.embedding import expression_axis_verdict
+
+    assert expression_axis_verdict(0.95, 0.93, 0.97).words.startswith("the main axis")
+    assert expression_axis_verdict(0.3, 0.2, 0.4).words.startswith("expression is not the main axis")
+    assert not expression_axis_verdict(0.72, 0.6, 0.8).decided
+    assert expression_axis_verdict(np.nan, np.nan, np.nan).words.startswith("undefined")
+
+
+def test_variance_share_by_hand():
+    """Two independent columns with variances 9 and 1: the first component carries 90%."""
+    from camformer.embedding import variance_share
+
+    grid = np.array([[a, b] for a in (-3.0, 3.0) for b in (-1.0, 1.0)] * 25)
+    out = variance_share(np.column_stack([grid, np.zeros(100)]), n_boot=100)
+    assert out["share"] == pytest.approx(0.9)
+    assert out["ci_low"] < 0.9 < out["ci_high"] and out["ci_high"] - out["ci_low"] < 0.2
+    assert np.isnan(variance_share(np.ones((5, 3)))["share"])

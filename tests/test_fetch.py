@@ -143,7 +143,8 @@ def test_trust_on_first_use_then_changed_file_is_refused(served, monkeypatch):
     assert fetch.expected_hash("a.txt", cache)[0] is None
     path = fetch.fetch_file("a.txt", cache_dir=cache, base_url=server.url, progressbar=False)
     assert fetch.pinned_hashes(cache) == {"a.txt": _sha256(GOOD)}
-    assert fetch.expected_hash("a.txt", cache) == (_sha256(GOOD), f"pinned on first download in {cache / fetch.PINS_FILE}")
+    assert fetch.expected_hash("a.txt", cache) == (
+        _sha256(GOOD), f"pinned on first download from {server.url}/a.txt in {cache / fetch.PINS_FILE}")
     # The record changes on the server; a fresh download must be checked against the pin.
     path.unlink()
     changed = GOOD + b"ACGT\t1\n"
@@ -201,3 +202,56 @@ def test_env_var_sets_the_cache_and_cli_single_file(served, monkeypatch, capsys)
     assert f"1 file(s) in {cache}" in capsys.readouterr().out
     assert main(["data", "fetch", "--file", "nope.txt", "--base-url", server.url]) == 2
     assert "nope.txt: not a known file" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- pinning (issue 19)
+
+def test_first_pin_is_announced_and_kept_with_its_source(served, monkeypatch, capsys):
+    root, cache, server = served
+    (root / "a.txt").write_bytes(GOOD)
+    _with_files(monkeypatch, fetch.RemoteFile("a.txt", "10633252", "test", "test"))
+    fetch.fetch_file("a.txt", cache_dir=cache, base_url=server.url, progressbar=False)
+    err = capsys.readouterr().err
+    assert f"a.txt: no published hash; pinned {_sha256(GOOD)} from {server.url}/a.txt" in err
+    assert "(a mirror, not the file's own address)" in err  # the registry's address is Zenodo's
+    assert fetch.pinned_sources(cache) == {"a.txt": f"{server.url}/a.txt"}
+    assert f"a.txt {_sha256(GOOD)} {server.url}/a.txt" in (cache / fetch.PINS_FILE).read_text()
+    fetch.fetch_file("a.txt", cache_dir=cache, base_url=server.url, progressbar=False)
+    assert capsys.readouterr().err == ""  # a verified cached copy: nothing to say
+
+
+def test_a_mirror_is_checked_against_the_existing_pin(served, monkeypatch, tmp_path):
+    root, cache, server = served
+    (root / "a.txt").write_bytes(GOOD)
+    _with_files(monkeypatch, fetch.RemoteFile("a.txt", "10633252", "test", "test"))
+    fetch.fetch_file("a.txt", cache_dir=cache, base_url=server.url, progressbar=False, say=lambda m: None)
+    fetch.local_path("a.txt", cache).unlink()
+    mirror_root = tmp_path / "mirror"
+    mirror_root.mkdir()
+    (mirror_root / "copy.txt").write_bytes(GOOD + b"ACGT\t1\n")  # the mirror serves another file
+    with _Server(mirror_root) as mirror:
+        with pytest.raises(fetch.HashMismatchError) as err:
+            fetch.fetch_file("a.txt", cache_dir=cache, url=f"{mirror.url}/copy.txt", progressbar=False)
+        (mirror_root / "copy.txt").write_bytes(GOOD)  # now the same file: accepted
+        assert fetch.fetch_file("a.txt", cache_dir=cache, url=f"{mirror.url}/copy.txt",
+                                progressbar=False).read_bytes() == GOOD
+    message = str(err.value)
+    assert f"refusing the file from {mirror.url}/copy.txt" in message
+    assert f"pinned on first download from {server.url}/a.txt" in message
+    assert fetch.pinned_sources(cache) == {"a.txt": f"{server.url}/a.txt"}  # the pin keeps its source
+
+
+def test_a_cached_copy_without_a_pin_is_not_trusted(served, monkeypatch, capsys):
+    root, cache, server = served
+    (root / "a.txt").write_bytes(GOOD)
+    _with_files(monkeypatch, fetch.RemoteFile("a.txt", "10633252", "test", "test"))
+    path = fetch.local_path("a.txt", cache)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"planted, never downloaded")
+    with pytest.raises(fetch.FetchError, match="has no pin .* downloads are off"):
+        fetch.fetch_file("a.txt", cache_dir=cache, base_url=server.url, progressbar=False, offline=True)
+    assert not fetch.pinned_hashes(cache)
+    assert fetch.fetch_file("a.txt", cache_dir=cache, base_url=server.url, progressbar=False).read_bytes() == GOOD
+    err = capsys.readouterr().err
+    assert "the cached copy has no pin" in err and f"pinned {_sha256(GOOD)}" in err
+    assert server.requests == ["/a.txt"] and fetch.pinned_hashes(cache) == {"a.txt": _sha256(GOOD)}

@@ -21,7 +21,8 @@ import torch
 
 from camformer.data import read_dream_txt, resource_path
 from camformer.models import camformer_mini, init_he
-from camformer.train import TrainConfig, paper_data, train
+from camformer.presets import paper_data
+from camformer.train import TrainConfig, train
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
@@ -92,7 +93,7 @@ def test_explainers_agree_on_cuda_and_the_cpu():
         delta_cpu = ism(on_cpu, codes, encoding="onehotWithP", device="cpu")
         delta_gpu = ism(on_gpu, codes, encoding="onehotWithP", device="cuda")
         torch.testing.assert_close(delta_gpu, delta_cpu, rtol=1e-4, atol=1e-4)
-        from camformer.data import encode
+        from camformer.encoding import encode
 
         x = encode(torch.as_tensor(codes), "onehotWithP")
         cam_cpu = gradcam(on_cpu, x, "blocks.2.conv", device="cpu")

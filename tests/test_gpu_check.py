@@ -18,7 +18,7 @@ def test_gpu_check_smoke_writes_every_section(tmp_path):
                           text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((tmp_path / "gpu_check.json").read_text())
-    for section in ("environment", "tests", "throughput", "paper", "explainers"):
+    for section in ("environment", "tests", "throughput", "paper", "ddp", "explainers"):
         assert section in results and "error" not in results[section], section
     assert results["smoke"] is True and results["environment"]["torch"]
     assert results["tests"]["passed"] and "skipped" in results["tests"]["summary"]  # no CUDA here
@@ -37,6 +37,14 @@ def test_gpu_check_smoke_writes_every_section(tmp_path):
     runtime = paper["runtime"]
     assert (runtime["device"], runtime["world_size"], runtime["ddp"]) == ("cpu", 1, True)
     assert {"amp_dtype", "compile", "backend"} <= set(runtime)
+
+    ddp = results["ddp"]  # SyncBatchNorm + DDP + compile: two processes (gloo on the CPU here)
+    assert ddp["passed"] and ddp["returncode"] == 0 and ddp["processes"] == 2
+    runtime = ddp["runtime"]
+    assert (runtime["world_size"], runtime["ddp"], runtime["backend"], runtime["compile"]) == (2, True, "gloo", True)
+    assert runtime["sync_batchnorm"] is False and "SyncBatchNorm needs CUDA tensors" in ddp["note"]
+    assert ddp["parameter_spread"] == 0.0 and ddp["buffer_spread"] == 0.0  # one model in both processes
+    assert len(ddp["train_loss"]) == 2 and "== ddp" in proc.stdout
 
     explained = {r["method"]: r for r in results["explainers"]["rows"]}
     assert set(explained) == {"ism", "ism_receptive_field", "gradcam"}

@@ -83,3 +83,52 @@ def test_region_share_by_hand():
     assert region_share(cam) == pytest.approx(0.6)
     assert region_share(cam, slice(0, 10)) == pytest.approx(0.2)
     assert np.isnan(region_share(np.zeros((4, 110))))
+
+
+def test_region_share_interval_by_hand():
+    from camformer.gradcam import region_share_interval
+
+    inside = np.zeros((6, 4, 110))
+    inside[:, 0, 20:30] = np.arange(1.0, 7.0)[:, None]  # all mass in the variable region
+    assert region_share_interval(inside, n_boot=100) == {"share": 1.0, "ci_low": 1.0, "ci_high": 1.0}
+    mixed = inside.copy()
+    mixed[:3, 1, 0:10] = -1.0  # half the sequences also mark a flank (negative: absolute mass counts)
+    # mean region mass 10 * mean(1..6) = 35, mean flank mass 10 * 0.5 = 5
+    out = region_share_interval(mixed, n_boot=300)
+    assert out["share"] == pytest.approx(35 / 40)
+    assert out["ci_low"] < 35 / 40 < out["ci_high"] <= 1.0
+    # cancelling signs do not hide mass: +1 and -1 in a flank of two sequences
+    cancel = np.zeros((2, 4, 110))
+    cancel[:, 0, 50] = 1.0
+    cancel[0, 0, 5], cancel[1, 0, 5] = 1.0, -1.0
+    assert region_share_interval(cancel, n_boot=50)["share"] == pytest.approx(0.5)
+    assert np.isnan(region_share_interval(np.zeros((3, 4, 110)))["share"])
+
+
+def test_region_verdict_goes_every_way():
+    from camformer.gradcam import VARIABLE_SHARE_OF_POSITIONS, region_verdict
+
+    assert VARIABLE_SHARE_OF_POSITIONS == pytest.approx(80 / 110)
+    assert "more of the map" in region_verdict({"share": 0.9, "ci_low": 0.85, "ci_high": 0.95}).words
+    assert "flanks hold more" in region_verdict({"share": 0.5, "ci_low": 0.45, "ci_high": 0.55}).words
+    assert not region_verdict({"share": 0.73, "ci_low": 0.6, "ci_high": 0.8}).decided
+    about = region_verdict({"share": 0.73, "ci_low": 0.72, "ci_high": 0.77}, "layer x")
+    assert about.words == "at layer x the variable region holds about its share of positions (within 5 points)"
+    assert about.decided
+    assert region_verdict({"share": np.nan, "ci_low": np.nan, "ci_high": np.nan}).words.startswith("undefined")
+
+
+def test_layer_maps_fold_gradcam_onto_the_bases():
+    from camformer.attribution import fold_channels
+    from camformer.encoding import encode
+    from camformer.gradcam import layer_maps
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv1d(5, 3, 3, padding=1), nn.ReLU(), nn.Conv1d(3, 2, 3, padding=1), nn.Flatten(),
+                          nn.Linear(2 * L, 1))
+    X = encode(torch.randint(0, 4, (4, L), dtype=torch.uint8), "onehotWithP")
+    maps = layer_maps(model, X, ["0", "2"], "onehotWithP")
+    assert list(maps) == ["0", "2"]
+    for layer, m in maps.items():
+        assert m.shape == (4, 4, L)
+        torch.testing.assert_close(m, fold_channels(gradcam(model, X, layer, normalize=False), X, "onehotWithP"))

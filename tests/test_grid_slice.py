@@ -4,7 +4,7 @@ which seeds, and that the quick preset's work stays within the book's budget."""
 import pytest
 
 from camformer.grid import load_scoreboards, paper_slice, slice_plan
-from camformer.train import PAPER_SEEDS
+from camformer.presets import PAPER_SEEDS
 
 # Chapter 07 may take about 300 s on a 2-core AVX2 CPU, where 8 runs of 12,000 sequences x 1 epoch
 # (and 3,000 evaluated) took 180 s: at most 8 * (12,000 + 3,000 / 3) * 300 / 180 sequence-steps.

@@ -39,66 +39,144 @@ def test_figure8_motifs_are_the_papers_19_in_its_order():
     assert {"motif1", "motif2", "n", "Mean_real", "Mean_pred"} <= set(paper.columns)
 
 
-def test_diagonal_order_and_singles_agreement_by_hand():
+def test_diagonal_order_by_hand():
     mine = pair_table([("a", "a", 5, 1.0), ("b", "b", 6, 3.0), ("c", "c", 7, 2.0), ("a", "b", 2, 9.0),
                        (M.NONE_LABEL, M.NONE_LABEL, 50, 99.0)])
     reference = pair_table([("a", "a", 50, 10.0), ("b", "b", 60, 30.0), ("c", "c", 70, 40.0)])
     assert H.diagonal_order(mine, "mean") == ["b", "c", "a"]  # the pair and "(none)" are not motifs
     assert H.diagonal_order(reference, "mean", motifs=["a", "b"]) == ["b", "a"]
-    table, rho = H.singles_agreement(mine, reference, ["c", "b", "a"], reference_value="mean")
-    assert list(table.index) == ["c", "b", "a"]
-    assert table.loc["b"].to_dict() == {"n": 6, "mean": 3.0, "n_reference": 60, "mean_reference": 30.0}
-    # Ranks mine (c, b, a) = (2, 3, 1), reference = (3, 2, 1): Spearman 1 - 6*(1+1)/(3*8) = 0.5.
-    assert rho == pytest.approx(0.5)
 
 
-def test_pair_rank_agreement_counts_cells_with_enough_sequences():
-    mine = pair_table([("a", "a", 20, 1.0), ("b", "b", 20, 2.0), ("a", "b", 3, 5.0)])
-    reference = pair_table([("a", "a", 1, 10.0), ("b", "b", 1, 20.0), ("a", "b", 1, 0.0)])
-    # With min_n 10 the pair (n = 3) is left out: two diagonal cells, same order -> rho 1.
-    assert H.pair_rank_agreement(mine, reference, ["a", "b"], min_n=10, reference_value="mean") == (pytest.approx(1.0), 2)
-    # With min_n 1 the pair counts in both off-diagonal cells: mine (1, 2, 5, 5), reference (10, 20, 0, 0).
-    rho, cells = H.pair_rank_agreement(mine, reference, ["a", "b"], min_n=1, reference_value="mean")
-    expected = pd.Series([1.0, 5, 5, 2]).corr(pd.Series([10.0, 0, 0, 20]), method="spearman")
-    assert cells == 4 and rho == pytest.approx(expected)
-    rho, cells = H.pair_rank_agreement(mine, reference, ["a", "b"], min_n=100, reference_value="mean")
-    assert cells == 0 and math.isnan(rho)
+def test_row_differences_as_figure8bc_r():
+    # R's `pred - diagonal` recycles the diagonal down each column: cell (i, j) minus cell (i, i).
+    matrix = pd.DataFrame([[10.0, 8.0, np.nan], [8.0, 9.0, 12.0], [np.nan, 12.0, 11.0]],
+                          index=list("abc"), columns=list("abc"))
+    diff = H.row_differences(matrix)
+    expected = [[0.0, -2.0, np.nan], [-1.0, 0.0, 3.0], [np.nan, 1.0, 0.0]]
+    np.testing.assert_allclose(diff.to_numpy(), expected)
+    assert list(diff.index) == list("abc")
 
 
-# The groups of test_motifs' hierarchy example: neither mean 1, A only 3, B only 0, both -1.
-Y = np.array([0.0, 2.0, 2.0, 3.0, 4.0, -1.0, 1.0, -2.0, -1.0, 0.0])
-HAS_A = np.array([0, 0, 1, 1, 1, 0, 0, 1, 1, 1], bool)
-HAS_B = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool)
+def test_figure8bc_from_the_papers_table():
+    paper = H.paper_pair_effects()
+    means, differences = H.figure8bc(paper)
+    # Figure 8b's first rows and columns, as the paper's PDF shows them: REB1, ABF1, PDR3.
+    assert list(means.index[:3]) == ["REB1", "ABF1", "PDR3"] and list(means.columns) == list(means.index)
+    assert means.shape == (19, 19) and not means.isna().any().any()
+    reb1_abf1 = paper[(paper["motif1"] == "MA0363.3.REB1") & (paper["motif2"] == "MA0265.3.ABF1")]
+    assert means.loc["REB1", "ABF1"] == float(reb1_abf1["Mean_pred"].iloc[0])
+    assert differences.loc["IME1", "UME6"] == pytest.approx(means.loc["IME1", "UME6"] - means.loc["IME1", "IME1"])
+    assert (np.diag(differences) == 0).all()
+    # The diagonal is ordered highest first.
+    assert (np.diff(np.diag(means)) <= 0).all()
 
 
-def test_predicted_vs_measured_and_signs():
-    compared = H.predicted_vs_measured(Y, 2 * Y + 1, HAS_A, HAS_B, names=("A", "B"), n_boot=200, seed=1)
-    assert compared.loc["A without B", ("difference", "measured")] == pytest.approx(2.0)
-    assert compared.loc["A without B", ("difference", "predicted")] == pytest.approx(4.0)  # 2 * (3 - 1)
-    assert compared.loc["A and B", ("n", "predicted")] == 3
-    assert H.signs_agree(compared)
-    flipped = H.predicted_vs_measured(Y, -Y, HAS_A, HAS_B, names=("A", "B"), n_boot=200)
-    assert not H.signs_agree(flipped)
-    assert not H.signs_agree(flipped, ["A and B"])
+def test_rank_agreement_by_hand():
+    reference = np.array([1.0, 2.0, 3.0, 4.0])
+    samples = np.array([[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0], [1.0, np.nan, 2.0, 3.0]])
+    out = H.rank_agreement([10.0, 20.0, 40.0, 30.0], samples, reference)
+    # Ranks (1, 2, 4, 3) against (1, 2, 3, 4): 1 - 6 * 2 / (4 * 15) = 0.8; resamples give 1, -1, 1
+    # (the NaN cell is left out of the third).
+    assert out["rho"] == pytest.approx(0.8) and out["cells"] == 4
+    assert out["ci_low"] == pytest.approx(np.quantile([1, -1, 1], 0.025))
+    assert out["ci_high"] == pytest.approx(1.0)
+    assert np.isnan(H.rank_agreement([1.0, 2.0], samples[:, :2], reference[:2])["rho"])
+    # A cell without an estimate (too few families) is left out of the estimate and the resamples.
+    partial = H.rank_agreement([10.0, 20.0, np.nan, 30.0], samples, reference)
+    assert partial["rho"] == pytest.approx(1.0) and partial["cells"] == 3
+    assert H.rank_verdict(out).words == "cannot be told to rank alike"  # the interval holds -1 and 1
+    assert H.rank_verdict({"rho": 0.9, "ci_low": 0.5, "ci_high": 1.0}).words == "rank alike"
+    assert H.rank_verdict({"rho": -0.9, "ci_low": -1.0, "ci_high": -0.5}).words == "rank in reverse"
+    verdict = H.rank_verdict({"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+    assert not verdict.decided and "too few" in verdict.words
+    assert verdict.facts("r") == {"r_verdict": verdict.words, "r_decided": False}
+    assert H.rank_text({"rho": 0.84, "ci_low": 0.812, "ci_high": 0.868}) == \
+        "rank alike: Spearman ρ = 0.84 (95% CI 0.81 to 0.87)"
+    assert H.rank_text({"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan}) == verdict.words
 
 
-def test_hierarchy_and_model_facts_are_the_tables_numbers():
-    hierarchy = M.motif_hierarchy(Y, HAS_A, HAS_B, names=("IME1", "UME6"), n_boot=200,
-                                  families=np.arange(len(Y)))
-    facts = H.hierarchy_facts(hierarchy, scope="all sequences")
-    assert facts == pytest.approx({
-        "ime1_effect": 2.0, "ume6_effect": -1.0, "ime1_ume6_effect": -2.0, "ime1_ume6_vs_ime1": -4.0,
-        "n_ime1": 3, "n_ume6": 2, "n_ime1_ume6": 3, "n_neither": 2,
-        # One family per sequence: the family means are the sequences' values.
-        "ime1_effect_families": 2.0, "ime1_ume6_effect_families": -2.0, "n_ime1_ume6_families": 3})
-    without_families = H.hierarchy_facts(M.motif_hierarchy(Y, HAS_A, HAS_B, n_boot=200), scope="all sequences")
-    assert "ime1_effect_families" not in without_families and without_families["ime1_effect"] == pytest.approx(2.0)
+def test_singles_and_pair_agreement_on_a_known_library():
+    rng = np.random.default_rng(0)
+    presence = pd.DataFrame(rng.random((600, 3)) < 0.4, columns=["a", "b", "c"])
+    # Expression: 1 per a, 2 per b, 3 per c: singles rank a < b < c; the reference says the same.
+    y = presence.to_numpy() @ np.array([1.0, 2.0, 3.0]) + rng.normal(scale=0.1, size=600)
+    reference = pair_table([("a", "a", 1, 1.0), ("b", "b", 1, 2.0), ("c", "c", 1, 3.0), ("a", "b", 1, 3.0),
+                            ("b", "a", 1, 3.0), ("a", "c", 1, 4.0), ("b", "c", 1, 5.0)])
+    reference["Mean_real"] = reference["mean"]
+    table, rho = H.singles_agreement(y, presence, reference, ["c", "b", "a"], n_boot=200)
+    assert list(table.index) == ["c", "b", "a"] and table["n"].tolist() == presence[["c", "b", "a"]].sum().tolist()
+    assert table.loc["a", "mean"] == pytest.approx(y[presence["a"].to_numpy()].mean())
+    assert (table["ci_low"] < table["mean"]).all() and (table["mean"] < table["ci_high"]).all()
+    assert rho["rho"] == pytest.approx(1.0) and rho["ci_low"] == pytest.approx(1.0) and rho["cells"] == 3
+    turned = H.singles_agreement(-y, presence, reference, ["a", "b", "c"], n_boot=200)[1]
+    assert turned["rho"] == pytest.approx(-1.0) and turned["ci_high"] == pytest.approx(-1.0)
+    # Pairs: a, b, c, ab, ac, bc means are 1.x, 2.x, ... in the reference's order; (b, c) has no
+    # sequences with min_n = 10**6, so no cell is kept.
+    pairs = H.pair_rank_agreement(y, presence, reference, ["a", "b", "c"], min_n=10, reference_value="mean",
+                                  n_boot=100)
+    assert pairs["cells"] == 6 and pairs["rho"] > 0.9
+    assert np.isnan(H.pair_rank_agreement(y, presence, reference, ["a", "b", "c"], min_n=10**6,
+                                          reference_value="mean", n_boot=100)["rho"])
 
-    compared = H.predicted_vs_measured(Y, -Y, HAS_A, HAS_B, n_boot=200)
-    assert H.model_facts(compared) == pytest.approx({
-        "predicted_ime1_effect": -2.0, "predicted_ime1_ume6_effect": 2.0,
-        "measured_heldout_ime1_effect": 2.0, "measured_heldout_ime1_ume6_effect": -2.0,
-        "predicted_signs_agree": "False"})
+
+# The groups of test_interaction's example, ten times: neither 1, A only 3, B only 0, both -1.
+Y = np.tile([0.0, 2.0, 2.0, 3.0, 4.0, -1.0, 1.0, -2.0, -1.0, 0.0], 10)
+HAS_A = np.tile(np.array([0, 0, 1, 1, 1, 0, 0, 1, 1, 1], bool), 10)
+HAS_B = np.tile(np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool), 10)
+
+
+def test_predicted_vs_measured_agreement_both_ways():
+    compared = H.predicted_vs_measured(Y, 2 * Y + 1, HAS_A, HAS_B, n_boot=300, seed=1)
+    assert compared.loc["IME1 without UME6", "measured"] == pytest.approx(2.0)
+    assert compared.loc["IME1 without UME6", "predicted"] == pytest.approx(4.0)  # 2 * (3 - 1)
+    assert compared.loc["interaction", "predicted"] == pytest.approx(2 * -3.0)
+    # By default only A alone and the interaction are tested; the rest have intervals, no verdict.
+    assert compared["tested"].tolist() == [True, False, False, False, True]
+    assert compared["agreement"].tolist() == ["agree", "not tested", "not tested", "not tested", "agree"]
+    assert compared.loc["IME1 and UME6", "predicted_words"] == ""
+    assert compared.loc["IME1 and UME6", "predicted_ci_low"] < compared.loc["IME1 and UME6", "predicted"]
+    view = H.comparison_view(compared)
+    assert list(view.columns) == ["measured", "predicted", "agreement"]
+    row = compared.loc["IME1 without UME6"]
+    assert view.loc["IME1 without UME6", "predicted"] == \
+        f"+4.000 ({row['predicted_ci_low']:+.3f} to {row['predicted_ci_high']:+.3f})"
+    assert view["agreement"].tolist() == compared["agreement"].tolist()
+    every = H.predicted_vs_measured(Y, 2 * Y + 1, HAS_A, HAS_B, n_boot=300, seed=1,
+                                    tested=["{A} without {B}", "{B} without {A}", "{A} and {B}",
+                                            "{A} and {B} vs {A} without {B}", "interaction"])
+    assert (every["agreement"] == "agree").all()
+    flipped = H.predicted_vs_measured(Y, -Y, HAS_A, HAS_B, n_boot=300, seed=1, tested=["{A} and {B}", "interaction"])
+    assert flipped.loc[["IME1 and UME6", "interaction"], "agreement"].tolist() == ["disagree", "disagree"]
+    assert flipped.loc["IME1 and UME6", "predicted_words"] == "raises"
+    # Predictions that ignore the motifs: nothing is decided, so agreement cannot be told.
+    flat = H.predicted_vs_measured(Y, np.random.default_rng(0).normal(size=len(Y)) * 1e-3 + 1, HAS_A, HAS_B,
+                                   n_boot=300, seed=1)
+    assert flat.loc[["IME1 without UME6", "interaction"], "agreement"].tolist() == ["cannot tell"] * 2
+    facts = H.model_facts(compared)
+    assert facts["predicted_ime1_effect"] == pytest.approx(4.0)
+    assert facts["measured_heldout_ime1_ume6_interaction"] == pytest.approx(-3.0)
+    assert facts["ime1_ume6_interaction_agreement"] == "agree"
+    assert facts["predicted_ime1_ume6_effect"] == pytest.approx(2 * -2.0)
+    assert "predicted_ime1_ume6_effect_ci_low" in facts
+    # An untested contrast has numbers but no verdict and no agreement.
+    assert "predicted_ime1_ume6_effect_verdict" not in facts and "ime1_ume6_effect_agreement" not in facts
+    assert facts["predicted_ime1_effect_verdict"] == "raises" and facts["ime1_effect_agreement"] == "agree"
+    assert "predicted_ume6_effect" not in facts  # only the contrasts asked for
+
+
+def test_hierarchy_verdict_and_facts():
+    from camformer.interaction import group_contrasts
+
+    groups, table = group_contrasts(Y, HAS_A, HAS_B, n_boot=300, seed=1)
+    assert H.hierarchy_verdict(table) == "holds"
+    assert H.hierarchy_verdict(group_contrasts(-Y, HAS_A, HAS_B, n_boot=300)[1]) == "does not hold"
+    noise = np.random.default_rng(0).normal(size=len(Y))
+    assert H.hierarchy_verdict(group_contrasts(noise, HAS_A, HAS_B, n_boot=300)[1]) == "cannot be told"
+    facts = H.hierarchy_facts(groups, table, prefix="r_")
+    assert facts["r_ime1_effect"] == pytest.approx(2.0) and facts["r_ime1_ume6_interaction"] == pytest.approx(-3.0)
+    assert (facts["r_n_ime1"], facts["r_n_ume6"], facts["r_n_ime1_ume6"], facts["r_n_neither"]) == (30, 20, 30, 20)
+    assert facts["r_n_ime1_ume6_families"] == 30 and facts["r_hierarchy_verdict"] == "holds"
+    assert facts["r_ime1_ume6_interaction_verdict"] == "below the sum of their effects alone"
 
 
 def test_motif_free_backgrounds():
@@ -109,6 +187,21 @@ def test_motif_free_backgrounds():
     assert len(chosen) == 2 and set(chosen) <= {0, 3, 5} and list(chosen) == sorted(chosen)
     # Row numbers and a mask choose alike.
     assert (H.motif_free_backgrounds(presence, np.array([5, 3, 0, 1]), 2, seed=3) == chosen).all()
+
+
+def test_random_backgrounds_are_motif_free_random_promoters_among_the_rows():
+    from camformer.data import load_test_table, subset_membership
+
+    table = load_test_table()
+    is_random = subset_membership(table)["random"].to_numpy()
+    rows = np.arange(3000)
+    candidates = rows[is_random[rows]]
+    presence = pd.DataFrame({"m": np.zeros(len(table), bool)})
+    presence.loc[candidates[:3], "m"] = True  # three of them hold a motif
+    codes = H.random_backgrounds(table, presence, rows, 10**6)
+    expected = encode_sequences(table["seq"].iloc[candidates[3:]].tolist())
+    assert len(candidates) > 10 and np.array_equal(codes, expected)
+    assert len(H.random_backgrounds(table, presence, rows, 5, seed=1)) == 5
 
 
 class PositionWeights(nn.Module):
@@ -122,63 +215,131 @@ class PositionWeights(nn.Module):
         return (x[:, :4] * self.weight).sum(dim=(1, 2))
 
 
-def score(model, text):
-    w = model.weight.detach().numpy()
-    return sum(w[ALPHABET.index(c), i] for i, c in enumerate(text))
+class MotifPresence(nn.Module):
+    """Additive in motif presence, with an optional planted interaction: ``bias + a * [A] + b * [B]
+    + ab * [A][B]``, where ``[A]`` is whether A's consensus occurs anywhere (either strand ignored)."""
+
+    def __init__(self, site_a, site_b, a=0.25, b=-0.75, ab=0.0, bias=0.5):
+        super().__init__()
+        self.filters = [torch.as_tensor(encode_sequences([s], len(s))).long() for s in (site_a, site_b)]
+        self.a, self.b, self.ab, self.bias = a, b, ab, bias
+
+    def has(self, x, codes):
+        w = codes.shape[1]
+        windows = x[:, :4].argmax(dim=1).unfold(1, w, 1)  # (N, L - w + 1, w)
+        return (windows == codes).all(dim=2).any(dim=1).float()
+
+    def forward(self, x):
+        has_a, has_b = (self.has(x, codes) for codes in self.filters)
+        return self.bias + self.a * has_a + self.b * has_b + self.ab * has_a * has_b
 
 
-def test_nested_insertion_writes_a_inside_b_at_the_measured_offset():
-    model = PositionWeights(40)
-    # A starts 4 into B: its CCG is B's last three letters and its T the letter after B, so "A
-    # inside B" differs from B alone, and from A written at any other offset.
-    motifs = {"M1.A": "CCGT", "M2.B": "ATTACCG"}
-    # Measured hits: in two sequences A starts 4 after B on +/+; in one, 1 after on -/-.
-    hits = pd.DataFrame({"seq_index": [0, 0, 1, 1, 2, 2], "motif": ["M1.A", "M2.B"] * 3,
-                         "start": [14, 10, 24, 20, 6, 5], "end": [18, 17, 28, 27, 10, 12],
-                         "strand": ["+", "+", "+", "+", "-", "-"]})
-    texts = ["".join(np.random.default_rng(i).choice(list("ACGT"), 40)) for i in range(5)]
-    table, configurations = H.nested_insertion(model, encode_sequences(texts, 40), motifs, "M1.A", "M2.B", hits,
-                                               position=10, apart=30, encoding="onehot")
-    assert configurations.iloc[0].to_dict() == {"offset": 4, "strand_a": "+", "strand_b": "+", "sequences": 2}
+def real_motifs():
+    motifs = H.figure8_motifs()
+    a, b = H.motif_named(motifs, "IME1"), H.motif_named(motifs, "UME6")
+    # Measured: IME1 starts 5 into UME6 on +/+ (the book's data show this most often).
+    hits = pd.DataFrame({"seq_index": [0, 0], "motif": [a, b], "start": [15, 10], "end": [23, 22],
+                         "strand": ["+", "+"]})
+    return motifs, a, b, hits
 
-    def write(text, site, at):
-        return text[:at] + site + text[at + len(site):]
 
-    def change(edit):
-        return np.mean([score(model, edit(t)) - score(model, t) for t in texts])
+def backgrounds(n, seed=0):
+    texts = ["".join(np.random.default_rng(seed + i).choice(list("ACGT"), 110)) for i in range(n)]
+    return encode_sequences(texts)
 
-    expected = {
-        ("A", "A", "alone"): change(lambda t: write(t, "CCGT", 14)),
-        ("B", "B", "alone"): change(lambda t: write(t, "ATTACCG", 10)),
-        ("A", "B", "A inside B"): change(lambda t: write(t, "ATTACCGT", 10)),
-        ("A", "B", "apart"): change(lambda t: write(write(t, "CCGT", 30), "ATTACCG", 10)),
-    }
-    got = table.set_index(["motif1", "motif2", "placement"])["mean_change"]
-    assert sorted(got.index) == sorted(expected)
-    for key, value in expected.items():
-        assert got[key] == pytest.approx(value, abs=1e-4)
-    facts = H.insertion_facts(table, names=("M1.A", "M2.B"))
-    assert facts["insertion_a_inside_b"] == pytest.approx(expected[("A", "B", "A inside B")], abs=1e-4)
-    assert facts["insertion_a_b_apart"] == pytest.approx(expected[("A", "B", "apart")], abs=1e-4)
 
+def test_insertion_design_keeps_a_in_place_and_moves_b():
+    design = H.insertion_design("M1.A", "M2.B", 5, position=30, apart=60)
+    assert design == {"A alone": {"M1.A": 35}, "B alone": {"M2.B": 30}, "A inside B": {"M1.A": 35, "M2.B": 30},
+                      "B apart": {"M2.B": 60}, "A and B apart": {"M1.A": 35, "M2.B": 60}}
+
+
+@pytest.mark.parametrize("ab, inside, conclusion", [
+    (0.0, "IME1 adds the same inside UME6 (no interaction)", "as a purely additive model would"),
+    (-1.0, "IME1 adds less inside UME6 than alone", "has learnt that UME6's context takes away from IME1's gain"),
+    (0.5, "IME1 adds more inside UME6 than alone", "has learnt that UME6's context adds to IME1's effect"),
+])
+def test_nested_insertion_additive_and_planted_interactions(ab, inside, conclusion):
+    motifs, a, b, hits = real_motifs()
+    model = MotifPresence("CCGCCGAG", "ATTAGCCGCCGA", ab=ab)
+    result = H.nested_insertion(model, backgrounds(60), motifs, a, b, hits, encoding="onehot")
+    assert 5 <= len(result.predictions) == result.kept.sum() < 60
+    table = result.contrasts(("IME1", "UME6"), n_boot=300)
+    # On the kept backgrounds the model sees exactly the motifs written: known changes.
+    assert table.loc["IME1 alone", "difference"] == pytest.approx(0.25)
+    assert table.loc["UME6 alone", "difference"] == pytest.approx(-0.75)
+    assert table.loc["interaction, IME1 inside UME6", "difference"] == pytest.approx(ab)
+    assert table.loc["interaction, IME1 inside UME6", "words"] == inside
+    # Presence does not depend on position: apart, the interaction is the same.
+    assert table.loc["interaction, IME1 and UME6 apart", "difference"] == pytest.approx(ab)
+    assert conclusion in H.insertion_conclusion(table)
+    # Today's old test (A inside B below A alone) would call the purely additive model an interaction:
+    if ab == 0.0:
+        assert table.loc["IME1 inside UME6", "ci_high"] < table.loc["IME1 alone", "ci_low"]
+
+
+def test_nested_insertion_on_a_linear_model_by_hand():
+    motifs, a, b, hits = real_motifs()
+    model = PositionWeights(110)
+    result = H.nested_insertion(model, backgrounds(40, seed=100), motifs, a, b, hits, encoding="onehot")
+    w = model.weight.detach().numpy().astype(np.float64)
+    kept = backgrounds(40, seed=100)[result.kept]
+
+    def change(sites):
+        out = []
+        for codes in kept:
+            edited = codes.copy()
+            for site, at in sites:
+                edited[at:at + len(site)] = [ALPHABET.index(c) for c in site]
+            out.append(sum(w[edited[i], i] - w[codes[i], i] for i in range(110)))
+        return np.mean(out)
+
+    table = result.contrasts(("IME1", "UME6"), n_boot=100)
+    assert table.loc["IME1 alone", "difference"] == pytest.approx(change([("CCGCCGAG", 35)]), abs=1e-4)
+    assert table.loc["UME6 alone", "difference"] == pytest.approx(change([("ATTAGCCGCCGA", 30)]), abs=1e-4)
+    # Apart, the sites share no letter: a per-letter additive model has no interaction at all.
+    assert table.loc["interaction, IME1 and UME6 apart", "difference"] == pytest.approx(0.0, abs=1e-4)
+    # Nested, the seven shared letters CCGCCGA (35..41) count in both singles but once in the pair.
+    shared = change([("CCGCCGA", 35)])
+    assert table.loc["interaction, IME1 inside UME6", "difference"] == pytest.approx(-shared, abs=1e-4)
+
+
+def test_nested_insertion_keeps_only_backgrounds_where_alone_means_alone():
+    motifs, a, b, hits = real_motifs()
+    codes = backgrounds(30, seed=200)
+    codes[:, 42] = ALPHABET.index("G")  # UME6 at 30..41 then G: "UME6 alone" is IME1 inside UME6
+    result = H.nested_insertion(PositionWeights(110), codes, motifs, a, b, hits, encoding="onehot")
+    assert not result.kept.any() and result.contains.loc["UME6 alone", "IME1"] == 1.0
+    # No background left: nothing is made up.
+    assert len(result.predictions) == 0
+    table = result.contrasts(("IME1", "UME6"), n_boot=50)
+    assert (table.loc[table["tested"], "words"] == "cannot be computed (too few sequences)").all()
+    assert table["ci_low"].isna().all()
+    assert result.contains.loc["IME1 inside UME6"].tolist() == [1.0, 1.0]
     with pytest.raises(ValueError, match="no overlapping forward-strand hits"):
-        H.nested_insertion(model, encode_sequences(texts, 40), motifs, "M1.A", "M2.B", hits.iloc[4:],
-                           encoding="onehot")
+        H.nested_insertion(PositionWeights(110), codes, motifs, a, b, hits.assign(strand="-"), encoding="onehot")
+    with pytest.raises(ValueError, match="overlap"):
+        H.nested_insertion(PositionWeights(110), codes, motifs, a, b, hits, apart=33, encoding="onehot")
+    with pytest.raises(ValueError, match="outside the scanned region"):
+        H.nested_insertion(PositionWeights(110), codes, motifs, a, b, hits, apart=90, encoding="onehot")
 
 
-def test_insertion_facts_by_hand():
-    columns = ["motif1", "motif2", "placement", "mean_change", "ci_low", "ci_high", "direction"]
-    table = pd.DataFrame([("IME1", "IME1", "alone", 0.3, 0.2, 0.4, "raises"),
-                          ("UME6", "UME6", "alone", -0.1, -0.2, 0.05, "does not clearly change"),
-                          ("IME1", "UME6", "IME1 inside UME6", 0.05, 0.0, 0.1, "does not clearly change"),
-                          ("IME1", "UME6", "apart", 0.25, 0.1, 0.3, "raises")], columns=columns)
-    assert H.insertion_facts(table) == {
-        "insertion_ime1": 0.3, "insertion_ume6": -0.1, "insertion_ime1_inside_ume6": 0.05,
-        "insertion_ime1_ume6_apart": 0.25, "insertion_ime1_direction": "raises",
-        "insertion_ime1_inside_ume6_direction": "does not clearly change",
-        "insertion_ume6_context_lowers_ime1": "True"}  # 0.1 < 0.2: the intervals do not overlap
-    table.loc[2, "ci_high"] = 0.25
-    assert H.insertion_facts(table)["insertion_ume6_context_lowers_ime1"] == "False"
+def test_insertion_conclusion_follows_the_verdicts():
+    def table(alone, interaction):
+        rows = {"IME1 alone": alone, "interaction, IME1 inside UME6": interaction}
+        return pd.DataFrame([{"words": w, "decided": d} for w, d in rows.values()], index=list(rows))
+
+    up, unsure = ("raises", True), ("does not clearly change", False)
+    less, more = ("IME1 adds less inside UME6 than alone", True), ("IME1 adds more inside UME6 than alone", True)
+    assert H.insertion_conclusion(table(up, less)) == \
+        "The model has learnt that UME6's context takes away from IME1's gain."
+    assert H.insertion_conclusion(table(unsure, less)) == "In the model, IME1 adds less inside UME6 than alone."
+    assert H.insertion_conclusion(table(up, more)) == "The model has learnt that UME6's context adds to IME1's effect."
+    assert "purely additive" in H.insertion_conclusion(table(up, ("IME1 adds the same inside UME6 (no interaction)",
+                                                                  False)))
+    too_few = ("cannot be computed (too few sequences)", False)
+    assert H.insertion_conclusion(table(up, too_few)) == \
+        "The interaction cannot be computed (too few sequences)."
 
 
 def test_scan_library_scans_the_random_region_only():

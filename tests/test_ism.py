@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from camformer.attribution import attribute
-from camformer.data import encode
+from camformer.encoding import encode
 from camformer.embedding import penultimate_activations
 from camformer.gradcam import gradcam
 from camformer.ism import (
@@ -16,6 +16,7 @@ from camformer.ism import (
     ism_receptive_field,
     mutant_table,
     position_effect,
+    positions_per_group,
     pssm,
     receptive_field_stages,
 )
@@ -159,6 +160,17 @@ def test_receptive_field_ism_detects_a_wrong_reach(codes):
     with pytest.raises(ValueError, match="differs from the full pass"):
         ism_receptive_field(model, codes, stem=list(model.stem), head=model.head, reach=[(0, 0)] * 3,
                             positions=range(10, 20), device="cpu")
+
+
+def test_receptive_field_groups_fill_batch_size_on_a_gpu_and_64_mutants_on_a_cpu():
+    # g positions x 3 substitutions x sequences mutants per forward pass
+    assert positions_per_group(1024, 64, "cuda") == 5  # 960 mutants, not a fixed 192
+    assert positions_per_group(4096, 64, torch.device("cuda", 1)) == 21
+    assert positions_per_group(1024, 4, "cuda") == 85
+    assert positions_per_group(1024, 64, "cpu") == 1  # 192: never less than one position
+    assert positions_per_group(1024, 4, "cpu") == 5  # 60 of the CPU's 64
+    assert positions_per_group(24, 4, "cpu") == 2  # batch_size below 64 caps the CPU's group too
+    assert positions_per_group(8, 4, "cuda") == 1
 
 
 def test_conv_reach_counts_padding_a_stage_applies_itself():
@@ -320,17 +332,51 @@ def test_logo_examples_skip_sequences_no_substitution_changes():
     assert logo_examples(np.zeros((3, 4, 5)), [1.0, 5.0, -1.0]) == ([1, 2], 0)
 
 
-def test_effect_spread_summary_by_hand():
-    from camformer.ism import effect_spread_summary
+def test_flank_ratio_by_hand():
+    from camformer.ism import flank_ratio, flank_verdict
 
-    codes = np.zeros((1, 3), dtype=np.uint8)  # AAA: three substitutions per position
-    delta = np.zeros((1, 4, 3))
-    delta[0, 1:, 0] = [0.1, -0.2, 0.3]  # flank
-    delta[0, 1:, 1] = [1.0, -2.0, 0.0]  # variable
-    delta[0, 1:, 2] = [0.0, 0.05, -0.6]  # variable
+    codes = np.zeros((2, 3), dtype=np.uint8)  # AAA twice: three substitutions per position
+    delta = np.zeros((2, 4, 3))
+    delta[:, 1:, 0] = [0.1, -0.2, 0.3]  # flank: mean |ΔE| 0.2 in both
+    delta[0, 1:, 1:] = [[1.0, 0.0], [-2.0, 0.05], [0.0, -0.6]]  # variable: mean |ΔE| 3.65 / 6
+    delta[1, 1:, 1:] = 0.4  # variable: 0.4
     effects = mutant_table(delta, codes, positions=range(3))
-    summary = effect_spread_summary(effects, reference=[0.0, 4.0], positions=[1, 2])  # s.d. 2
-    assert summary == pytest.approx({
-        "n_variable": 6, "mean_abs_variable": (1 + 2 + 0 + 0 + 0.05 + 0.6) / 6, "mean_abs_flanks": 0.2,
-        "max_abs": 2.0, "reference_sd": 2.0, "share_above_tenth_sd": 3 / 6})  # |ΔE| > 0.2: 1, 2, 0.6
-    assert np.isnan(effect_spread_summary(effects, [0.0, 1.0], positions=range(3))["mean_abs_flanks"])
+    table = flank_ratio(effects, positions=[1, 2], n_boot=200)
+    variable = (3.65 / 6 + 0.4) / 2
+    assert table.loc["variable region", "estimate"] == pytest.approx(variable)
+    assert table.loc["flanks"].tolist() == pytest.approx([0.2, 0.2, 0.2])
+    assert table.loc["ratio", "estimate"] == pytest.approx(variable / 0.2)
+    assert table.loc["ratio", "ci_low"] == pytest.approx(2.0) and table.loc["ratio", "ci_high"] == pytest.approx(3.65 / 1.2)
+    assert flank_verdict(table).words.startswith("substitutions in the variable region move the prediction more")
+    delta[:, 1:, 0] = 1.0  # flanks now matter more
+    assert flank_verdict(flank_ratio(mutant_table(delta, codes, positions=range(3)), positions=[1, 2])
+                         ).words.startswith("substitutions in the constant flanks move")
+    delta[:, 1:, 0] = 0.0  # nothing in the flanks: the ratio is undefined
+    blank = flank_verdict(flank_ratio(mutant_table(delta, codes, positions=range(3)), positions=[1, 2]))
+    assert blank.words.startswith("undefined") and not blank.decided
+    with pytest.raises(ValueError, match="inside and outside"):
+        flank_ratio(effects, positions=range(3))
+
+
+def test_gc_change_intervals_resample_sequences_and_verdicts():
+    from camformer.ism import gc_change_effects, gc_change_verdicts
+
+    codes = np.array([[0, 3], [0, 3], [0, 3]], dtype=np.uint8)  # AT: C, G gain; T/A kept
+    delta = np.zeros((3, 4, 2))
+    delta[:, 1:3, :] = np.array([0.1, 0.2, 0.3])[:, None, None]  # gains: a mean per sequence
+    table = gc_change_effects(mutant_table(delta, codes, positions=range(2)), positions=range(2), n_boot=300)
+    assert table.loc["A/T → G/C", "sequence_mean"] == pytest.approx(0.2)
+    assert table.loc["A/T → G/C", "n_sequences"] == 3 and table.loc["A/T → G/C", "size"] == 12
+    assert 0.1 <= table.loc["A/T → G/C", "ci_low"] < 0.2 < table.loc["A/T → G/C", "ci_high"] <= 0.3
+    assert table.loc["G/C → A/T", "n_sequences"] == 0 and np.isnan(table.loc["G/C → A/T", "sequence_mean"])
+    verdicts = gc_change_verdicts(table)
+    assert verdicts["A/T → G/C"].words == "adding a G or C raises the prediction on average"
+    assert verdicts["G/C → A/T"].words.startswith("undefined")
+    lowered = gc_change_verdicts(gc_change_effects(mutant_table(-delta, codes, positions=range(2)),
+                                                   positions=range(2)))
+    assert lowered["A/T → G/C"].words == "adding a G or C lowers the prediction on average"
+    mixed = delta.copy()
+    mixed[0] *= -3  # one sequence the other way: the interval spans 0
+    undecided = gc_change_verdicts(gc_change_effects(mutant_table(mixed, codes, positions=range(2)),
+                                                     positions=range(2)))
+    assert undecided["A/T → G/C"].words == "adding a G or C has no clear effect on the prediction on average"

@@ -341,3 +341,139 @@ def test_camformers_place_fourth_on_the_published_leaderboard():
     assert scores.loc["autosome.org", "Spearman score"] == pytest.approx(0.85410856382781)
     # The paper's "4th place in the challenge": the Camformers row, ranked by the Spearman score.
     assert leaderboard.rank_teams(scores).loc["Camformers", "Spearman score"] == 4
+
+
+def test_subset_ids_follow_subset_values():
+    table, pairs = _tiny(public_ids=(4, 5), public_pairs=(3,))
+    pred = pd.Series(P, index=np.arange(6))
+    # the three private pairs (0, 1), (0, 2), (0, 3): each goes by its reference, 0
+    np.testing.assert_array_equal(metrics.subset_ids(pred, "SNVs", table, pairs), [0, 0, 0])
+    np.testing.assert_array_equal(metrics.subset_ids(pred, "SNVs", table, pairs, private=False), [0, 0, 0, 4])
+    np.testing.assert_array_equal(metrics.subset_ids(pred, "low", table, pairs), [3])
+    y, _ = metrics.subset_values(pred, "all", table, pairs)
+    np.testing.assert_array_equal(Y[metrics.subset_ids(pred, "all", table, pairs)], y)
+
+
+def test_primary_subset_follows_the_priority():
+    table = pd.DataFrame({"id": [5, 6, 7, 8], "subsets": ["SNVs;high", "random;SNVs", None, "motif_tiling"]})
+    labels = metrics.primary_subset(table)
+    assert labels.to_dict() == {5: "high", 6: "random", 7: "no subset", 8: "motif_tiling"}
+
+
+def test_agreement_text_names_rows_beyond_the_printed_precision():
+    table = pd.DataFrame({"largest |difference|": [1e-6, 4.8e-4, 2e-5]},
+                         index=pd.MultiIndex.from_tuples([("O", "all"), ("Mini", "SNVs"), ("O", "low")]))
+    text = metrics.agreement_text(table, decimals=4)
+    assert "Mini SNVs (4.8e-04)" in text and "O low" not in text and "O all" not in text
+    assert metrics.agreement_text(table.iloc[[0, 2]], decimals=4).startswith("Every number agrees")
+    assert "O low" in metrics.agreement_text(table, decimals=5)
+
+
+def test_seed_rank_and_gain_share_by_hand():
+    grid = pd.DataFrame({"Model": ["A"] * 4 + ["B"], "Seed": [1, 2, 42, 7, 42], "r2": [0.90, 0.93, 0.92, 0.92, 0.5]})
+    assert seeds.seed_rank(grid, "A", 42, "r2") == (2, 4)  # one seed above; the tie with seed 7 shares 2nd
+    assert seeds.seed_rank(grid, "A", 2, "r2") == (1, 4)
+    with pytest.raises(ValueError, match="no seed 3"):
+        seeds.seed_rank(grid, "A", 3, "r2")
+    table = pd.DataFrame({"num_seeds": [1, 1, 2, 3], "average_score": [0.90, 0.92, 0.95, 0.96]})
+    assert seeds.ensemble_gain_share(table, 2) == pytest.approx((0.95 - 0.91) / (0.96 - 0.91))
+    assert seeds.ensemble_gain_share(table, 1) == 0
+
+
+def test_per_subset_seeds_square_r_but_not_the_scores():
+    row = {f"{s}_{k}": 0.5 for s in metrics.SUBSETS[1:] for k in ("pearson", "spearman")}
+    grid = pd.DataFrame([{**row, "Model": "M", "Seed": 1, "pearson": 0.9, "spearman": 0.8,
+                          "pearsons_score": 0.7, "spearmans_score": 0.6}])
+    out = seeds.per_subset_seeds(grid, ["M"]).set_index(["metric", "group"])["value"]
+    assert out[("r²", "all")] == pytest.approx(0.81) and out[("r²", "high")] == pytest.approx(0.25)
+    assert out[("r²", "score")] == 0.7 and out[("ρ", "score")] == 0.6 and out[("ρ", "all")] == 0.8
+    assert len(out) == 2 * len(seeds.SEED_GROUPS)
+    with pytest.raises(ValueError, match="no rows of model 'X'"):
+        seeds.per_subset_seeds(grid, ["X"])
+
+
+def test_per_subset_seeds_match_the_leaderboards_layout_on_the_papers_table():
+    values = seeds.per_subset_seeds(load_paper_table("grid_res_all_models_pvt.csv"), ["Orig"])
+    seed42 = values[values["seed"] == 42].set_index(["metric", "group"])["value"]
+    pred = load_published_predictions().set_index("id")["original"]
+    layout = metrics.leaderboard_layout(metrics.score_predictions(pred)).rename(
+        index={"pearson_r2": "r²", "spearman_rho": "ρ"})
+    for (metric, group), value in seed42.items():
+        assert value == pytest.approx(layout.loc[metric, group], abs=1e-3)  # SNVs are rebuilt, to 5e-4
+
+
+@pytest.mark.parametrize("shift, words", [(0.05, "A stays ahead of B"), (-0.05, "B stays ahead of A"),
+                                          (0.0, "A and B overlap")])
+def test_curves_separated_go_both_ways(shift, words):
+    sizes = np.repeat([2, 4, 6], 3)
+    b = pd.DataFrame({"n": sizes, "r": 0.9 + np.tile([0.0, 0.01, 0.02], 3)})
+    a = b.assign(r=b["r"] + shift)
+    verdict = seeds.curves_separated(a, b, "n", "r", names=("A", "B"))
+    assert verdict.words.startswith(words) and verdict.estimate == pytest.approx(shift)
+    assert (verdict.ci_low, verdict.ci_high) == pytest.approx((shift - 0.02, shift + 0.02))
+    with pytest.raises(ValueError, match="different values"):
+        seeds.curves_separated(a[a["n"] > 2], b, "n", "r")
+    words = seeds.curves_separated(a, b, "n", "r", names=("A", "B"), every="in every panel", some="in a panel")
+    assert words.words.endswith("in every panel, every seed above every seed" if shift else "overlap in a panel")
+
+
+def test_ordinals_and_place_words():
+    assert [leaderboard.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+    ranks = pd.DataFrame({"Spearman score": [4, 2], "Pearson score": [5, 2]}, index=["a", "b"])
+    assert leaderboard.place_words(ranks, "a") == "4th by the Spearman score, 5th by the Pearson score"
+    assert leaderboard.place_words(ranks, "b") == "2nd by both the Spearman and the Pearson score"
+
+
+def test_camformers_place_by_both_scores_on_the_published_leaderboard():
+    ranks = leaderboard.rank_teams(leaderboard.challenge_scores(leaderboard.load_leaderboard()))
+    assert leaderboard.place_words(ranks, "Camformers") == "4th by the Spearman score, 5th by the Pearson score"
+
+
+def test_range_restriction_words_go_both_ways():
+    rng = np.random.default_rng(0)
+    wide = rng.normal(scale=1.0, size=400)
+    narrow = rng.normal(scale=0.1, size=400)
+    noise = rng.normal(scale=0.1, size=400)
+    panels = {"all": (wide, wide + noise), "high": (narrow, narrow + noise), "low": (narrow, narrow + noise),
+              "random": (wide, wide + noise), "SNVs": (narrow, -narrow)}
+    table, text = metrics.range_restriction(panels)
+    assert list(table.index) == ["all", "high", "low", "random"]  # pair subsets left out
+    assert table.loc["high", "measured s.d."] == pytest.approx(np.std(narrow, ddof=1))
+    assert text.startswith("The single subsets with the lowest r², high and low, are also")
+    # the lowest r² on wide subsets with a bad model: the other words
+    panels |= {"all": (wide, wide + 30 * noise), "random": (wide, wide + 30 * noise)}
+    _, text = metrics.range_restriction(panels)
+    assert "lowest r² are all and random" in text and "does not explain" in text
+
+
+def test_model_seed_facts_on_the_papers_table():
+    facts = seeds.model_seed_facts(load_paper_table("grid_res_all_models_pvt.csv"), "Orig", "original")
+    assert facts["original_n_seeds"] == 10 and 1 <= facts["original_seed42_rank_r2"] <= 10
+    # on the private set: r² 0.912 ± 0.003 (the chapter's numbers)
+    assert (round(facts["original_r2_seeds_mean"], 3), round(facts["original_r2_seeds_sd"], 3)) == (0.912, 0.003)
+
+
+def test_panels_separated_counts_each_way():
+    rows = []
+    for metric, group, a_values, b_values in (("ρ", "all", [0.9, 0.91], [0.8, 0.81]),   # A ahead
+                                              ("ρ", "high", [0.5, 0.7], [0.6, 0.65]),   # overlap
+                                              ("r²", "all", [0.7, 0.71], [0.8, 0.9])):  # B ahead
+        rows += [{"model": "A", "metric": metric, "group": group, "value": v} for v in a_values]
+        rows += [{"model": "B", "metric": metric, "group": group, "value": v} for v in b_values]
+    table, text = seeds.panels_separated(pd.DataFrame(rows), "A", "B", names=("LegNet", "Original"))
+    assert table["ahead"].tolist() == ["LegNet", "neither", "Original"]
+    assert table.loc[("ρ", "all"), "low"] == pytest.approx(0.09) and table.loc[("ρ", "all"), "high"] == pytest.approx(0.11)
+    assert text == ("Every seed of LegNet lies above every seed of Original in 1 of 3 panels; every seed of "
+                    "Original lies above in all (r²); their seeds overlap in high (ρ).")
+
+
+def test_curve_summary_and_ends_by_hand():
+    table = pd.DataFrame({"n": [4, 2, 2, 4, 8, 8], "r": [0.92, 0.90, 0.92, 0.94, 0.95, 0.97]})
+    summary = seeds.curve_summary(table, "n", "r")
+    assert summary["n"].tolist() == [2, 4, 8] and summary["mean"].tolist() == pytest.approx([0.91, 0.93, 0.96])
+    ends = seeds.curve_ends({("complex", "A"): table}, "n", "r")
+    row = ends.loc[("complex", "A")]
+    assert (row["smallest"], row["at smallest"], row["largest"], row["at largest"]) == (2, "0.910 ± 0.014", 8,
+                                                                                       "0.960 ± 0.014")
+    assert row["largest s.d."] == pytest.approx(np.std([0.95, 0.97], ddof=1))

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from camformer.data import load_paper_table
-from camformer.grid import grid_config, grid_configs, grid_parameter_counts
+from camformer.grid import grid_parameter_counts
 from camformer.models import (
     ModelConfig,
     architecture_table,
@@ -21,6 +21,8 @@ from camformer.models import (
     camformer_original,
     camformer_small,
     count_parameters,
+    grid_config,
+    grid_configs,
     init_he,
     load_model,
     load_model_metadata,

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from camformer import motifs as M
-from camformer.data import encode, encode_sequences, resource_path
+from camformer.data import encode_sequences, resource_path
+from camformer.encoding import encode
 
 torch.set_num_threads(1)
 
@@ -182,12 +183,22 @@ def test_presence_and_pair_effects_hand_computed():
     assert matrix.loc["b", "a"] == matrix.loc["a", "b"] == 2.0 and matrix.loc["a", "a"] == pytest.approx(8 / 3)
 
 
-def test_group_difference():
-    y = np.array([1.0, 2.0, 3.0, 5.0, 7.0, 9.0])
-    out = M.group_difference(y, [0, 0, 0, 0, 1, 1], [1, 1, 1, 0, 0, 0], n_boot=500)
-    assert out["difference"] == pytest.approx(8.0 - 2.0)
-    assert out["n"] == 2 and out["n_ref"] == 3
-    assert out["ci_low"] <= 6.0 <= out["ci_high"] and out["welch_t"] > 0 and out["p_value"] < 0.05
+def test_presence_without_hits():
+    empty = M.scan(np.zeros((3, 5), np.uint8), {"toy": TOY})  # sequences shorter than the motif
+    assert empty.empty
+    presence = M.presence_matrix(empty, 3, ["toy"])
+    assert presence.shape == (3, 1) and not presence.to_numpy().any()
+
+
+def test_pair_masks_by_hand():
+    presence = pd.DataFrame({"a": [1, 1, 0, 1], "b": [0, 1, 1, 1], "c": [0, 0, 1, 1]}, dtype=bool)
+    cells, masks = M.pair_masks(presence, ["c", "a", "b"])
+    assert cells == [("c", "c"), ("a", "a"), ("b", "b"), ("c", "a"), ("c", "b"), ("a", "b")]
+    np.testing.assert_array_equal(masks.T, [[0, 0, 1, 1], [1, 1, 0, 1], [0, 1, 1, 1],
+                                            [0, 0, 0, 1], [0, 0, 1, 1], [0, 1, 0, 1]])
+    # One motif: no pairs, and the masks are its presence.
+    cells, masks = M.pair_masks(presence, ["a"])
+    assert cells == [("a", "a")] and masks.shape == (4, 1)
 
 
 # ---------------------------------------------------------------------------- insertion
@@ -205,37 +216,14 @@ def test_insert_motif_known_answer():
         M.insert_motif(codes, "CCGA", 10)
 
 
-class MotifDetector(nn.Module):
-    """Conv with a PWM's log-odds as its filter -> max over positions -> linear: a hand-built model."""
-
-    def __init__(self, pwm, weight=2.0, bias=0.5):
-        super().__init__()
-        self.conv = nn.Conv1d(4, 1, pwm.shape[1], bias=False)
-        self.conv.weight.data[0] = torch.as_tensor(np.log2(pwm / 0.25), dtype=torch.float32)
-        self.linear = nn.Linear(1, 1)
-        self.linear.weight.data.fill_(weight)
-        self.linear.bias.data.fill_(bias)
-
-    def forward(self, x):
-        return self.linear(self.conv(x).amax(dim=2)).squeeze(1)
-
-
-def test_insertion_effect_equals_hand_computed_change():
-    model = MotifDetector(TOY)
-    backgrounds = random_codes(30, 40, seed=6)
-    effects = M.insertion_effects(model, backgrounds, {"toy": TOY, "site2": "ACGTAGCT"},
-                                  {"toy": 5, "site2": 25})
-    # By hand: the change is 2 * (max score with the site - max score of the background).
-    lo = np.log2(TOY / 0.25)
-    def max_score(c):
-        return max(lo[c[i:i + 8], np.arange(8)].sum() for i in range(len(c) - 7))
-    best = lo.max(axis=0).sum()
-    change = np.array([2.0 * (max(best, max_score(c)) - max_score(c)) for c in backgrounds])
-    row = effects.set_index(["motif1", "motif2"])
-    assert row.loc[("toy", "toy"), "mean_change"] == pytest.approx(change.mean(), rel=1e-5)
-    assert row.loc[("site2", "site2"), "mean_change"] == pytest.approx(change.mean(), rel=1e-5)
-    assert row.loc[("toy", "site2"), "mean_change"] == pytest.approx(change.mean(), rel=1e-5)
-    assert row.loc[("toy", "toy"), "n"] == 30 and len(effects) == 3
+def test_insert_motifs_writes_in_order():
+    codes = np.zeros((1, 12), dtype=np.uint8)  # all A
+    # The second motif is written over the first where they overlap.
+    out = M.insert_motifs(codes, {"x": "CCCC", "y": "GG"}, {"x": 2, "y": 4})
+    assert "".join("ACGTN"[c] for c in out[0]) == "AACCGGAAAAAA"
+    out = M.insert_motifs(codes, {"x": "CCCC", "y": "GG"}, {"y": 4, "x": 2})
+    assert "".join("ACGTN"[c] for c in out[0]) == "AACCCCAAAAAA"
+    assert (codes == 0).all()
 
 
 def test_ism_on_a_trained_model_recovers_the_planted_motif():
@@ -274,39 +262,6 @@ def test_overlapping_hits():
     np.testing.assert_array_equal(M.overlapping_hits(hits, "a", "b", 4), [True, False, False, False])
 
 
-def test_motif_hierarchy_known_group_means():
-    # 2 with neither (mean 1), 3 with A only (mean 3), 2 with B only (mean 0), 3 with both (mean -1).
-    y = np.array([0.0, 2.0, 2.0, 3.0, 4.0, -1.0, 1.0, -2.0, -1.0, 0.0])
-    a = np.array([0, 0, 1, 1, 1, 0, 0, 1, 1, 1], bool)
-    b = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool)
-    table = M.motif_hierarchy(y, a, b, names=("A", "B"), n_boot=300, seed=1).set_index("group")
-    assert list(table.index) == ["A without B", "B without A", "A and B", "A and B vs A without B"]
-    assert table.loc["A without B", "difference"] == pytest.approx(3.0 - 1.0)
-    assert table.loc["B without A", "difference"] == pytest.approx(0.0 - 1.0)
-    assert table.loc["A and B", "difference"] == pytest.approx(-1.0 - 1.0)
-    assert table.loc["A and B vs A without B", "difference"] == pytest.approx(-1.0 - 3.0)
-    assert table.loc["A and B vs A without B", "direction"] == "lowers"
-    assert (table["n"].to_list(), table.loc["A without B", "n_ref"]) == ([3, 2, 3, 3], 2)
-    # Family means: the two "neither" sequences and the three "A only" ones are one family each.
-    families = np.array([0, 0, 1, 1, 1, 2, 3, 4, 5, 6])
-    fam = M.motif_hierarchy(y, a, b, names=("A", "B"), families=families, scopes={}, n_boot=300)
-    # One family per group would leave no interval: those comparisons are left out, not faked.
-    assert fam.empty
-    families = np.array([0, 1, 2, 2, 3, 4, 5, 6, 7, 8])
-    fam = M.motif_hierarchy(y, a, b, names=("A", "B"), families=families, scopes={}, n_boot=300).set_index("group")
-    assert set(fam["scope"]) == {"family means"}
-    assert fam.loc["A without B", "mean"] == pytest.approx((2.5 + 4.0) / 2) and fam.loc["A without B", "n"] == 2
-
-
-def test_insertion_effect_interval_and_direction():
-    model = MotifDetector(TOY)
-    effects = M.insertion_effects(model, random_codes(30, 40, seed=6), {"toy": TOY}, {"toy": 5}, n_boot=500)
-    row = effects.iloc[0]
-    assert row["ci_low"] <= row["mean_change"] <= row["ci_high"]
-    assert row["ci_low"] > 0 and row["direction"] == "raises"  # a positive weight on the motif's score
-    assert M.direction(-0.2, 0.1) == "does not clearly change" and M.direction(-0.3, -0.1) == "lowers"
-
-
 def test_overlap_configurations_by_hand():
     hits = pd.DataFrame({"seq_index": [0, 0, 1, 1, 2, 2, 2], "motif": ["a", "b", "a", "b", "a", "b", "b"],
                          "start": [10, 5, 7, 2, 0, 20, 30], "end": [18, 17, 15, 14, 8, 32, 42],
@@ -316,20 +271,9 @@ def test_overlap_configurations_by_hand():
     assert table.to_dict("records") == [{"offset": 5, "strand_a": "+", "strand_b": "+", "sequences": 2}]
 
 
-def test_motif_counts_and_pair_heatmap():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from camformer.plot_motifs import pair_heatmap
-
+def test_motif_counts():
     hits = pd.DataFrame({"seq_index": [0, 0, 2], "motif": ["a", "a", "b"]})
     presence = pd.DataFrame({"a": [True, False, False], "b": [False, False, True]})
     motifs = {"a": onehot(np.array([[0, 1]], dtype=np.uint8))[0], "b": onehot(np.array([[2, 3]], dtype=np.uint8))[0]}
     table = M.motif_counts(hits, presence, motifs)
     assert table.to_dict("list") == {"motif": ["a", "b"], "consensus": ["AC", "GT"], "hits": [2, 1], "sequences": [1, 1]}
-    mean = pd.DataFrame([[1.0, 2.0], [2.0, 3.0]], index=["a", "b"], columns=["a", "b"])
-    n = pd.DataFrame([[5, 1], [1, 5]], index=["a", "b"], columns=["a", "b"])
-    ax = pair_heatmap(mean, n, min_n=2, labels=["A", "B"], title="t")
-    shown = ax.collections[0].get_array()
-    assert shown.count() == 2 and ax.get_title() == "t"  # the two cells under min_n are blank
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]

@@ -11,10 +11,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
+from scipy import stats  # noqa: E402
 
-from camformer import metrics, plot_eval, plot_interpret, seeds  # noqa: E402
+from camformer import leaderboard, metrics, plot_eval, plot_interpret, seeds  # noqa: E402
+from figure_checks import assert_colour_bars, assert_data_fill_axes, data_fill  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -38,16 +40,22 @@ def test_measured_vs_predicted_panels_and_colorbar():
     panels = {"Original": (y, y + 0.1 * rng.normal(size=200)), "Mini": (y, -y)}
     fig = plot_eval.measured_vs_predicted(panels, title="Camformer {}")
     axes = fig.axes[:2]
-    assert [ax.get_title() for ax in axes] == ["Camformer Original", "Camformer Mini"]
+    assert [ax.get_title().split("\n")[0] for ax in axes] == ["Camformer Original", "Camformer Mini"]
     assert len(fig.axes) == 3  # two panels and one colour bar
-    assert fig.axes[2].get_ylabel() == "sequences per hexagon"
+    assert fig.axes[2].get_xlabel() == "sequences per hexagon"  # a horizontal bar below the panels
     for ax, (yy, yhat) in zip(axes, panels.values()):
         hexbins = [c for c in ax.collections if isinstance(c, PolyCollection)]
         assert len(hexbins) == 1
         assert hexbins[0].get_array().sum() == len(yy)  # every point counted in one hexagon
         assert ax.get_xlabel() == "measured expression"
-    assert "r² = 1.000" in axes[1].texts[0].get_text()  # yhat = -y: r² is 1
-    assert axes[0].get_shared_x_axes().joined(axes[0], axes[1])
+        assert not ax.texts  # the numbers are in the title, not on the data
+    assert "r² = 1.000" in axes[1].get_title()  # yhat = -y: r² is 1
+    assert not axes[0].get_shared_x_axes().joined(axes[0], axes[1])
+    # one colour scale: both panels share the norm, which spans the largest count
+    assert axes[0].collections[0].norm is axes[1].collections[0].norm
+    assert axes[0].collections[0].norm.vmax == max(ax.collections[0].get_array().max() for ax in axes)
+    assert_colour_bars(fig)
+    assert_data_fill_axes(fig)
 
 
 def test_measured_vs_predicted_grid_labels_and_hidden_axes():
@@ -61,6 +69,8 @@ def test_measured_vs_predicted_grid_labels_and_hidden_axes():
     assert {ax.get_ylabel() for ax in axes[:3]} == {"pred"}
     assert fig._suptitle.get_text() == "whole"
     assert not axes[0].get_shared_x_axes().joined(axes[0], axes[1])
+    with pytest.raises(AssertionError, match="without a colour bar"):
+        assert_colour_bars(fig)  # colorbar=False leaves the counts unexplained
 
 
 def test_seed_ensemble_curves_lines_and_means():
@@ -114,23 +124,6 @@ def test_effect_spread_histogram_and_profile():
     assert axes[1].get_xlabel() == "position (nt, 0-based)"
 
 
-def test_gc_content_panels_points_and_bars():
-    by_class = pd.DataFrame({"mean": [0.02, 0.0, -0.03], "sem": [0.01, 0.01, 0.01]},
-                            index=["A/T → G/C", "GC kept", "G/C → A/T"])
-    scatters = {"paper": (np.array([40.0, 50.0, 60.0]), np.array([1.0, 2.0, 3.0])),
-                "book": (np.array([45.0, 55.0]), np.array([0.5, 0.7]))}
-    axes = plot_interpret.gc_content_panels(scatters, by_class, bar_title="ISM (2 promoters)")
-    assert len(axes) == 3
-    for ax, (title, (gc, pred)) in zip(axes, scatters.items()):
-        np.testing.assert_allclose(ax.collections[0].get_offsets(), np.column_stack([gc, pred]))
-        assert ax.get_title() == title
-        assert ax.get_xlabel() == "GC content (%)"
-    bars = [p for p in axes[2].patches if isinstance(p, Rectangle)]
-    np.testing.assert_allclose([p.get_height() for p in bars], [0.02, 0.0, -0.03])
-    assert [t.get_text() for t in axes[2].get_xticklabels()] == list(by_class.index)
-    assert axes[2].get_title() == "ISM (2 promoters)"
-
-
 # ----------------------------------------------------------------------------- metrics tables
 
 
@@ -167,11 +160,15 @@ def test_subset_panels_labels_variant_subsets():
     y = np.linspace(0, 1, 50)
     panels = {"high": (y, y), "SNVs": (y, -y)}
     fig = plot_eval.subset_panels(panels, suptitle="Camformer X", ncols=2, figsize=(6, 3))
-    high, snvs = fig.axes
+    high, snvs = fig.axes[:2]
     assert (high.get_xlabel(), high.get_ylabel()) == ("measured", "predicted")
     assert (snvs.get_xlabel(), snvs.get_ylabel()) == ("measured alt − ref", "predicted alt − ref")
-    assert [ax.get_title() for ax in fig.axes] == ["high", "SNVs"]
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["high\nr² = 1.000, ρ = 1.000, n = 50",
+                                                       "SNVs\nr² = 1.000, ρ = -1.000, n = 50"]
     assert fig._suptitle.get_text() == "Camformer X"
+    # the least-squares line, not y = x: slope -1 through the data of SNVs
+    fit = snvs.lines[0]
+    np.testing.assert_allclose(fit.get_xydata(), [[0, 0], [1, -1]], atol=1e-12)
 
 
 def test_measured_vs_predicted_on_given_axes():
@@ -179,6 +176,145 @@ def test_measured_vs_predicted_on_given_axes():
     y = np.arange(20.0)
     out = plot_eval.measured_vs_predicted({"a": (y, y), "b": (y, 2 * y)}, axes=axes, gridsize=5)
     assert out is fig
-    assert [ax.get_title() for ax in axes] == ["a", "b", ""]
+    assert [ax.get_title().split("\n")[0] for ax in axes] == ["a", "b", ""]
     assert not axes[2].get_visible()
     assert len(fig.axes) == 4  # the three given axes and the colour bar
+
+
+# ----------------------------------------------------------------------------- the figure checks
+
+
+def test_figure_checks_catch_a_sliver_and_a_missing_colour_bar():
+    y = np.linspace(-1.5, 1.7, 300)
+    fig, ax = plt.subplots()
+    ax.scatter(y, 3 + 5 * (y + 1.5))
+    ax.plot([-1.5, 21], [-1.5, 21])  # a y = x line over both scales squeezes the data to a sliver
+    fx, fy = data_fill(ax)
+    assert fx < 0.2 and 0.6 < fy < 0.7  # x: 3.2 of 22.5 units; y: 16 of 22.5 units
+    with pytest.raises(AssertionError, match="of the width"):
+        assert_data_fill_axes(fig)
+    fig, ax = plt.subplots()
+    art = ax.hexbin(y, y, gridsize=10)
+    assert_data_fill_axes(fig)
+    with pytest.raises(AssertionError, match="PolyCollection maps values to colours"):
+        assert_colour_bars(fig)
+    fig.colorbar(art)
+    assert_colour_bars(fig)
+
+
+# ----------------------------------------------------------------------------- every figure function
+
+
+def _known_scales(n=2000, seed=0):
+    """Measured on the test set's scale (-1.5..1.7), predicted on the training scale (3..21)."""
+    rng = np.random.default_rng(seed)
+    y = rng.uniform(-1.5, 1.7, n)
+    return y, 3 + 18 * (y + 1.5) / 3.2 + rng.normal(scale=0.3, size=n)
+
+
+def test_scatter_with_margins_keeps_each_scale_and_prints_both_sets():
+    y, yhat = _known_scales()
+    groups = np.where(y > 1, "high", np.where(np.arange(len(y)) % 3 == 0, "SNVs", "random"))
+    private = np.arange(len(y)) % 5 != 0
+    fig = plot_eval.scatter_with_margins(y, yhat, groups, private=private, title="Figure 3")
+    main, top, right, box = fig.axes
+    assert main.get_xlim()[0] > -2 and main.get_xlim()[1] < 2.2  # measured scale only
+    assert main.get_ylim()[0] > 1 and main.get_ylim()[1] < 23  # training scale only
+    assert len(main.collections) == 3  # one colour per group, no colour mapping
+    fit = main.lines[0].get_xydata()
+    slope = (fit[1, 1] - fit[0, 1]) / (fit[1, 0] - fit[0, 0])
+    assert slope == pytest.approx(np.polyfit(y, yhat, 1)[0])  # the least-squares line, not y = x
+    assert sum(p.get_height() for p in top.patches) == len(y)  # marginal histograms of every point
+    assert sum(p.get_width() for p in right.patches) == len(y)
+    text = box.texts[0].get_text()
+    assert f"n = {len(y):,}" in text and f"n = {private.sum():,}" in text
+    assert f"r = {stats.pearsonr(y, yhat)[0]:.3f}" in text and f"ρ = {stats.spearmanr(y, yhat)[0]:.3f}" in text
+    assert {t.get_text().split(" (")[0] for t in fig.legends[0].get_texts()} == {"high", "SNVs", "random",
+                                                                               "least-squares line"}
+    assert_data_fill_axes(fig, min_fraction=0.8)
+    assert_colour_bars(fig)
+
+
+def test_subset_panels_fill_their_own_scales_with_one_colour_bar():
+    y, yhat = _known_scales()
+    panels = {"high": (y[:500], yhat[:500]), "low": (y[500:], yhat[500:] / 10),
+              "SNVs": (y[:800] - y[800:1600], yhat[:800] - yhat[800:1600])}
+    fig = plot_eval.subset_panels(panels)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 4  # three panels and the colour bar
+    assert_data_fill_axes(fig, min_fraction=0.8)
+    assert_colour_bars(fig)
+    assert fig.get_size_inches()[0] <= 7
+
+
+def _board(teams=("t1", "t2", "t3")):
+    index = pd.MultiIndex.from_product([["r²", "ρ"], teams], names=["metric", "team"])
+    values = np.linspace(0.5, 0.9, len(index) * 3).reshape(len(index), 3)
+    return pd.DataFrame(values, index=index, columns=["all", "high", "score"])
+
+
+def test_seed_boxplots_draw_every_group_with_the_leaderboard_lines():
+    board = _board()
+    rows = [{"model": m, "seed": s, "metric": metric, "group": g, "value": 0.6 + 0.1 * k + 0.01 * s}
+            for k, m in enumerate(("Leg", "Orig")) for s in range(10) for metric in ("r²", "ρ")
+            for g in ("all", "high", "score")]
+    fig = plot_eval.seed_boxplots(pd.DataFrame(rows), board, ["all", "high", "score"], ncols=2, figsize=(6, 7),
+                                  labels={"Leg": "LegNet"})
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [(ax.get_title(), ax.get_ylabel()) for ax in axes[:2]] == [("all", "Spearman ρ"), ("all", "Pearson r²")]
+    assert len(axes) == 6
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["LegNet", "Orig"]
+    lines = next(c for c in axes[1].collections if isinstance(c, LineCollection))  # one per team, dashed
+    np.testing.assert_allclose([seg[0, 1] for seg in lines.get_segments()], board.loc["r²", "all"])
+    assert axes[1].get_ylim()[0] <= board.loc["r²", "all"].min() and axes[1].get_ylim()[1] >= 0.79
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["t1", "t2", "t3"]
+    assert_data_fill_axes(fig, min_fraction=0.6)
+    assert_colour_bars(fig)
+
+
+def test_team_heatmaps_leave_the_not_comparable_row_out_of_the_colours():
+    board = _board()
+    board.loc[("r²", "t3")] = [0.05, 0.01, np.nan]  # a row on other data, far below the rest
+    fig = plot_eval.team_heatmaps(board, not_comparable=("t3",))
+    ax = fig.axes[0]
+    image = ax.images[0]
+    assert image.norm.vmin == pytest.approx(board.loc["r²"].loc[["t1", "t2"]].min().min())
+    assert image.get_array().mask[2].all() and not image.get_array().mask[:2].any()
+    written = [t.get_text() for t in ax.texts]
+    assert "0.05" in written and "–" in written  # its values are still shown, NaN as a dash
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["t1", "t2", "t3"]
+    assert_colour_bars(fig)
+    assert_data_fill_axes(fig, min_fraction=0.9)
+    fig.canvas.draw()  # rotated column labels do not overlap each other
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
+    assert all(a.x1 <= b.x1 and not a.overlaps(b) or a.x0 < b.x0 for a, b in zip(boxes, boxes[1:]))
+
+
+def test_training_size_curves_label_pearson_r_and_millions():
+    table = pd.DataFrame({"Training data size": np.repeat([2, 10, 30], 3), "score": np.linspace(0.9, 0.96, 9)})
+    fig = plot_eval.training_size_curves({"complex": {"A": table, "B": table.assign(score=table["score"] - 0.02)}})
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("training sequences (millions)", "Pearson r")
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [2, 10, 30])
+    assert_data_fill_axes(fig, min_fraction=0.8)
+    assert_colour_bars(fig)
+
+
+def test_bootstrap_violins_and_histograms_say_what_they_show():
+    rng = np.random.default_rng(0)
+    samples = {"native": pd.DataFrame({"A": rng.normal(0.95, 0.002, 500), "B": rng.normal(0.93, 0.002, 500)}),
+               "random": pd.DataFrame({"A": rng.normal(0.98, 0.001, 500)})}
+    fig = plot_eval.bootstrap_violins(samples)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["Pearson r of a resample"] * 2
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["A", "B"]
+    assert_data_fill_axes(fig, min_fraction=0.8)
+    fig = plot_eval.overlaid_histograms({"here": samples["native"]["A"], "published": samples["native"]["B"]},
+                                        xlabel="Pearson r")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["here", "published"]
+    assert_data_fill_axes(fig, min_fraction=0.8)
+
+
+def test_seed_ensemble_curves_fill_the_column():
+    table = pd.DataFrame({"num_seeds": [1, 1, 2, 2, 3], "average_score": [0.90, 0.92, 0.93, 0.95, 0.96]})
+    axes = plot_eval.seed_ensemble_curves({"r²": {"O": table}, "ρ": {"O": table}})
+    assert axes[0].figure.get_size_inches()[0] <= 7
+    assert_data_fill_axes(axes[0].figure, min_fraction=0.8)

@@ -21,7 +21,8 @@ from test_fetch import _Server  # pytest puts tests/ on sys.path
 
 from camformer import fetch, published
 from camformer.cli import main
-from camformer.data import encode, test_set_data
+from camformer.data import test_set_data
+from camformer.encoding import encode
 from camformer.models import camformer_mini, count_parameters
 from camformer.book import explained_model, save_book_model
 from camformer.inference import predict
@@ -148,15 +149,20 @@ def _authors_members(folder: str, model_bytes: bytes, encoding: str, model_name:
             f"{run}/score_board.csv": b"r,rho\n0.74,0.75\n"}
 
 
-@pytest.fixture(scope="module")
-def authors(tmp_path_factory):
-    """For each published model: the tarball (made with the authors' classes), a test input
-    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
-    root = tmp_path_factory.mktemp("authors")
+def _authors_package(root):
+    """Write the authors' ``base`` package (model.py, model_basic.py) under ``root``; returns ``root``."""
     (root / "base").mkdir()
     (root / "base" / "__init__.py").write_text("")
     (root / "base" / "model.py").write_text(AUTHORS_MODEL)
     (root / "base" / "model_basic.py").write_text(AUTHORS_MODEL_BASIC)
+    return root
+
+
+@pytest.fixture(scope="module")
+def authors(tmp_path_factory):
+    """For each published model: the tarball (made with the authors' classes), a test input
+    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
+    root = _authors_package(tmp_path_factory.mktemp("authors"))
     codes = torch.as_tensor(test_set_data().codes[:6])
     out = {}
     sys.path.insert(0, str(root))
@@ -409,3 +415,11 @@ def test_book_model_uses_the_published_model_that_passes(served, book_results, m
     assert info["self_check"]["n"] == 8 and info["self_check"]["passed"] and info["reason"] is None
     assert url in info["source"] and list(info["predictions"].columns) == ["id", "prediction"]
     assert got.encoding == "onehotWithP"
+
+
+def test_loading_published_weights_does_not_import_the_training_loop():
+    """published -> models (the grid's configs live there), never -> grid -> train."""
+    code = ("import sys, camformer.published, camformer.apply; "
+            "print(sorted(m for m in ('camformer.train', 'camformer.grid') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

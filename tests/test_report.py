@@ -5,7 +5,11 @@ import math
 
 import pytest
 
+from pathlib import Path
+
 from camformer import report
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_record_merges_within_a_build_and_reads_back(tmp_path):
@@ -44,6 +48,8 @@ def test_claims_table_picks_the_first_complete_alternative(tmp_path):
   paper: "0.9"
   chapter: 03_training
   section: training
+  source: book model
+  scope: held-out sequences
   show:
     - keys: [r, r_sd]
       format: "{:.2f} ± {:.2f}"
@@ -69,13 +75,15 @@ def test_claims_table_picks_the_first_complete_alternative(tmp_path):
     claims = report.load_claims(claims_file)
     table, shown = report.claims_table(claims, report.load_records(tmp_path, "quick"), {"03_training": "Training"})
     lines = table.splitlines()
-    assert lines[2] == "| r of the model | 0.9 | 0.81 (one model) | [Training](03_training.ipynb) |"
-    assert lines[3] == "| count | 3 | not computed on this preset | 99_none |"
-    assert lines[4] == "| undefined one | x | undefined (the map is constant) | 11_gradcam |"
+    assert lines[0] == "| Claim | The paper | This book | Source | Where |"
+    assert lines[2] == ("| r of the model | 0.9 | 0.81 (one model) | the book's own model; held-out sequences "
+                        "| [Training](03_training.ipynb) |")
+    assert lines[3] == "| count | 3 | not computed on this preset | — | 99_none |"
+    assert lines[4] == "| undefined one | x | undefined (the map is constant) | — | 11_gradcam |"
     assert shown == {("training", "r"), ("gradcam", "c")}
     report.record(tmp_path, "quick", "other", n=12345.0)  # a whole float is shown as an integer
     table, _ = report.claims_table(claims, report.load_records(tmp_path, "quick"))
-    assert "| count | 3 | 12,345 | 99_none |" in table
+    assert "| count | 3 | 12,345 | — | 99_none |" in table
 
 
 def test_claims_file_errors_name_the_claim(tmp_path):
@@ -85,11 +93,59 @@ def test_claims_file_errors_name_the_claim(tmp_path):
         report.load_claims(bad)
 
 
-def test_the_books_claims_file_is_valid():
-    from pathlib import Path
+    bad.write_text("- claim: c\n  paper: p\n  chapter: c\n  section: s\n  source: a blog\n  show: []\n")
+    with pytest.raises(ValueError, match=r"claim 1 \('c'\): source 'a blog' is not one of published table"):
+        report.load_claims(bad)
 
-    claims = report.load_claims(Path(__file__).resolve().parent.parent / "book" / "claims.yml")
+
+def test_the_books_claims_file_is_valid():
+    claims = report.load_claims(REPO_ROOT / "book" / "claims.yml")
     assert len(claims) >= 10 and claims[0]["paper"] == "0.914 ± 0.003"
+    # Every claim says where its number comes from.
+    assert [claim["claim"] for claim in claims if "source" not in claim] == []
+
+
+def test_chapter_titles_and_record_sections_from_the_sources(tmp_path):
+    (tmp_path / "01_data.py").write_text(
+        '# # The data\n\nreport.record(results_dir, preset, "data", n=1)\n'
+        'record(\n    results_dir, preset, \'data_more\', n=2)\n')
+    (tmp_path / "02_none.py").write_text("# no title, no record\n")
+    (tmp_path / "notes.py").write_text('record(results_dir, preset, "ignored")\n')  # not a chapter
+    assert report.chapter_titles(tmp_path) == {"01_data": "The data", "02_none": "02_none"}
+    assert report.record_sections(tmp_path) == {"data": "01_data", "data_more": "01_data"}
+    # The book's own chapters: every section is claimed by exactly the chapter that writes it.
+    sections = report.record_sections(REPO_ROOT / "notebooks")
+    assert sections["training"] == "03_training" and sections["motifs_model"] == "14_motif_model"
+
+
+def test_records_by_chapter_lists_every_record_once(tmp_path):
+    report.record(tmp_path, "quick", "training", r=0.8329, r_ci_low=0.81, r_ci_high=0.85, n=56863,
+                  model="micro", agrees=True)
+    report.record(tmp_path, "quick", "grid", low_ci_low=0.1, ci_high=0.2)  # bounds without their number
+    report.record(tmp_path, "quick", "stray", x=report.Undefined("no data"))
+    groups = report.records_by_chapter(report.load_records(tmp_path, "quick"),
+                                       {"training": "03_training", "grid": "06_grid"},
+                                       ["06_grid", "03_training"])
+    assert list(groups) == ["06_grid", "03_training", "other"]
+    training = groups["03_training"].set_index("record")["value"].to_dict()
+    assert training == {"agrees": "True", "model": "micro", "n": "56,863", "r [95% interval]": "0.8329 [0.81, 0.85]"}
+    assert groups["06_grid"]["record"].tolist() == ["ci_high", "low_ci_low"]
+    assert groups["other"]["value"].tolist() == ["undefined (no data)"]
+    total = sum(len(rows) for rows in groups.values())
+    assert total == len(report.load_records(tmp_path, "quick")) - 2  # only r's two bounds are folded
+
+
+def test_timings_text():
+    import pandas as pd
+
+    timings = pd.DataFrame({"chapter": ["00_intro", "01_data", "03_training", "total"],
+                            "seconds": [5.0, 30.0, 270.0, 420.0],
+                            "measured_at": ["t0", "t1", "t2", "2025-01-01T00:00:00+00:00"]})
+    assert report.timings_text(timings, "quick") == (
+        "Measured on the machine that built this page: the chapters before this introduction took 5.0 min "
+        "together on the `quick` preset (the slowest, 03_training, 270 s). The last complete build on this "
+        "preset (every chapter and the HTML) took 7.0 min, finished at 2025-01-01T00:00:00+00:00.")
+    assert report.timings_text(timings.iloc[:1], "smoke") == "No chapter timings were recorded yet."
 
 
 def test_effect_text_by_hand():

@@ -14,11 +14,12 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.data import SequenceData, encode, read_dream_txt, resource_path
-from camformer.train import (
-    CHECKPOINT, PAPER_SEEDS, EarlyStopping, TrainConfig, make_loss, make_optimizer, make_scheduler,
-    predict, train,
-)
+from camformer.data import SequenceData, read_dream_txt, resource_path
+from camformer.encoding import encode
+from camformer.checkpoint import CHECKPOINT
+from camformer.inference import predict
+from camformer.presets import PAPER_SEEDS
+from camformer.train import EarlyStopping, TrainConfig, make_loss, make_optimizer, make_scheduler, train
 
 torch.set_num_threads(1)
 
@@ -216,10 +217,15 @@ def test_cli_train_smoke_then_predict(tmp_path, capsys):
     from camformer.cli import main
 
     run = tmp_path / "run"
-    assert main(["train", "--preset", "smoke", "--run-dir", str(run), "--no-progress", "--epochs", "1"]) == 0
+    assert main(["train", "--preset", "smoke", "--run-dir", str(run), "--no-progress", "--epochs", "1",
+                 "--val-size", "64", "--test-size", "32"]) == 0
     text = capsys.readouterr().out
     assert "small-data demonstration" in text and "held-out test: r" in text
     assert (run / "model" / "model.pt").exists() and len(pd.read_csv(run / "history.csv")) == 1
+    from camformer.data import load_split
+
+    assert {k: len(v) for k, v in load_split(run / "model" / "split.npz").items()} == {
+        "train": 192, "val": 64, "test": 32}  # the sizes asked for on the command line
 
     seqs = tmp_path / "seqs.txt"
     lines = resource_path("dream2022_train_sample1000.txt").read_text().splitlines()[:5]
@@ -243,7 +249,8 @@ def test_cli_paper_preset_without_training_file_says_what_to_do(tmp_path, capsys
 
 
 def test_grid_slice_maps_names_and_trains_each_seed():
-    from camformer.grid import grid_configs, grid_train_config, retrain_grid
+    from camformer.grid import grid_train_config, retrain_grid
+    from camformer.models import grid_configs
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "Huber" and g.scheduler == "None"]

@@ -23,10 +23,11 @@ from torch import nn
 
 from camformer.data import resource_path
 from camformer.models import camformer_mini
-from camformer.train import (
-    CHECKPOINT, TrainConfig, _restore_modules, _to_sync_batchnorm, auto_amp_dtype, paper_data, resolve_amp,
-    resolve_device, train,
-)
+from camformer.checkpoint import CHECKPOINT
+from camformer.distributed import resolve_device, restore_modules, to_sync_batchnorm
+from camformer.inference import auto_amp_dtype, resolve_amp
+from camformer.presets import paper_data
+from camformer.train import TrainConfig, train
 
 torch.set_num_threads(1)
 
@@ -229,11 +230,11 @@ def test_resolve_device_gives_each_process_its_own_gpu(monkeypatch):
 def test_sync_batchnorm_shares_the_tensors_and_goes_back():
     model = camformer_mini()
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
-    replaced = _to_sync_batchnorm(model)
+    replaced = to_sync_batchnorm(model)
     synced = [m for m in model.modules() if isinstance(m, nn.SyncBatchNorm)]
     assert len(replaced) == len(synced) == len(norms) == 6
     assert all(s.weight is n.weight and s.running_mean is n.running_mean for s, n in zip(synced, norms))
-    _restore_modules(model, replaced)
+    restore_modules(model, replaced)
     assert [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)] == norms
     assert not any(isinstance(m, nn.SyncBatchNorm) for m in model.modules())
 

@@ -1,0 +1,184 @@
+"""The presets' data and runs: which sequences each preset trains on, and one call to train it.
+
+``paper``
+    The challenge's training file (:func:`paper_data`), split 90/5/5 by expression decile. The
+    split is stored as ids in ``run_dir/split.npz`` with what made it (seed, sizes, number of
+    sequences); a rerun reads it back, and refuses a file made otherwise.
+``quick``, ``grid_slice``, ``smoke``
+    The measured test library (:func:`quick_data`), split 80/10/10 by variant family.
+
+Both honour the configuration's ``train_size``, ``val_size`` and ``test_size`` (a seeded
+subsample of each split, taken after splitting). :func:`run_preset` builds the preset's model
+and trains it (:func:`camformer.train.train`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+from .checkpoint import write_atomic
+from .data import ENCODINGS, SequenceData
+from .distributed import on_first_process
+from .train import TrainConfig, TrainResult, train
+
+# The ten seeds of the paper's seed ensemble.
+PAPER_SEEDS: tuple[int, ...] = (42, 23, 47, 56, 89, 12, 34, 78, 67, 98)
+SPLIT_FILE = "split.npz"
+PAPER_FRACTIONS = (0.9, 0.05, 0.05)
+
+
+def subsample_split(split: Mapping[str, np.ndarray], sizes: Mapping[str, int | None],
+                    seed: int) -> dict[str, np.ndarray]:
+    """Each split's ids cut to ``sizes[name]`` (seeded; sorted), in the order train, val, test.
+
+    A size of ``None``, or one not below the split's length, keeps the split whole.
+    """
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name in ("train", "val", "test"):
+        ids, size = split[name], sizes.get(name)
+        if size is not None and size < len(ids):
+            ids = np.sort(rng.choice(ids, size=size, replace=False))
+        out[name] = ids
+    return out
+
+
+def quick_data(train_size: int | None = None, val_size: int | None = None, test_size: int | None = None,
+               *, seed: int = 42) -> dict[str, SequenceData]:
+    """The quick preset's data: the measured test library, split 80/10/10 by variant family.
+
+    The sizes subsample each split's sequences (seeded; ``None`` keeps the split whole), after
+    the family split, so no family straddles two splits. A small-data demonstration: these
+    sequences are the challenge's *test* set, so numbers from it are not comparable to the
+    leaderboard.
+
+    Returns
+    -------
+    dict with ``"train"``, ``"val"``, ``"test"`` -> SequenceData
+    """
+    from .data import family_split, load_test_pairs, test_set_data
+
+    full = test_set_data()
+    split = family_split(full.ids, full.targets, load_test_pairs(), seed=seed)
+    split = subsample_split(split, {"train": train_size, "val": val_size, "test": test_size}, seed)
+    return {name: full.subset(ids) for name, ids in split.items()}
+
+
+def _paper_split(data: SequenceData, run_dir: str | Path | None, seed: int,
+                 sizes: Mapping[str, int | None]) -> dict[str, np.ndarray]:
+    """The paper split's ids: read back from ``run_dir/split.npz`` when it is there and was made
+    the same way, refused when it was made otherwise, else drawn and written (atomically)."""
+    from .data import load_split, save_split, stratified_split
+
+    made = {"seed": int(seed), "fractions": list(PAPER_FRACTIONS), "n_sequences": len(data),
+            **{f"{name}_size": sizes.get(name) for name in ("train", "val", "test")}}
+    path = Path(run_dir) / SPLIT_FILE if run_dir is not None else None
+    if path is not None and path.exists():
+        stored = load_split(path)
+        recorded = json.loads(str(stored.pop("made"))) if "made" in stored else None
+        if recorded != made:
+            then = (f"was made with {_describe(recorded)}" if recorded is not None
+                    else "has no record of its seed and sizes (an older camformer wrote it)")
+            raise ValueError(f"{path}: this split {then}, but this run asks for {_describe(made)}; use another run "
+                             f"directory (or delete the file to draw the split again)")
+        missing = sum(int((~np.isin(ids, data.ids)).sum()) for ids in stored.values())
+        if missing:
+            raise ValueError(f"{path}: {missing:,} of its ids are not in the training file; "
+                             f"it belongs to another file: use another run directory")
+        return stored
+    split = subsample_split(stratified_split(data.ids, data.targets, PAPER_FRACTIONS, seed=seed), sizes, seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, lambda tmp: save_split({**split, "made": np.array(json.dumps(made))}, tmp))
+    return split
+
+
+def _describe(made: dict) -> str:
+    sizes = ", ".join(f"{k.removesuffix('_size')} {made[k] if made[k] is not None else 'all'}"
+                      for k in ("train_size", "val_size", "test_size"))
+    return f"seed {made['seed']} from {made['n_sequences']:,} sequences ({sizes})"
+
+
+def paper_data(train_file: str | Path | None, run_dir: str | Path | None = None, *, seed: int = 42,
+               train_size: int | None = None, val_size: int | None = None, test_size: int | None = None,
+               progress: bool = False) -> dict[str, SequenceData]:
+    """The paper preset's data: the challenge's training file, split 90/5/5 by expression decile.
+
+    Parameters
+    ----------
+    train_file : path
+        The challenge's training file (every process reads its own copy).
+    run_dir : path, optional
+        Where the split is stored as ids (``split.npz``, with the seed, sizes and number of
+        sequences that made it) and read back on a rerun; a file made with another seed, other
+        sizes or another training file is refused with a message saying so. ``None``: nothing
+        is stored.
+    seed : int
+        Seeds the split and the subsample.
+    train_size, val_size, test_size : int, optional
+        Subsample each split to this many sequences (seeded, after the split; ``None``: all).
+
+    Returns
+    -------
+    dict with ``"train"``, ``"val"``, ``"test"`` -> SequenceData
+
+    Notes
+    -----
+    Under a process group (``torchrun``) the first process alone reads or draws the split and
+    writes the file; the ids travel to the others by broadcast, so the run directory need not
+    be shared between hosts. If the first process fails there, every process stops with its
+    error (:func:`camformer.distributed.on_first_process`).
+    """
+    from .data import read_dream_txt
+
+    if train_file is None:
+        raise FileNotFoundError("the paper preset needs the challenge's training file: run `camformer data fetch` "
+                                "and pass its path with --train-file")
+    data, report = read_dream_txt(train_file, progress=progress)
+    if progress:
+        print(report)
+    sizes = {"train": train_size, "val": val_size, "test": test_size}
+    split = on_first_process(lambda: _paper_split(data, run_dir, seed, sizes), what="reading or writing the split")
+    return {name: data.subset(ids) for name, ids in split.items()}
+
+
+def preset_data(config: TrainConfig, train_file: str | Path | None = None,
+                run_dir: str | Path | None = None) -> dict[str, SequenceData]:
+    """The data ``config.dataset`` names: :func:`paper_data` of ``train_file`` (``"dream_train"``)
+    or :func:`quick_data` (``"test_library"``), sized and seeded by ``config``."""
+    sizes = {"train_size": config.train_size, "val_size": config.val_size, "test_size": config.test_size}
+    if config.dataset == "dream_train":
+        return paper_data(train_file, run_dir, seed=config.seed, progress=config.progress, **sizes)
+    return quick_data(**sizes, seed=config.seed)
+
+
+def run_preset(
+    preset: str | TrainConfig,
+    run_dir: str | Path | None = None,
+    *,
+    train_file: str | Path | None = None,
+    data: Mapping[str, SequenceData] | None = None,
+    **overrides,
+) -> TrainResult:
+    """Build the preset's model, load its data and :func:`camformer.train.train` it.
+
+    ``config.dataset`` picks the data: :func:`paper_data` of ``train_file`` (``paper``) or
+    :func:`quick_data` (``quick``, ``smoke``); ``data`` overrides either. The model is
+    ``config.model`` (:func:`camformer.models.build_model`) with the encoding's channels.
+    """
+    from .models import ModelConfig, build_model
+
+    config = preset if isinstance(preset, TrainConfig) else TrainConfig.preset(preset, **overrides)
+    if data is None:
+        data = preset_data(config, train_file, run_dir)
+    encoding = config.encoding or "onehot"
+    model = build_model(ModelConfig(config.model, ENCODINGS[encoding]))
+    return train(model, data, replace(config, encoding=encoding), run_dir=run_dir)
+
+
+__all__ = ["PAPER_SEEDS", "subsample_split", "quick_data", "paper_data", "preset_data", "run_preset"]

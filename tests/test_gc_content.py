@@ -1,0 +1,70 @@
+"""GC content, the paper's Figure S12 data checked against the test table, and its verdicts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from camformer import data
+from camformer.gc_content import (
+    gc_correlation,
+    gc_direction_verdict,
+    gc_percent,
+    match_paper_gc_table,
+    same_direction,
+)
+
+
+def test_gc_percent_by_hand():
+    codes = data.encode_sequences(["ACGT", "GGCC", "ATAT", "GCNA"], seq_len=4)
+    np.testing.assert_allclose(gc_percent(codes), [50.0, 100.0, 0.0, 50.0])
+    with pytest.raises(ValueError, match=r"\(N, L\)"):
+        gc_percent(codes[0])
+
+
+def test_match_paper_gc_table_finds_measured_values():
+    table = pd.DataFrame({"id": [3, 1, 2, 7], "seq": ["GGAA", "AAAA", "GGAA", "GGGA"],
+                          "expression": [0.5, -1.0, 0.5, 2.0]})
+    paper = pd.DataFrame({"GC Content (%)": [50.0, 0.0, 75.0, 75.0], "Expr": [0.5, -1.0, 2.0, 2.1]})
+    match = match_paper_gc_table(paper, table)
+    assert match["n_matches"].tolist() == [2, 1, 1, 0]  # ids 2 and 3 share (50%, 0.5)
+    assert match["id"].tolist() == [2, 1, 7, -1] and match["unique"].tolist() == [False, True, True, False]
+    np.testing.assert_allclose(match["value"], paper["Expr"])
+
+
+def test_the_paper_s12_expr_column_is_the_measured_expression():
+    """The erratum the book states: every one of the 10,000 rows of the paper's S12 data is a test
+    sequence's GC content and its *measured* expression, and none is a published prediction."""
+    table = data.load_test_table()
+    paper = data.load_paper_table("GC_content_nt_effect_snv_test10k.csv")
+    match = match_paper_gc_table(paper, table)
+    assert len(match) == 10_000 and (match["n_matches"] > 0).all()
+    assert match["unique"].sum() > 9_900
+    predictions = data.load_published_predictions().set_index("id").loc[table["id"]]
+    as_predictions = table.assign(expression=predictions["original"].to_numpy())
+    assert (match_paper_gc_table(paper, as_predictions)["n_matches"] == 0).all()
+
+
+def test_gc_correlation_and_its_verdict_go_both_ways():
+    gc = np.linspace(30, 60, 200)
+    noise = np.random.default_rng(0).normal(size=200)
+    up = gc_correlation(gc, gc / 10 + noise, n_boot=300)
+    assert up["n"] == 200 and 0 < up["ci_low"] < up["r"] < up["ci_high"]
+    assert gc_direction_verdict(up, "measured expression").words == "higher GC content goes with higher measured expression"
+    down = gc_correlation(gc, -gc / 10 + noise, n_boot=300)
+    assert gc_direction_verdict(down, "predicted expression").words == (
+        "higher GC content goes with lower predicted expression")
+    flat = gc_correlation(gc, noise, n_boot=300)
+    assert flat["ci_low"] < 0 < flat["ci_high"]
+    assert not gc_direction_verdict(flat, "x").decided
+    constant = gc_correlation(gc, np.ones(200))
+    assert np.isnan(constant["r"]) and gc_direction_verdict(constant, "x").words == "undefined (the x is constant)"
+
+
+def test_same_direction():
+    gc = np.linspace(30, 60, 100)
+    up = gc_direction_verdict(gc_correlation(gc, gc, n_boot=50), "a")
+    down = gc_direction_verdict(gc_correlation(gc, -gc, n_boot=50), "b")
+    flat = gc_direction_verdict({"r": 0.0, "ci_low": -0.1, "ci_high": 0.1}, "c")
+    assert same_direction(up, up) == "the same direction"
+    assert same_direction(up, down) == "opposite directions"
+    assert same_direction(up, flat) == "undecided"

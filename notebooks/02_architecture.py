@@ -60,9 +60,10 @@ from camformer.models import (
     count_macs,
     count_parameters,
 )
-from camformer.plot_models import plot_architecture
+from camformer.plot_models import plot_architectures
 from camformer.report import record
 
+plt.rcParams["figure.dpi"] = 130  # figures are sized for the column; dpi for screens
 models = {
     "Original (Large), onehot": (camformer_original(4), (1, 4, 110)),
     "Small, onehot": (camformer_small(4), (1, 4, 110)),
@@ -77,16 +78,14 @@ tables = {name: architecture_table(model, shape) for name, (model, shape) in mod
 # The paper's three sizes, and Micro, the book's own model for a 2-core CPU (see the last
 # section).
 #
-# Each box is one convolution block (convolution, BatchNorm, ReLU, an optional max-pool and
-# dropout) or one dense layer; the shape after the arrow is channels × positions. Red arcs are
-# the residual shortcuts: the block's input is added to its output, so each pair of blocks
-# computes $x \leftarrow B_2(B_1(x)) + B_1(x)$. Mini has none.
+# Each box is one convolution block (the convolution on its first line; BatchNorm, ReLU, an
+# optional max-pool and dropout on the second) or one dense layer; the number to its right is
+# the output, channels × positions. Red arcs are the residual shortcuts: the block's input is
+# added to its output, so each pair of blocks computes $x \leftarrow B_2(B_1(x)) + B_1(x)$.
+# Mini has none.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(22, 7.5))
-for ax, (name, table) in zip(axes, tables.items()):
-    plot_architecture(table, ax=ax, title=f"{name}: {table.params.sum():,} parameters")
-plt.tight_layout()
+fig = plot_architectures(tables)
 plt.show()
 
 # %% [markdown]

@@ -93,13 +93,14 @@ def _differing(xor: np.ndarray) -> np.ndarray:
 def _word_pairs_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamming distances between packed rows ``a`` and ``b`` (broadcast over leading axes; the
     last axis is the word). Two words' difference bits share one popcount (their bits interleave)."""
-    total = None
     words = a.shape[-1]
+    total = None
+    wide = words * _NT_PER_WORD > 255  # sums past 255 need more than uint8
     for w in range(0, words, 2):
         bits = _differing(a[..., w] ^ b[..., w])
         if w + 1 < words:
             bits |= _differing(a[..., w + 1] ^ b[..., w + 1]) << _ONE
-        count = _popcount(bits)
+        count = _popcount(bits).astype(np.uint16) if wide else _popcount(bits)
         total = count if total is None else total + count
     return total
 
@@ -141,9 +142,9 @@ def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_
     """Every pair ``(i, j)`` of rows within one bucket, in chunks of at most about ``max_pairs``."""
     for size in np.unique(sizes):
         first = starts[sizes == size]
-        upper_i, upper_j = np.triu_indices(size, 1)
-        per_bucket = len(upper_i)
+        per_bucket = int(size) * (int(size) - 1) // 2
         if per_bucket <= max_pairs:
+            upper_i, upper_j = np.triu_indices(size, 1)
             step = max(1, max_pairs // per_bucket)
             for s in range(0, len(first), step):
                 members = order[first[s:s + step, None] + np.arange(size)]

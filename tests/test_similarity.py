@@ -191,3 +191,11 @@ def test_quick_split_units_match_family_split():
     split = family_split(table["id"].to_numpy(), None, load_test_pairs(), groups=similarity.test_library_groups())
     where = pd.Series({i: k for k, members in split.items() for i in members.tolist()})
     assert (where.loc[units.index].groupby(units.to_numpy()).nunique() == 1).all()
+
+
+def test_long_sequences_count_past_255():
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 4, size=(1, 600)).astype(np.uint8)
+    b = (a + 1) % 4  # every position differs
+    assert similarity.pair_distances(np.concatenate([a, b]), np.array([[0, 1]])).tolist() == [600]
+    assert similarity.nearest_distances(a, b).tolist() == [600]

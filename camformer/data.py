@@ -515,6 +515,71 @@ def variant_families(ids: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
+def _join_partitions(n: int, *labelings: np.ndarray) -> np.ndarray:
+    """Labels ``(n,)`` of the finest partition that keeps every group of every labeling whole: the
+    connected components of "shares a label in some labeling"."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for labels in labelings:
+        order = np.argsort(labels, kind="stable")
+        same = labels[order][1:] == labels[order][:-1]
+        rows.append(order[:-1][same])
+        cols.append(order[1:][same])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def split_groups(ids: np.ndarray, pairs: pd.DataFrame, groups: np.ndarray | None = None) -> np.ndarray:
+    """The units :func:`family_split` keeps whole: variant families, joined with ``groups``.
+
+    Parameters
+    ----------
+    ids : numpy.ndarray
+        ``(N,)`` sequence ids.
+    pairs : DataFrame
+        Variant pairs (``ref_id``, ``alt_id``), as for :func:`variant_families`.
+    groups : numpy.ndarray, optional
+        ``(N,)`` further labels aligned with ``ids`` (e.g. ``camformer.similarity.similarity_groups``):
+        two ids of one group end in one unit, as do two ids of one family, transitively.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(N,)`` unit labels.
+    """
+    ids = np.asarray(ids)
+    families = variant_families(ids, pairs)
+    if groups is None:
+        return families
+    groups = np.asarray(groups)
+    if groups.shape != ids.shape:
+        raise ValueError(f"groups must have one label per id, shape {ids.shape}, got {groups.shape}")
+    return _join_partitions(len(ids), families, groups)
+
+
+def _assign_units(units: np.ndarray, fractions: tuple[float, float, float], seed: int) -> np.ndarray:
+    """Split index (0, 1, 2) per item: units largest first, each to the split with the most room
+    left relative to its target; units of one size in seeded random order."""
+    sizes = np.bincount(units)
+    present = np.flatnonzero(sizes)
+    rng = np.random.default_rng(seed)
+    shuffled = present[rng.permutation(len(present))]
+    order = shuffled[np.argsort(-sizes[shuffled], kind="stable")]
+    target = np.asarray(fractions, np.float64) * len(units)
+    filled = np.zeros(3)
+    split_of_unit = np.zeros(len(sizes), dtype=np.int64)
+    open_splits = target > 0
+    for unit in order:
+        room = np.where(open_splits, (target - filled) / np.where(open_splits, target, 1.0), -np.inf)
+        k = int(np.argmax(room))
+        split_of_unit[unit] = k
+        filled[k] += sizes[unit]
+    return split_of_unit[units]
+
+
 def family_split(
     ids: np.ndarray,
     targets: np.ndarray,
@@ -522,25 +587,64 @@ def family_split(
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     *,
     seed: int = 42,
+    groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Seeded split that keeps each variant family whole: ``{"train", "val", "test"}`` -> ids.
+    """Seeded split that keeps each variant family (and each of ``groups``) whole:
+    ``{"train", "val", "test"}`` -> ids.
 
-    Used by the ``quick`` preset, which trains on the measured test library: a sequence and
-    its variants never straddle train and held-out. Families are shuffled and assigned
-    greedily until each split holds its fraction of the sequences.
+    Used by the ``quick`` preset, which trains on the measured test library: a sequence and its
+    variants never straddle train and held-out, and with ``groups`` from
+    ``camformer.similarity.similarity_groups`` neither do sequences within a few substitutions of
+    each other. The units (:func:`split_groups`) are placed largest first, each in the split
+    with the most room left relative to its share, units of equal size in seeded random order.
+    So the fractions hold to within a sequence or so however large the biggest unit is (a unit
+    larger than every split's room goes to the split with most room, and the fractions then
+    give way), and big units are spread over the splits rather than all landing in one.
+
+    Parameters
+    ----------
+    ids, targets : numpy.ndarray
+        ``(N,)`` sequence ids and their values (``targets`` is not used to split; kept for the
+        common signature of splits).
+    pairs : DataFrame
+        Variant pairs (``ref_id``, ``alt_id``).
+    fractions : tuple of 3 floats
+        Train, validation and test shares, summing to 1.
+    seed : int
+        The same seed gives the same split.
+    groups : numpy.ndarray, optional
+        ``(N,)`` further labels that must stay whole.
     """
+    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions must be three non-negative shares summing to 1, got {fractions}")
     ids = np.asarray(ids)
-    fam = variant_families(ids, pairs)
-    rng = np.random.default_rng(seed)
-    fam_ids = rng.permutation(np.unique(fam))
-    sizes = np.bincount(fam)[fam_ids]
-    cum = np.cumsum(sizes) / len(ids)
-    bounds = np.cumsum(fractions)[:2]
-    which = np.searchsorted(bounds, cum, side="left")  # 0 train, 1 val, 2 test
-    split_of_family = np.empty(fam.max() + 1, dtype=np.int64)
-    split_of_family[fam_ids] = np.minimum(which, 2)
-    s = split_of_family[fam]
+    units = split_groups(ids, pairs, groups)
+    s = _assign_units(units, tuple(fractions), seed) if len(ids) else np.zeros(0, np.int64)
     return {name: np.sort(ids[s == k]) for k, name in enumerate(("train", "val", "test"))}
+
+
+def split_summary(split: dict[str, np.ndarray], ids: np.ndarray, units: np.ndarray) -> pd.DataFrame:
+    """Sequences, share, units and largest unit per split (for a page).
+
+    Parameters
+    ----------
+    split : dict
+        Split name -> ids (from :func:`family_split`).
+    ids, units : numpy.ndarray
+        ``(N,)`` all ids and their unit labels (from :func:`split_groups`).
+
+    Returns
+    -------
+    DataFrame
+        Index: the split names; columns ``sequences``, ``share``, ``units``, ``largest unit``.
+    """
+    unit_of = pd.Series(np.asarray(units), index=np.asarray(ids))
+    rows = {}
+    for name, members in split.items():
+        counts = unit_of.loc[members].value_counts()
+        rows[name] = {"sequences": len(members), "share": len(members) / len(unit_of),
+                      "units": len(counts), "largest unit": int(counts.max()) if len(counts) else 0}
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def save_split(split: dict[str, np.ndarray], path: str | Path) -> None:

@@ -50,10 +50,12 @@ def subsample_split(split: Mapping[str, np.ndarray], sizes: Mapping[str, int | N
 
 def quick_data(train_size: int | None = None, val_size: int | None = None, test_size: int | None = None,
                *, seed: int = 42) -> dict[str, SequenceData]:
-    """The quick preset's data: the measured test library, split 80/10/10 by variant family.
+    """The quick preset's data: the measured test library, split 80/10/10 by variant family and
+    by similarity (no held-out sequence within 5 substitutions of a training one,
+    :func:`camformer.similarity.test_library_groups`).
 
     The sizes subsample each split's sequences (seeded; ``None`` keeps the split whole), after
-    the family split, so no family straddles two splits. A small-data demonstration: these
+    the split, so no family or group straddles two splits. A small-data demonstration: these
     sequences are the challenge's *test* set, so numbers from it are not comparable to the
     leaderboard.
 
@@ -62,9 +64,10 @@ def quick_data(train_size: int | None = None, val_size: int | None = None, test_
     dict with ``"train"``, ``"val"``, ``"test"`` -> SequenceData
     """
     from .data import family_split, load_test_pairs, test_set_data
+    from .similarity import test_library_groups
 
     full = test_set_data()
-    split = family_split(full.ids, full.targets, load_test_pairs(), seed=seed)
+    split = family_split(full.ids, full.targets, load_test_pairs(), seed=seed, groups=test_library_groups())
     split = subsample_split(split, {"train": train_size, "val": val_size, "test": test_size}, seed)
     return {name: full.subset(ids) for name, ids in split.items()}
 

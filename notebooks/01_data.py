@@ -45,6 +45,8 @@ from IPython.display import Markdown, display
 
 from camformer import data, report
 
+plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
+
 # %% [markdown]
 # ## The training data
 #
@@ -53,6 +55,8 @@ from camformer import data, report
 # on the `paper` preset it reads the full file, fetched once with `camformer data fetch`.
 # Rows with more than 3 N or a length outside 110 ± 3 are dropped, as in the paper; the
 # others are padded at the 3′ end with N or cut to 110 nt. Every drop is counted.
+# The histogram is the paper's Figure 1b: bins of 0.2 units, fine enough to show the spikes at
+# whole numbers (the values of sequences measured in only a few cells are integers).
 
 # %%
 if train_file:
@@ -68,32 +72,47 @@ print(drops)
 
 # %%
 counts = pd.Series(drops.length_counts).sort_index()
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-axes[0].bar(counts.index, counts.values, color="0.4")
-axes[0].axvspan(110 - 3.5, 110 + 3.5, color="tab:green", alpha=0.15, label="kept: 110 ± 3")
-axes[0].set_yscale("log")
-axes[0].set_xlabel("sequence length in the file (nt)")
-axes[0].set_ylabel("sequences")
-axes[0].legend(frameon=False)
-axes[1].hist([train.targets[~train.real_valued], train.targets[train.real_valued]], bins=np.arange(-0.5, 18, 1),
-             stacked=True, color=["tab:blue", "tab:orange"], label=["integer value", "real value"])
-axes[1].legend(frameon=False)
-axes[1].set_xlabel("measured expression (training scale, 0–17)")
-axes[1].set_ylabel("sequences")
-axes[1].set_title(f"training data, n = {len(train):,}" + (" (bundled sample)" if preset != "paper" else ""))
+fig, ax = plt.subplots(figsize=(7, 3))
+bins = np.arange(-0.1, 17.35, 0.2)  # each whole number in the middle of a bin
+ax.hist([train.targets[~train.real_valued], train.targets[train.real_valued]],
+        bins=bins, stacked=True, color=["0.35", "tab:orange"],
+        label=["whole-number value", "real value"])
+ax.set_xticks(range(0, 18))
+ax.set_xlim(bins[0], bins[-1])
+ax.set_xlabel("measured expression (training scale, 0–17)")
+ax.set_ylabel("sequences")
+ax.legend(frameon=False)
+sample = " (bundled sample)" if preset != "paper" else ""
+ax.set_title(f"Figure 1b: training data, n = {len(train):,}{sample}")
+plt.tight_layout()
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 2.6))
+ax.bar(counts.index, counts.values, color="0.4")
+ax.axvspan(110 - 3.5, 110 + 3.5, color="tab:green", alpha=0.15,
+           label="kept: 110 ± 3")
+ax.set_yscale("log")
+ax.set_xlabel("sequence length in the file (nt)")
+ax.set_ylabel("sequences")
+ax.legend(frameon=False)
 plt.tight_layout()
 plt.show()
 
 # %%
 share_real = train.real_valued.mean()
+report.record(results_dir, preset, "data", train_rows=drops.lines,
+              train_kept=drops.kept, train_dropped=drops.dropped,
+              train_real_valued_share=float(share_real))
+
+# %% tags=["remove-input"]
 display(Markdown(
     f"Of the {drops.lines:,} rows read, {drops.kept:,} pass the filters "
-    f"({drops.too_many_n:,} have more than 3 N, {drops.bad_length:,} a length outside 110 ± 3). "
-    f"{share_real:.1%} of the kept values are not integers; the paper's `Int` encodings give "
-    "the model this flag as an extra input channel (set to 1 for every test sequence)."
+    f"({drops.too_many_n:,} have more than 3 N, {drops.bad_length:,} a length "
+    f"outside 110 ± 3). {share_real:.1%} of the kept values are not whole "
+    "numbers; the paper's `Int` encodings give the model this flag as an extra "
+    "input channel (set to 1 for every test sequence)."
 ))
-report.record(results_dir, preset, "data", train_rows=drops.lines, train_kept=drops.kept,
-              train_dropped=drops.dropped, train_real_valued_share=float(share_real))
 
 # %% [markdown]
 # ## The test set
@@ -109,42 +128,58 @@ pairs = data.load_test_pairs()
 members = data.subset_membership(table)
 private = table.set_index("id")["public"] == 0
 single = ["high", "low", "yeast", "random", "challenging"]
-rows = [{"subset": "all", "kind": "sequences", "in the test set": len(table), "scored (private)": int(private.sum())}]
+rows = [{"subset": "all", "kind": "sequences", "in the test set": len(table),
+         "scored (private)": int(private.sum())}]
 for name in single:
-    rows.append({"subset": name, "kind": "sequences", "in the test set": int(members[name].sum()),
+    rows.append({"subset": name, "kind": "sequences",
+                 "in the test set": int(members[name].sum()),
                  "scored (private)": int((members[name] & private).sum())})
 for name in ["SNVs", "motif_perturbation", "motif_tiling"]:
     p = pairs[pairs["subset"] == name]
-    rows.append({"subset": name, "kind": "variant pairs", "in the test set": len(p),
+    rows.append({"subset": name, "kind": "variant pairs",
+                 "in the test set": len(p),
                  "scored (private)": int((p["public"] == 0).sum())})
 sizes = pd.DataFrame(rows)
 sizes
 
 # %%
 lengths_test = table["seq"].str.len()
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-bins = np.linspace(table["expression"].min(), table["expression"].max(), 60)
+fig, axes = plt.subplots(1, 2, figsize=(7, 3.2), width_ratios=[1.3, 1])
+expression = table["expression"]
+bins = np.linspace(expression.min(), expression.max(), 60)
 for name, colour in zip(single, plt.cm.tab10.colors):
-    axes[0].hist(table.loc[members[name].to_numpy(), "expression"], bins=bins, histtype="step",
-                 lw=1.5, color=colour, label=name, density=True)
+    axes[0].hist(expression[members[name].to_numpy()], bins=bins, lw=1.5,
+                 histtype="step", color=colour, label=name, density=True)
 axes[0].set_xlabel("measured expression (test scale)")
 axes[0].set_ylabel("density")
 axes[0].legend(frameon=False, fontsize=8)
-axes[1].bar(sizes["subset"], sizes["scored (private)"], color=["0.3"] * 6 + ["tab:orange"] * 3)
-axes[1].set_yscale("log")
-axes[1].set_ylabel("scored on the private leaderboard")
-axes[1].tick_params(axis="x", rotation=60)
+axes[1].barh(sizes["subset"], sizes["scored (private)"],
+             color=["0.3"] * 6 + ["tab:orange"] * 3)
+axes[1].set_xscale("log")
+axes[1].invert_yaxis()
+axes[1].set_xlabel("scored (private)")
+axes[1].tick_params(axis="y", labelsize=8)
+axes[1].set_title("sequences (grey), variant pairs (orange)", fontsize=8)
 plt.tight_layout()
 plt.show()
 
 # %%
-medians = {name: table.loc[members[name].to_numpy(), "expression"].median() for name in single}
+medians = {name: table.loc[members[name].to_numpy(), "expression"].median()
+           for name in single}
+shortest, longest = lengths_test.min(), lengths_test.max()
+report.record(results_dir, preset, "data", test_sequences=len(table),
+              test_private=int(private.sum()))
+
+# %% tags=["remove-input"]
+length_words = (f"are all {shortest} nt long" if shortest == longest
+                else f"are between {shortest} and {longest} nt long")
 display(Markdown(
-    f"All {len(table):,} test sequences are between {lengths_test.min()} and {lengths_test.max()} nt long. "
-    f"The high and low subsets sit at the two ends of the expression range (medians "
-    f"{medians['high']:.2f} and {medians['low']:.2f}, against {medians['random']:.2f} for the random promoters). "
-    f"The SNV pairs ({int((pairs['subset'] == 'SNVs').sum()):,}) carry the largest weight in "
-    "the challenge's score (1.25); the private SNV pairs are partly reconstructed "
-    "(see `camformer/resources/SOURCE.md`), the other subsets are the official ones."
+    f"The {len(table):,} test sequences {length_words}. The high and low "
+    "subsets were chosen for extreme expression: their medians are "
+    f"{medians['high']:.2f} and {medians['low']:.2f}, against "
+    f"{medians['random']:.2f} for the random promoters. The SNV pairs "
+    f"({int((pairs['subset'] == 'SNVs').sum()):,}) carry the largest weight in "
+    "the challenge's score (1.25); the private SNV pairs are partly "
+    "reconstructed (see `camformer/resources/SOURCE.md`), the other subsets "
+    "are the official ones."
 ))
-report.record(results_dir, preset, "data", test_sequences=len(table), test_private=int(private.sum()))

@@ -60,16 +60,18 @@ from camformer.models import (
     count_macs,
     count_parameters,
 )
-from camformer.plot_models import plot_architecture
+from camformer.plot_models import plot_architectures
 from camformer.report import record
 
+plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
 models = {
     "Original (Large), onehot": (camformer_original(4), (1, 4, 110)),
     "Small, onehot": (camformer_small(4), (1, 4, 110)),
     "Mini, onehotWithP": (camformer_mini(5), (1, 5, 110)),
     "Micro (this book), onehotWithP": (camformer_micro(5), (1, 5, 110)),
 }
-tables = {name: architecture_table(model, shape) for name, (model, shape) in models.items()}
+tables = {name: architecture_table(model, shape)
+          for name, (model, shape) in models.items()}
 
 # %% [markdown]
 # ## The networks
@@ -77,16 +79,14 @@ tables = {name: architecture_table(model, shape) for name, (model, shape) in mod
 # The paper's three sizes, and Micro, the book's own model for a 2-core CPU (see the last
 # section).
 #
-# Each box is one convolution block (convolution, BatchNorm, ReLU, an optional max-pool and
-# dropout) or one dense layer; the shape after the arrow is channels × positions. Red arcs are
-# the residual shortcuts: the block's input is added to its output, so each pair of blocks
-# computes $x \leftarrow B_2(B_1(x)) + B_1(x)$. Mini has none.
+# Each box is one convolution block (the convolution on its first line; BatchNorm, ReLU, an
+# optional max-pool and dropout on the second) or one dense layer; the number to its right is
+# the output, channels × positions. Red arcs are the residual shortcuts: the block's input is
+# added to its output, so each pair of blocks computes $x \leftarrow B_2(B_1(x)) + B_1(x)$.
+# Mini has none.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(22, 7.5))
-for ax, (name, table) in zip(axes, tables.items()):
-    plot_architecture(table, ax=ax, title=f"{name}: {table.params.sum():,} parameters")
-plt.tight_layout()
+fig = plot_architectures(tables)
 plt.show()
 
 # %% [markdown]
@@ -95,21 +95,27 @@ plt.show()
 
 # %%
 original = tables["Original (Large), onehot"]
-columns = ["layer", "type", "in_channels", "out_channels", "kernel", "stride", "output_channels",
-           "output_length", "params", "residual"]
-display(original.loc[original.type.isin(["Input", "Conv1d", "MaxPool1d", "Linear"]), columns])
+columns = ["layer", "type", "in_channels", "out_channels", "kernel", "stride",
+           "output_channels", "output_length", "params", "residual"]
+steps = ["Input", "Conv1d", "MaxPool1d", "Linear"]
+display(original.loc[original.type.isin(steps), columns])
 
 # %%
 pool_length = original.loc[original.type == "MaxPool1d", "output_length"].item()
-flat = original.loc[original.type == "Linear", "in_channels"].iloc[0]
-dense_share = original.loc[original.type == "Linear", "params"].sum() / original.params.sum()
+dense = original.loc[original.type == "Linear"]
+flat = dense["in_channels"].iloc[0]
+dense_share = dense["params"].sum() / original.params.sum()
 mini_table = tables["Mini, onehotWithP"]
-mini_lengths = mini_table.loc[mini_table.type.isin(["Input", "Conv1d", "MaxPool1d"]), "output_length"].tolist()
+mini_lengths = mini_table.loc[mini_table.type.isin(steps[:3]),
+                              "output_length"].tolist()
+
+# %% tags=["remove-input"]
 display(Markdown(
-    f"The max-pool in block 5 shortens the sequence axis from 110 to {pool_length} positions, so "
-    f"the flattened features number {flat:,}; the dense layers hold {dense_share:.0%} of "
-    f"Original's parameters. Mini pads each convolution by 5 on both sides, so its length grows "
-    f"between pools: {' → '.join(map(str, mini_lengths))}."
+    "The max-pool in block 5 shortens the sequence axis from 110 to "
+    f"{pool_length} positions, so the flattened features number {flat:,}; the "
+    f"dense layers hold {dense_share:.0%} of Original's parameters. Mini pads "
+    "each convolution by 5 on both sides, so its length grows between pools: "
+    f"{' → '.join(map(str, mini_lengths))}."
 ))
 
 # %% [markdown]
@@ -122,28 +128,34 @@ display(Markdown(
 # %%
 computed = grid_parameter_counts().drop_duplicates(["size", "encoding"])
 published = load_scoreboards().drop_duplicates(["size", "encoding"])
-published["published"] = (published.ModelSize.str.rstrip("M").astype(float) * 1e6).round().astype(int)
-counts = computed.merge(published[["size", "encoding", "published"]], on=["size", "encoding"])
+millions = published.ModelSize.str.rstrip("M").astype(float)
+published["published"] = (millions * 1e6).round().astype(int)
+counts = computed.merge(published[["size", "encoding", "published"]],
+                        on=["size", "encoding"])
 counts["match"] = counts.params == counts.published
-display(counts[["size", "encoding", "in_channels", "params", "published", "match"]])
+display(counts[["size", "encoding", "in_channels", "params", "published",
+                "match"]])
 
 # %%
 n_match = int(counts.match.sum())
 original_params = count_parameters(models["Original (Large), onehot"][0])
 small_params = count_parameters(models["Small, onehot"][0])
 mini_params = count_parameters(models["Mini, onehotWithP"][0])
-display(Markdown(
-    f"{n_match} of {len(counts)} size × encoding combinations match the published count exactly. "
-    f"Camformer Original has {original_params:,} parameters and Mini (onehotWithP, "
-    f"{ENCODINGS['onehotWithP']} channels) {mini_params:,}: Mini is "
-    f"{mini_params / original_params:.1%} of Original's size. The Small network "
-    f"({small_params:,} with one-hot input) is a reconstruction that matches the published counts, "
-    f"not the authors' published layer list."
-))
+numbers_file = record(results_dir, preset, "architecture",
+                      original_params=original_params, mini_params=mini_params,
+                      small_params=small_params, grid_counts_matching=n_match,
+                      grid_counts_total=len(counts))
 
-# %%
-numbers_file = record(results_dir, preset, "architecture", original_params=original_params, mini_params=mini_params,
-                      small_params=small_params, grid_counts_matching=n_match, grid_counts_total=len(counts))
+# %% tags=["remove-input"]
+display(Markdown(
+    f"{n_match} of {len(counts)} size × encoding combinations match the "
+    f"published count exactly. Camformer Original has {original_params:,} "
+    f"parameters and Mini (onehotWithP, {ENCODINGS['onehotWithP']} channels) "
+    f"{mini_params:,}: Mini is {mini_params / original_params:.1%} of "
+    f"Original's size. The Small network ({small_params:,} with one-hot "
+    "input) is a reconstruction that matches the published counts, not the "
+    "authors' published layer list."
+))
 
 # %% [markdown]
 # ## The book's own model: Camformer Micro
@@ -163,12 +175,16 @@ numbers_file = record(results_dir, preset, "architecture", original_params=origi
 
 # %%
 cost = pd.DataFrame([
-    {"model": name, "parameters": count_parameters(model), "MACs per sequence": count_macs(model, shape),
+    {"model": name, "parameters": count_parameters(model),
+     "MACs per sequence": count_macs(model, shape),
      "residual pairs": len(model.config.spec.residual_blocks)}
     for name, (model, shape) in models.items()
 ]).set_index("model")
-cost["MACs relative to Micro"] = (cost["MACs per sequence"] / cost.loc["Micro (this book), onehotWithP", "MACs per sequence"]).round(1)
-micro_params = int(cost.loc["Micro (this book), onehotWithP", "parameters"])
-record(results_dir, preset, "architecture", micro_params=micro_params,
-       mini_macs_over_micro=float(cost.loc["Mini, onehotWithP", "MACs relative to Micro"]))
+micro = "Micro (this book), onehotWithP"
+macs = cost["MACs per sequence"]
+cost["MACs relative to Micro"] = (macs / macs[micro]).round(1)
+record(results_dir, preset, "architecture",
+       micro_params=int(cost.loc[micro, "parameters"]),
+       mini_macs_over_micro=float(
+           cost.loc["Mini, onehotWithP", "MACs relative to Micro"]))
 cost

@@ -28,9 +28,10 @@ LAYERS: list[set[str]] = [
     {"ism", "gradcam", "attribution", "embedding", "motifs", "hierarchy", "gc_content"},
     {"plot_eval", "plot_grid", "plot_interpret", "plot_models", "plot_motifs", "report", "agreement", "audit"},
     {"models"},
-    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts", "interaction", "explain_stats"},
+    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts", "interaction", "explain_stats",
+     "heldout"},
     {"inference", "encoding"},
-    {"data", "fetch", "sequence_files"},
+    {"data", "fetch", "sequence_files", "similarity"},
 ]
 EXPLAINERS = LAYERS[4]
 # What a module may use at most (beyond the modules of its own layer).

@@ -1,0 +1,59 @@
+"""Held-out scores judged against a bar (camformer.heldout): the words follow the interval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from camformer.heldout import judged_correlation
+from camformer.metrics import pearson_r
+
+
+def _noisy(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.normal(size=n)
+    return y, y + noise * rng.normal(size=n)
+
+
+def test_words_follow_the_interval_both_ways():
+    rng = np.random.default_rng(0)
+    y, good = _noisy(rng, 2000, 0.3)  # r about 0.96
+    high = judged_correlation(y, good, threshold=0.80, n_boot=200)
+    assert high.words == "above 0.80" and high.decided and high.ci_low > 0.80
+    assert high.estimate == pytest.approx(pearson_r(y, good))
+    assert high.ci_low <= high.estimate <= high.ci_high
+    y, poor = _noisy(rng, 2000, 1.5)  # r about 0.55
+    low = judged_correlation(y, poor, "spearman_rho", threshold=0.80, n_boot=200)
+    assert low.words == "below 0.80" and low.decided and low.ci_high < 0.80
+    y, edge = _noisy(rng, 60, 0.75)  # r about 0.8 on few sequences: the interval straddles the bar
+    undecided = judged_correlation(y, edge, threshold=pearson_r(y, edge), n_boot=200)
+    assert not undecided.decided and undecided.words.startswith("not distinguishable from")
+
+
+def test_groups_widen_the_interval():
+    rng = np.random.default_rng(1)
+    base, offset = rng.normal(size=40), rng.normal(scale=0.8, size=40)
+    y = np.repeat(base, 25) + 0.1 * rng.normal(size=1000)  # 40 families of 25 near-copies
+    yhat = np.repeat(base + offset, 25) + 0.1 * rng.normal(size=1000)
+    alone = judged_correlation(y, yhat, n_boot=300)
+    by_family = judged_correlation(y, yhat, n_boot=300, groups=np.repeat(np.arange(40), 25))
+    assert by_family.ci_high - by_family.ci_low > 2 * (alone.ci_high - alone.ci_low)
+
+
+def test_undefined_correlation_says_why():
+    y = np.arange(10.0)
+    flat = judged_correlation(y, np.ones(10))
+    assert flat.words == "undefined: the predictions are constant" and not flat.decided
+    assert np.isnan(flat.estimate) and flat.facts("r") == {"r_verdict": flat.words, "r_decided": False}
+    assert judged_correlation(np.ones(10), y).words == "undefined: the measured values are constant"
+    with pytest.raises(ValueError, match="metric must be one of"):
+        judged_correlation(y, y, "kendall_tau")
+
+
+def test_describe_reads_the_verdict():
+    from camformer.heldout import describe
+    from camformer.verdicts import Verdict
+
+    assert describe(Verdict("above 0.80", 0.8333, 0.8211, 0.8456, True), "Pearson r") == (
+        "Pearson r = 0.833 (95% interval 0.821 to 0.846, above 0.80)")
+    flat = judged_correlation(np.arange(5.0), np.zeros(5))
+    assert describe(flat, "Spearman ρ") == "Spearman ρ is undefined: the predictions are constant"

@@ -87,8 +87,20 @@ frame.addEventListener("load", () => setTimeout(() => {
   const clone = doc.body.cloneNode(true);
   clone.querySelectorAll("pre, code, script, style").forEach((el) => el.remove());
   const prose = clone.textContent;
+  // how many characters of code a code box shows: its inner width over one character's width
+  let columns = null;
+  if (code.length) {
+    const box = code[0], span = doc.createElement("span");
+    span.textContent = "x".repeat(100);
+    box.appendChild(span);
+    const style = getComputedStyle(box);
+    const inner = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    columns = Math.floor(inner / (span.getBoundingClientRect().width / 100));
+    span.remove();
+  }
   document.getElementById("result").textContent = JSON.stringify({
     code_blocks: code.length,
+    code_columns: columns,
     scrolling_code: code.filter(overflowing).map(describe),
     cut_tables: tables.map(describe),
     math_rendered: doc.querySelectorAll("mjx-container").length,
@@ -158,7 +170,8 @@ def measure(base_url: str, page: str, *, width: int = 1280, height: int = 900, t
     Returns
     -------
     dict
-        ``code_blocks`` (how many), ``scrolling_code`` (the first line of each code block whose
+        ``code_blocks`` (how many), ``code_columns`` (characters a code box shows on one line;
+        None without code), ``scrolling_code`` (the first line of each code block whose
         text is wider than its box, so it scrolls sideways), ``cut_tables`` (tables that reach
         past the page's main column without a scrolling box around them), ``math_rendered``
         (MathJax elements) and ``raw_math`` (TeX delimiters left in the page's text).

@@ -77,10 +77,13 @@ class DropReport:
         return self.too_many_n + self.bad_length
 
     def __str__(self) -> str:
+        # one short line per fact: the report prints in a terminal and in the book's code column
         return (
-            f"{self.path}: {self.lines:,} rows read, {self.kept:,} kept, {self.dropped:,} dropped "
-            f"({self.too_many_n:,} with more than the allowed N, {self.bad_length:,} with length "
-            f"outside the allowed range); {self.padded:,} padded and {self.truncated:,} cut to length"
+            f"{self.path}:\n"
+            f"  {self.lines:,} rows read, {self.kept:,} kept, {self.dropped:,} dropped\n"
+            f"  dropped: {self.too_many_n:,} with more than the allowed N, "
+            f"{self.bad_length:,} with a length outside the allowed range\n"
+            f"  kept: {self.padded:,} padded and {self.truncated:,} cut to length"
         )
 
 

@@ -52,7 +52,7 @@ def judged_correlation(y: np.ndarray, yhat: np.ndarray, metric: str = "pearson_r
     estimate = _ESTIMATORS[metric](y, yhat)
     if not np.isfinite(estimate):
         side = "predictions" if len(y) >= 2 and np.ptp(y) > 0 else "measured values"
-        reason = f"undefined: the {side} are constant" if len(y) >= 2 else "undefined: fewer than two sequences"
+        reason = f"undefined (the {side} are constant)" if len(y) >= 2 else "undefined (fewer than two sequences)"
         return Verdict(reason, float("nan"), float("nan"), float("nan"), False)
     low, high = bootstrap_ci(y, yhat, metric, n_boot=n_boot, seed=seed, ci=ci, groups=groups)
     bar = f"{threshold:.2f}"
@@ -62,8 +62,9 @@ def judged_correlation(y: np.ndarray, yhat: np.ndarray, metric: str = "pearson_r
 
 def describe(verdict: Verdict, name: str) -> str:
     """A phrase for a page: ``"Pearson r = 0.833 (95% interval 0.821 to 0.846, above 0.80)"``, or
-    ``"Pearson r is undefined: the predictions are constant"``."""
+    ``"Pearson r is undefined (the predictions are constant)"``."""
     if not np.isfinite(verdict.estimate):
         return f"{name} is {verdict.words}"
     return (f"{name} = {verdict.estimate:.3f} (95% interval {verdict.ci_low:.3f} to {verdict.ci_high:.3f}, "
             f"{verdict.words})")
+

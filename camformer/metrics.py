@@ -161,6 +161,27 @@ def all_sequences(pred: pd.Series | pd.DataFrame, table: pd.DataFrame | None = N
     return y, yhat, primary_subset(table).loc[ids].to_numpy(), private
 
 
+def subset_sizes(table: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How many items each scored subset has: in the whole test set and as the final (private)
+    leaderboard scores it. One row per :data:`SUBSETS` entry; columns ``subset``, ``kind``
+    ("sequences" or "variant pairs"), ``in the test set`` and ``scored (private)``."""
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    members = subset_membership(table)
+    private = table["public"].to_numpy() != 1
+    rows = []
+    for name in SUBSETS:
+        if name in PAIR_SUBSETS:
+            chosen = pairs["subset"].to_numpy() == name
+            scored = chosen & (pairs["public"].to_numpy() != 1)
+        else:
+            chosen = np.ones(len(table), bool) if name == "all" else members[name].to_numpy()
+            scored = chosen & private
+        rows.append({"subset": name, "kind": "variant pairs" if name in PAIR_SUBSETS else "sequences",
+                     "in the test set": int(chosen.sum()), "scored (private)": int(scored.sum())})
+    return pd.DataFrame(rows)
+
+
 #: Order in which :func:`primary_subset` picks one subset for a sequence listed in several.
 SUBSET_PRIORITY: tuple[str, ...] = ("high", "low", "yeast", "challenging", "random",
                                     "motif_perturbation", "motif_tiling", "SNVs")

@@ -472,3 +472,50 @@ def overlaid_histograms(samples: dict[str, np.ndarray], *, xlabel: str, title: s
     ax.set(xlabel=xlabel, ylabel="density", title=title)
     ax.legend(fontsize=8)
     return fig
+
+
+def distance_histogram(distances: np.ndarray, *, max_distance: int = 5, ax: Axes | None = None) -> Axes:
+    """Held-out sequences by their number of substitutions to the nearest training sequence
+    (``camformer.similarity.nearest_distances``), one bar per distance on a log scale (the near
+    tail is small beside the bulk), with the band ``<= max_distance`` shaded."""
+    import matplotlib.pyplot as plt
+
+    d = np.asarray(distances, dtype=np.int64)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 2.8))
+    ax.hist(d, bins=np.arange(-0.5, d.max() + 1.5, 1), color="0.35")
+    ax.axvspan(-0.5, max_distance + 0.5, color="tab:red", alpha=0.12,
+               label=f"within {max_distance} substitutions")
+    ax.set_xlim(-0.5, d.max() + 1.5)
+    ax.set_yscale("log")
+    ax.set(xlabel="substitutions to the nearest training sequence (80 nt)", ylabel="held-out sequences")
+    ax.legend(frameon=False, loc="upper left")
+    ax.figure.tight_layout()
+    return ax
+
+
+def learning_curves(history: pd.DataFrame, *, loss: str = "loss", suptitle: str | None = None):
+    """Training and validation loss, and validation r and ρ, after each epoch (ticks on whole epochs).
+
+    ``history`` has columns ``epoch, train_loss, val_loss, val_pearson, val_spearman`` (a
+    ``camformer.train.TrainResult.history``). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3))
+    epochs = history["epoch"]
+    for ax, columns, labels, ylabel, title in (
+            (axes[0], ("train_loss", "val_loss"), ("training", "validation"), f"{loss} loss", "Loss"),
+            (axes[1], ("val_pearson", "val_spearman"), ("Pearson r", "Spearman ρ"), "validation correlation",
+             "Validation")):
+        for column, label in zip(columns, labels):
+            ax.plot(epochs, history[column], "o-", label=label)
+        ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+        ax.legend(frameon=False)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(epochs.min() - 0.25, epochs.max() + 0.25)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -19,6 +19,8 @@ nucleotide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -380,6 +382,78 @@ def separation(distances: np.ndarray, max_distance: int = HELDOUT_MIN_DISTANCE -
         words = (f"{n_within:,} of the {len(d):,} held-out sequences ({n_within / len(d):.1%}) are within "
                  f"{max_distance} substitutions of a training sequence, {int((d <= 1).sum()):,} within one")
     return {**facts, "words": words}
+
+
+@dataclass(frozen=True)
+class Separation:
+    """How a split of the test library keeps held-out sequences away from training ones.
+
+    Attributes
+    ----------
+    split_table : DataFrame
+        Sequences, share, units and largest unit per split (``camformer.data.split_summary``).
+    unit_sizes : Series
+        Sequences per unit, largest first.
+    distances : numpy.ndarray
+        ``(Q,)`` substitutions from each held-out (validation and test) sequence to its nearest
+        training sequence over the variable region (:func:`nearest_distances`).
+    facts : dict
+        :func:`separation` of ``distances``.
+    distance_bins : DataFrame
+        :func:`distance_table` of ``distances``.
+    """
+
+    split_table: pd.DataFrame
+    unit_sizes: pd.Series
+    distances: np.ndarray
+    facts: dict
+    distance_bins: pd.DataFrame
+
+    def unit_summary(self) -> pd.DataFrame:
+        """One row: how many units, how many single sequences, the largest five and the largest's share."""
+        sizes = self.unit_sizes
+        return pd.DataFrame({"units": [len(sizes)], "single sequences": [int((sizes == 1).sum())],
+                             "largest five": [", ".join(f"{n:,}" for n in sizes.iloc[:5])],
+                             "share of the largest": [sizes.iloc[0] / sizes.sum()]})
+
+    def records(self) -> dict:
+        """Record keys of the separation (``camformer.report.record``): ints, a bool and the median."""
+        return {"heldout_min_distance": self.facts["min_distance"], "heldout_within_5": self.facts["n_within"],
+                "heldout_separated": self.facts["separated"],
+                "heldout_median_distance": self.facts["median_distance"],
+                "n_units": len(self.unit_sizes), "largest_unit": int(self.unit_sizes.iloc[0]),
+                **{f"heldout_distance_{key}": int(count)
+                   for key, count in zip(self.distance_bins["key"], self.distance_bins["sequences"])}}
+
+    def sentence(self) -> str:
+        """The separation in words, for the page."""
+        sizes, shares = self.unit_sizes, self.split_table["share"]
+        return (f"Over the {self.facts['n']:,} held-out sequences, {self.facts['words']}; half are "
+                f"{self.facts['median_distance']:.0f} or more substitutions away. The {len(sizes):,} units "
+                f"range from single sequences ({int((sizes == 1).sum()):,} of them) to {sizes.iloc[0]:,} "
+                f"sequences ({sizes.iloc[0] / sizes.sum():.1%} of the library); the splits hold "
+                f"{shares['train']:.1%}, {shares['val']:.1%} and {shares['test']:.1%} of it.")
+
+
+def heldout_separation(splits: Mapping, units: pd.Series | None = None) -> Separation:
+    """The :class:`Separation` of a split of the test library into ``"train"``, ``"val"``, ``"test"``.
+
+    Parameters
+    ----------
+    splits : mapping of str to camformer.data.SequenceData
+        The split (``camformer.presets.quick_data``); its codes are ``(N, 110)``.
+    units : Series, optional
+        Unit label per id (default :func:`test_library_units`).
+    """
+    from .data import split_summary
+
+    units = test_library_units() if units is None else units
+    split = {name: part.ids for name, part in splits.items()}
+    region = {name: part.codes[:, VARIABLE_REGION] for name, part in splits.items()}
+    distances = nearest_distances(np.concatenate([region["val"], region["test"]]), region["train"])
+    return Separation(split_table=split_summary(split, units.index.to_numpy(), units.to_numpy()),
+                      unit_sizes=units.value_counts(), distances=distances, facts=separation(distances),
+                      distance_bins=distance_table(distances))
 
 
 test_library_groups.__test__ = False  # not pytest tests, despite their names

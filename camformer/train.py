@@ -122,7 +122,8 @@ class TrainConfig:
         ``"auto"`` take this process's GPU, ``cuda:$LOCAL_RANK``
         (:func:`camformer.distributed.resolve_device`).
     num_threads : int or None
-        ``torch.set_num_threads`` for CPU training (``None``: leave as is).
+        ``torch.set_num_threads`` for CPU training (``None``: leave as is); the previous count
+        is restored when training ends.
     eval_batch_size : int
         Batch size for validation and prediction.
     progress : bool
@@ -219,9 +220,12 @@ PRESETS: dict[str, TrainConfig] = {
         steps_per_epoch=14, loss="MSE", lr=1e-3, scheduler="None", amp="off", compile="off", train_size=9_000,
         val_size=500, test_size=2_000,
     ),
+    # Seconds of work, to test the machinery (and the book's smoke preset): Micro, as the quick
+    # preset, on 1,024 sequences for two epochs, so that its predictions vary and the chapters after
+    # training take their defined paths.
     "smoke": TrainConfig(
-        model="mini", dataset="test_library", encoding="onehotWithP", batch_size=32, max_epochs=2, patience=2,
-        train_size=192, val_size=128, test_size=128, scheduler="None", amp="off", eval_batch_size=256,
+        model="micro", dataset="test_library", encoding="onehotWithP", batch_size=64, max_epochs=2, patience=2,
+        train_size=1024, val_size=256, test_size=256, scheduler="None", amp="off", eval_batch_size=256,
         progress=False,
     ),
 }
@@ -457,15 +461,19 @@ def train(
       running statistics kept are the first process's. bf16/fp16 autocast and TF32 are not
       bitwise reproducible anyway.
     """
-    run = _set_up(model, data, config, run_dir)
-    started = time.perf_counter()
-    for epoch in range(run.start_epoch, config.max_epochs):
-        if run.stopper.stop:
-            break
-        train_loss, seconds = _train_one_epoch(run, epoch, on_step)
-        _evaluate_epoch(run, epoch, train_loss, seconds)
-        _save_checkpoint(run, epoch)
-    return _finish(run, data, time.perf_counter() - started)
+    threads = torch.get_num_threads()  # config.num_threads holds for this run only
+    try:
+        run = _set_up(model, data, config, run_dir)
+        started = time.perf_counter()
+        for epoch in range(run.start_epoch, config.max_epochs):
+            if run.stopper.stop:
+                break
+            train_loss, seconds = _train_one_epoch(run, epoch, on_step)
+            _evaluate_epoch(run, epoch, train_loss, seconds)
+            _save_checkpoint(run, epoch)
+        return _finish(run, data, time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainConfig,

@@ -152,7 +152,8 @@ else:
 # chapter alone, from the repository root, with
 #
 # ```bash
-# papermill notebooks/04_performance.ipynb out.ipynb -p preset quick -p results_dir results
+# papermill notebooks/04_performance.ipynb out.ipynb \
+#     -p preset quick -p results_dir results
 # ```
 #
 # Chapters that use a trained model read it from `results/{preset}/model/`, which the training

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import data, report
+from camformer import data, metrics, report
 
 plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
 
@@ -126,20 +126,8 @@ display(Markdown(
 table = data.load_test_table()
 pairs = data.load_test_pairs()
 members = data.subset_membership(table)
-private = table.set_index("id")["public"] == 0
 single = ["high", "low", "yeast", "random", "challenging"]
-rows = [{"subset": "all", "kind": "sequences", "in the test set": len(table),
-         "scored (private)": int(private.sum())}]
-for name in single:
-    rows.append({"subset": name, "kind": "sequences",
-                 "in the test set": int(members[name].sum()),
-                 "scored (private)": int((members[name] & private).sum())})
-for name in ["SNVs", "motif_perturbation", "motif_tiling"]:
-    p = pairs[pairs["subset"] == name]
-    rows.append({"subset": name, "kind": "variant pairs",
-                 "in the test set": len(p),
-                 "scored (private)": int((p["public"] == 0).sum())})
-sizes = pd.DataFrame(rows)
+sizes = metrics.subset_sizes(table, pairs)
 sizes
 
 # %%
@@ -168,7 +156,7 @@ medians = {name: table.loc[members[name].to_numpy(), "expression"].median()
            for name in single}
 shortest, longest = lengths_test.min(), lengths_test.max()
 report.record(results_dir, preset, "data", test_sequences=len(table),
-              test_private=int(private.sum()))
+              test_private=int(sizes["scored (private)"][0]))
 
 # %% tags=["remove-input"]
 length_words = (f"are all {shortest} nt long" if shortest == longest

@@ -33,7 +33,8 @@
 # very library.
 #
 # The quick preset is a fixed amount of work: all training sequences of the split for three
-# epochs (AdamW, OneCycleLR peaking at 3·10⁻³, MSE), seeded, in float32 on every CPU. Nothing
+# epochs (AdamW with weight decay 0.1, batches of 64, OneCycleLR peaking at 5·10⁻³, Huber
+# loss; the table below lists every setting), seeded, in float32 on every CPU. Nothing
 # is cut off by the clock, and no bf16 is used even where the CPU has it, so the numbers on
 # this page are the same on every build on CPUs with the same vector instructions; only the
 # seconds differ. CPUs with other instructions (AVX2 against AVX-512) add their sums in another
@@ -62,12 +63,10 @@ import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-from matplotlib.ticker import MaxNLocator
 
-from camformer import data, models, report, similarity
+from camformer import models, plot_eval, report, similarity
 from camformer.book import save_book_model
 from camformer.heldout import describe, judged_correlation
 from camformer.presets import PAPER_SEEDS, paper_data, quick_data, run_preset
@@ -79,29 +78,6 @@ run_dir = out_dir / "run"
 config = TrainConfig.preset(preset, progress=False)  # no progress bars
 on_test_library = config.dataset == "test_library"
 pd.Series(config.to_dict(), name=preset).to_frame()
-
-# %% [markdown]
-# ## The model sizes
-#
-# The grid of the paper trains three sizes. Original (the grid's Large) and Mini are the
-# published networks; Small is a reconstruction matched on the published parameter counts (see
-# the architecture chapter). Micro is this book's CPU model. The last column counts the
-# multiply-accumulates of one forward pass per sequence: what a CPU pays per sequence and epoch.
-
-# %%
-sizes = pd.DataFrame([
-    {"model": name, "encoding": encoding,
-     "parameters": models.count_parameters(net),
-     "MACs per sequence": models.count_macs(
-         net, (1, net.config.in_channels, 110))}
-    for name, encoding, net in [
-        ("Original (Large)", "onehot", models.camformer_original(4)),
-        ("Small", "onehot", models.camformer_small(4)),
-        ("Mini", "onehotWithP", models.camformer_mini(5)),
-        ("Micro (this book)", "onehotWithP", models.camformer_micro(5)),
-    ]
-])
-sizes
 
 # %% [markdown]
 # ## A held-out set that is held out
@@ -138,86 +114,42 @@ if preset == "paper":
 else:
     data_splits = quick_data(config.train_size, config.val_size,
                              config.test_size, seed=config.seed)
-split = {name: part.ids for name, part in data_splits.items()}
-if on_test_library:
-    units = similarity.test_library_units()
-    unit_sizes = units.value_counts()
-    split_table = data.split_summary(split, units.index, units.to_numpy())
-    display(split_table)
-    display(pd.DataFrame({
-        "units": [len(unit_sizes)],
-        "single sequences": [(unit_sizes == 1).sum()],
-        "largest five": [", ".join(f"{n:,}" for n in unit_sizes.iloc[:5])],
-        "share of the largest": [unit_sizes.iloc[0] / len(units)]}))
-else:
-    display(pd.DataFrame({name: {"sequences": len(ids)}
-                          for name, ids in split.items()}))
+separation = (similarity.heldout_separation(data_splits)
+              if on_test_library else None)
+pd.DataFrame({name: {"sequences": len(part)}
+              for name, part in data_splits.items()})
 
 # %% [markdown]
-# For every held-out sequence (validation and test), the number of substitutions to its
-# nearest training sequence over the variable region, computed by brute force over all pairs
-# (`camformer.similarity.nearest_distances`):
+# How the units fall into the splits, and for every held-out sequence (validation and test)
+# the number of substitutions to its nearest training sequence over the variable region,
+# computed by brute force over all pairs (`camformer.similarity.nearest_distances`):
 
 # %%
 if on_test_library:
-    region = {name: part.codes[:, similarity.VARIABLE_REGION]
-              for name, part in data_splits.items()}
-    distances = similarity.nearest_distances(
-        np.concatenate([region["val"], region["test"]]), region["train"])
-    apart = similarity.separation(distances)
-    distance_bins = similarity.distance_table(distances)
-    display(distance_bins.drop(columns="key").style.hide(axis="index")
+    display(separation.split_table, separation.unit_summary())
+    display(separation.distance_bins.drop(columns="key")
+            .style.hide(axis="index")
             .format({"share": "{:.1%}", "cumulative share": "{:.1%}"}))
-
-# %%
-if on_test_library:
-    fig, ax = plt.subplots(figsize=(7, 2.8))
-    ax.hist(distances, bins=np.arange(-0.5, distances.max() + 1.5, 1),
-            color="0.35")
-    ax.axvspan(-0.5, 5.5, color="tab:red", alpha=0.12,
-               label="within 5 substitutions")
-    ax.set_xlim(-0.5, distances.max() + 1.5)
-    ax.set_yscale("log")  # the near tail is small beside the bulk
-    ax.set(xlabel="substitutions to the nearest training sequence (80 nt)",
-           ylabel="held-out sequences")
-    ax.legend(frameon=False, loc="upper left")
-    plt.tight_layout()
+    plot_eval.distance_histogram(separation.distances)
     plt.show()
-    report.record(
-        results_dir, preset, "heldout_split",
-        heldout_min_distance=apart["min_distance"],
-        heldout_within_5=apart["n_within"],
-        heldout_separated=apart["separated"],
-        heldout_median_distance=apart["median_distance"],
-        n_units=len(unit_sizes), largest_unit=int(unit_sizes.iloc[0]),
-        **{f"heldout_distance_{key}": int(count) for key, count
-           in zip(distance_bins["key"], distance_bins["sequences"])})
+    report.record(results_dir, preset, "heldout_split",
+                  **separation.records())
 
 # %% tags=["remove-input"]
-if on_test_library:
-    shares = split_table["share"]
-    display(Markdown(
-        f"Over the {apart['n']:,} held-out sequences, {apart['words']}; half "
-        f"are {apart['median_distance']:.0f} or more substitutions away. The "
-        f"{len(unit_sizes):,} units range from single sequences "
-        f"({(unit_sizes == 1).sum():,} of them) to {unit_sizes.iloc[0]:,} "
-        f"sequences ({unit_sizes.iloc[0] / len(units):.1%} of the library); "
-        f"the splits hold {shares['train']:.1%}, {shares['val']:.1%} and "
-        f"{shares['test']:.1%} of it."
-    ))
-else:
-    display(Markdown(
-        "The paper preset splits the challenge's 6.7 million random promoters "
-        "90/5/5 by expression decile, as the paper did; the grouping above is "
-        "for the test library only."
-    ))
+display(Markdown(
+    separation.sentence() if on_test_library else
+    "The paper preset splits the challenge's 6.7 million random promoters "
+    "90/5/5 by expression decile, as the paper did; the grouping above is "
+    "for the test library only."))
 
 # %% [markdown]
 # ## Training run
 #
 # The `quick` preset starts from scratch every time the book is built (a previous run's
 # directory is removed), so the numbers below come from this run. The `paper` preset resumes
-# from its run directory if a checkpoint is there.
+# from its run directory if a checkpoint is there. The learning curves show the loss on the
+# training batches and on the validation split, and the validation r and ρ that early
+# stopping watches, after each epoch.
 
 # %%
 if preset != "paper":
@@ -227,34 +159,12 @@ result = run_preset(config, run_dir, data=data_splits)
 seconds = time.perf_counter() - start
 history = result.history
 history.to_csv(out_dir / "training_history.csv", index=False)
-history
-
-# %% [markdown]
-# ## Learning curves
-#
-# The loss on the training batches and on the validation split, and the validation r and ρ
-# that early stopping watches, after each epoch.
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(7, 3))
-epochs = history["epoch"]
-axes[0].plot(epochs, history["train_loss"], "o-", label="training")
-axes[0].plot(epochs, history["val_loss"], "o-", label="validation")
-axes[0].set(xlabel="epoch", ylabel=f"{config.loss} loss", title="Loss")
-axes[0].legend(frameon=False)
-axes[1].plot(epochs, history["val_pearson"], "o-", label="Pearson r")
-axes[1].plot(epochs, history["val_spearman"], "o-", label="Spearman ρ")
-axes[1].set(xlabel="epoch", ylabel="validation correlation",
-            title="Validation")
-axes[1].legend(frameon=False)
-for ax in axes:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
-    ax.set_xlim(epochs.min() - 0.25, epochs.max() + 0.25)
-if preset != "paper":
-    fig.suptitle("Small-data demonstration (measured test library; "
-                 "not comparable to the leaderboard)", fontsize=9)
-plt.tight_layout()
+plot_eval.learning_curves(
+    history, loss=config.loss,
+    suptitle=None if preset == "paper" else "Small-data demonstration "
+    "(measured test library; not comparable to the leaderboard)")
 plt.show()
+history
 
 # %% [markdown]
 # ## Held-out predictions
@@ -262,8 +172,7 @@ plt.show()
 # The best epoch's model predicts the test split: sequences it saw neither in training nor
 # in validation, each more than 5 substitutions from every training sequence. The 95%
 # intervals resample whole units (a cluster bootstrap, `camformer.bootstrap`), since the
-# sequences of one unit are not independent; they are wider than the difference between CPUs
-# with AVX2 and AVX-512 kernels.
+# sequences of one unit are not independent.
 
 # %%
 test = data_splits["test"]
@@ -272,27 +181,22 @@ predictions = pd.DataFrame({"id": test.ids,
 save_book_model(result.model, predictions, results_dir, preset,
                 dataset=config.dataset,
                 split={name: part.ids for name, part in data_splits.items()})
-groups = units.loc[test.ids].to_numpy() if on_test_library else None
+groups = (similarity.test_library_units().loc[test.ids].to_numpy()
+          if on_test_library else None)
 r, rho = (judged_correlation(test.targets, result.test_predictions, metric,
                              threshold=0.80, groups=groups, n_boot=n_boot)
           for metric in ("pearson_r", "spearman_rho"))
-
 fig, ax = plt.subplots(figsize=(4.2, 4.2))
-ax.scatter(test.targets, result.test_predictions, s=3, alpha=0.3)
-ax.set(xlabel="measured expression", ylabel="predicted expression",
-       title=f"Test split: r = {report.defined_or(r.estimate, r.words):.3f}, "
-             f"ρ = {report.defined_or(rho.estimate, rho.words):.3f}")
-plt.tight_layout()
+plot_eval.density_scatter(ax, test.targets, result.test_predictions,
+                          title="Test split", fit=True)
 plt.show()
 
 # %%
-scores = {}
-for key, verdict in [("heldout_pearson", r), ("heldout_spearman", rho)]:
-    scores[key] = report.defined_or(verdict.estimate, verdict.words)
-    scores.update(verdict.facts(key))
-record_path = report.record(
+report.record(
     results_dir, preset, "training", model=config.model,
-    parameters=models.count_parameters(result.model), **scores,
+    parameters=models.count_parameters(result.model),
+    **report.facts("heldout_pearson", verdict=r),
+    **report.facts("heldout_spearman", verdict=rho),
     n_train=len(data_splits["train"]), n_heldout=len(test),
     epochs=len(history), best_epoch=result.metrics["best_epoch"],
     dtype="float32" if config.amp == "off" else config.amp,
@@ -324,7 +228,8 @@ display(Markdown(
 #
 # ```bash
 # camformer data fetch
-# camformer train --preset paper --train-file PATH/TO/train_sequences.txt --run-dir runs/paper-seed42
+# camformer train --preset paper --train-file PATH/TO/train_sequences.txt \
+#     --run-dir runs/paper-seed42
 # torchrun --nproc_per_node=4 --no-python camformer train --preset paper \
 #     --train-file PATH/TO/train_sequences.txt --run-dir runs/paper-seed42
 # ```

@@ -416,6 +416,8 @@ def test_code_and_tables_fit_the_column(page, layouts: dict[str, dict]):
     layout = layouts[page.entry]
     if page.is_chapter and page != PAGES[0]:
         assert layout["code_blocks"] > 0, f"{page.entry}: the measuring page found no code"
+    # test_chapter_pages.py keeps every visible code line within 80 characters
+    assert layout["code_columns"] is None or layout["code_columns"] >= 80, layout["code_columns"]
     assert not layout["scrolling_code"], f"{page.entry}: code blocks scroll sideways: {layout['scrolling_code']}"
     assert not layout["cut_tables"], f"{page.entry}: tables cut off on the right: {layout['cut_tables']}"
 

@@ -18,7 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 #: Characters a code box of the book's column shows without scrolling sideways.
 CODE_WIDTH = 80
-#: Code lines a chapter may hold (blank lines, comments, hidden cells and the parameters cell not counted).
+#: Code lines a chapter shows (blank lines, comments, the parameters cell and hidden cells, whose page
+#: shows only their words, not counted).
 CHAPTER_CODE_LINES = 80
 _CELL = re.compile(r"^# %%(?P<header>.*)$", re.M)
 
@@ -53,6 +54,32 @@ def test_visible_code_fits_the_code_box(chapter: Path):
     assert not long, f"{chapter.name}: {len(long)} visible code lines longer than {CODE_WIDTH}:\n" + "\n".join(long)
 
 
+def fenced_code(source: str) -> list[str]:
+    """The lines of the code blocks (```` ``` ```` fences) in a py:percent notebook's markdown cells."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        text = line[2:] if line.startswith("# ") else line[1:] if line == "#" else None
+        if text is None:
+            inside = False
+            continue
+        if text.lstrip().startswith("```"):
+            inside = not inside
+        elif inside:
+            lines.append(text)
+    return lines
+
+
+def test_fenced_code_is_found():
+    source = "# %% [markdown]\n# text\n#\n# ```bash\n# camformer train \\\n#     --x 1\n# ```\n# more\n"
+    assert fenced_code(source) == ["camformer train \\", "    --x 1"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_code_in_the_prose_fits_the_code_box(chapter: Path):
+    long = [line for line in fenced_code(chapter.read_text()) if len(line) > CODE_WIDTH]
+    assert not long, f"{chapter.name}: code blocks in the prose with lines longer than {CODE_WIDTH}: {long}"
+
+
 def prose_in_code(body: str) -> bool:
     """Whether a cell writes the words of a ``Markdown(...)`` in its code: an f-string or a string of
     several words among the call's arguments (``Markdown(facts["text"])`` shows one short line)."""
@@ -84,7 +111,7 @@ def test_prose_cells_show_their_words_once(chapter: Path):
 def test_chapter_code_is_a_short_story(chapter: Path):
     lines = 0
     for tags, body in code_cells(chapter.read_text()):
-        if "remove-cell" in tags or "parameters" in tags:
+        if {"remove-cell", "remove-input", "parameters"} & tags:  # the page shows the words, not the code
             continue
         lines += sum(1 for line in body.splitlines() if line.strip() and not line.strip().startswith("#"))
     assert lines <= CHAPTER_CODE_LINES, f"{chapter.name}: {lines} code lines (at most {CHAPTER_CODE_LINES})"

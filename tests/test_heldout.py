@@ -42,9 +42,9 @@ def test_groups_widen_the_interval():
 def test_undefined_correlation_says_why():
     y = np.arange(10.0)
     flat = judged_correlation(y, np.ones(10))
-    assert flat.words == "undefined: the predictions are constant" and not flat.decided
+    assert flat.words == "undefined (the predictions are constant)" and not flat.decided
     assert np.isnan(flat.estimate) and flat.facts("r") == {"r_verdict": flat.words, "r_decided": False}
-    assert judged_correlation(np.ones(10), y).words == "undefined: the measured values are constant"
+    assert judged_correlation(np.ones(10), y).words == "undefined (the measured values are constant)"
     with pytest.raises(ValueError, match="metric must be one of"):
         judged_correlation(y, y, "kendall_tau")
 
@@ -56,4 +56,4 @@ def test_describe_reads_the_verdict():
     assert describe(Verdict("above 0.80", 0.8333, 0.8211, 0.8456, True), "Pearson r") == (
         "Pearson r = 0.833 (95% interval 0.821 to 0.846, above 0.80)")
     flat = judged_correlation(np.arange(5.0), np.zeros(5))
-    assert describe(flat, "Spearman ρ") == "Spearman ρ is undefined: the predictions are constant"
+    assert describe(flat, "Spearman ρ") == "Spearman ρ is undefined (the predictions are constant)"

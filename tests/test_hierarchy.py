@@ -1,6 +1,5 @@
 """Known-answer tests for camformer.hierarchy: the steps of the book's two motif chapters."""
 
-import math
 
 import numpy as np
 import pandas as pd

@@ -15,7 +15,7 @@ from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from camformer import leaderboard, metrics, plot_eval, plot_interpret, seeds  # noqa: E402
+from camformer import metrics, plot_eval, plot_interpret, seeds  # noqa: E402
 from figure_checks import assert_colour_bars, assert_data_fill_axes, data_fill  # noqa: E402
 
 
@@ -318,3 +318,23 @@ def test_seed_ensemble_curves_fill_the_column():
     axes = plot_eval.seed_ensemble_curves({"r²": {"O": table}, "ρ": {"O": table}})
     assert axes[0].figure.get_size_inches()[0] <= 7
     assert_data_fill_axes(axes[0].figure, min_fraction=0.8)
+
+
+def test_distance_histogram_has_one_bar_per_distance_and_the_shaded_band():
+    ax = plot_eval.distance_histogram(np.array([6, 6, 7, 9, 9, 9]), max_distance=5)
+    heights = [p.get_height() for p in ax.containers[0]]  # the histogram's bars (not the band)
+    assert heights[6:10] == [2, 1, 0, 3] and sum(heights) == 6  # bars at 0..9, counts by distance
+    assert ax.get_yscale() == "log" and "within 5 substitutions" in ax.get_legend_handles_labels()[1]
+    plt.close(ax.figure)
+
+
+def test_learning_curves_plot_each_column_over_whole_epochs():
+    history = pd.DataFrame({"epoch": [0, 1, 2], "train_loss": [3.0, 2.0, 1.0], "val_loss": [3.5, 2.5, 2.0],
+                            "val_pearson": [0.1, 0.5, 0.6], "val_spearman": [0.2, 0.4, 0.55]})
+    fig = plot_eval.learning_curves(history, loss="huber", suptitle="run")
+    left, right = fig.axes
+    assert [line.get_ydata().tolist() for line in left.lines] == [[3.0, 2.0, 1.0], [3.5, 2.5, 2.0]]
+    assert [line.get_label() for line in right.lines] == ["Pearson r", "Spearman ρ"]
+    assert left.get_ylabel() == "huber loss" and fig._suptitle.get_text() == "run"
+    assert all(float(t).is_integer() for t in left.get_xticks())
+    plt.close(fig)

@@ -199,3 +199,34 @@ def test_long_sequences_count_past_255():
     b = (a + 1) % 4  # every position differs
     assert similarity.pair_distances(np.concatenate([a, b]), np.array([[0, 1]])).tolist() == [600]
     assert similarity.nearest_distances(a, b).tolist() == [600]
+
+
+def test_heldout_separation_on_a_hand_built_split():
+    """Two training sequences; a validation one 7 substitutions from the nearest, a test one 2."""
+    from camformer.data import SequenceData
+
+    rng = np.random.default_rng(11)
+    base = rng.integers(0, 4, size=(2, 110)).astype(np.uint8)
+    region = np.arange(110)[similarity.VARIABLE_REGION]
+    far, near = base[0].copy(), base[1].copy()
+    far[region[:7]] = (far[region[:7]] + 1) % 4
+    near[region[10:12]] = (near[region[10:12]] + 2) % 4
+    near[0] = (near[0] + 1) % 4  # outside the variable region: not counted
+
+    def part(codes, ids):
+        n = len(codes)
+        return SequenceData(codes=codes, targets=np.zeros(n, np.float32), ids=np.array(ids),
+                            real_valued=np.zeros(n, bool))
+
+    splits = {"train": part(base, [0, 1]), "val": part(far[None], [2]), "test": part(near[None], [3])}
+    units = pd.Series([0, 0, 1, 2], index=[0, 1, 2, 3])
+    result = similarity.heldout_separation(splits, units)
+    assert result.distances.tolist() == [7, 2]
+    records = result.records()
+    assert records["heldout_min_distance"] == 2 and records["heldout_within_5"] == 1
+    assert not records["heldout_separated"] and records["n_units"] == 3 and records["largest_unit"] == 2
+    assert result.split_table.loc["train", "sequences"] == 2 and result.split_table.loc["test", "share"] == 0.25
+    summary = result.unit_summary().iloc[0]
+    assert summary["units"] == 3 and summary["single sequences"] == 2 and summary["share of the largest"] == 0.5
+    assert "1 of the 2 held-out sequences (50.0%) are within 5 substitutions" in result.sentence()
+    assert result.sentence().endswith("the splits hold 50.0%, 25.0% and 25.0% of it.")

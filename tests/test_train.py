@@ -225,7 +225,7 @@ def test_cli_train_smoke_then_predict(tmp_path, capsys):
     from camformer.data import load_split
 
     assert {k: len(v) for k, v in load_split(run / "model" / "split.npz").items()} == {
-        "train": 192, "val": 64, "test": 32}  # the sizes asked for on the command line
+        "train": 1024, "val": 64, "test": 32}  # the preset's training size; the others as asked
 
     seqs = tmp_path / "seqs.txt"
     lines = resource_path("dream2022_train_sample1000.txt").read_text().splitlines()[:5]

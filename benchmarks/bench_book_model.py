@@ -6,8 +6,10 @@ dtype asked for (``--amp off`` is float32, what the book uses on every CPU), and
 sequences per second, the ratio to Micro, and the seconds one quick-preset epoch (56,881
 sequences) would take. Part 2 (``--train``) runs the quick preset as the book does and reports
 its training seconds and held-out r and rho; those two numbers do not depend on the machine.
+``--batch-sizes`` times Micro's training steps at each batch size, interleaved in one run, and
+reports the cost per sequence against the first size (what a smaller batch costs an epoch).
 
-    python benchmarks/bench_book_model.py --threads 2 --amp off [--train]
+    python benchmarks/bench_book_model.py --threads 2 --amp off [--batch-sizes 64 256] [--train]
 """
 
 from __future__ import annotations
@@ -45,6 +47,28 @@ def time_steps(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: 
     return (time.perf_counter() - start) / steps
 
 
+def time_batch_sizes(net: torch.nn.Module, sizes: list[int], args: argparse.Namespace) -> dict[int, dict]:
+    """Micro's training step at each batch size, the sizes interleaved within each round: sequences
+    per second, the time per sequence against the first size, and a quick-preset epoch's seconds."""
+    batches = {}
+    for size in sizes:
+        codes = torch.randint(0, 4, (size, 110), dtype=torch.uint8)
+        batches[size] = (encode(codes, "onehotWithP"), torch.randn(size))
+    times: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(args.rounds):
+        for size, (x, y) in batches.items():
+            times[size].append(time_steps(net, x, y, max(args.steps, 256 // size * args.steps), args.amp))
+    per_sequence = {size: statistics.median(t) / size for size, t in times.items()}
+    first = per_sequence[sizes[0]]
+    rows = {size: {"seq_per_s": 1 / cost, "time_per_seq_vs_first": cost / first, "quick_epoch_s": QUICK_TRAIN * cost}
+            for size, cost in per_sequence.items()}
+    print(f"Micro by batch size (time per sequence against batch {sizes[0]}):")
+    for size, row in rows.items():
+        print(f"  batch {size:>4d}: {row['seq_per_s']:>8.0f} seq/s  x{row['time_per_seq_vs_first']:.2f}  "
+              f"{row['quick_epoch_s']:>6.0f} s / quick epoch")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -52,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[],
+                        help="also time Micro at each of these batch sizes, side by side")
     parser.add_argument("--train", action="store_true", help="also train the quick preset (about 5 min)")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args(argv)
@@ -77,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         out["models"][name] = row
         print(f"{name:10s} {row['parameters']:>11,} {row['macs']:>12,} {row['seq_per_s']:>8.0f} "
               f"{row['time_vs_micro']:>13.2f} {row['quick_epoch_s']:>16.0f}")
+    if args.batch_sizes:
+        out["batch_sizes"] = time_batch_sizes(models.camformer_micro(5), args.batch_sizes, args)
     if args.train:
         config = TrainConfig.preset("quick", progress=False, amp=args.amp, num_threads=args.threads)
         data = quick_data(seed=config.seed)

@@ -73,7 +73,7 @@ frame.addEventListener("load", () => setTimeout(() => {
   const doc = frame.contentDocument;
   const overflowing = (el) => el.scrollWidth > el.clientWidth + 1;
   const describe = (el) => (el.textContent || "").trim().split("\n")[0].slice(0, 80);
-  const code = [...doc.querySelectorAll("div.cell_input pre, div.highlight pre")];
+  const code = [...doc.querySelectorAll("div.cell_input pre, div.highlight pre, div.cell_output pre")];
   const tables = [...doc.querySelectorAll("table")].filter((t) => {
     const box = t.getBoundingClientRect();
     let parent = t.parentElement;

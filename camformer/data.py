@@ -81,8 +81,7 @@ class DropReport:
         return (
             f"{self.path}:\n"
             f"  {self.lines:,} rows read, {self.kept:,} kept, {self.dropped:,} dropped\n"
-            f"  dropped: {self.too_many_n:,} with more than the allowed N, "
-            f"{self.bad_length:,} with a length outside the allowed range\n"
+            f"  dropped: {self.too_many_n:,} with too many N, {self.bad_length:,} with a length out of range\n"
             f"  kept: {self.padded:,} padded and {self.truncated:,} cut to length"
         )
 

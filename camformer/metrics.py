@@ -175,7 +175,8 @@ def subset_sizes(table: pd.DataFrame | None = None, pairs: pd.DataFrame | None =
             chosen = pairs["subset"].to_numpy() == name
             scored = chosen & (pairs["public"].to_numpy() != 1)
         else:
-            chosen = np.ones(len(table), bool) if name == "all" else members[name].to_numpy()
+            chosen = (np.ones(len(table), bool) if name == "all" else members[name].to_numpy()
+                      if name in members else np.zeros(len(table), bool))  # a subset with no sequence
             scored = chosen & private
         rows.append({"subset": name, "kind": "variant pairs" if name in PAIR_SUBSETS else "sequences",
                      "in the test set": int(chosen.sum()), "scored (private)": int(scored.sum())})

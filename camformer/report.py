@@ -50,8 +50,9 @@ def clear_records(results_dir: str | Path, preset: str) -> None:
 
 
 def record(results_dir: str | Path, preset: str, section: str,
-           **numbers: float | int | str | Undefined) -> Path:
-    """Write (or update) the numbers of one section; returns the JSON file's path.
+           **numbers: float | int | str | Undefined) -> None:
+    """Write (or update) the numbers of one section, in ``numbers_dir(results_dir, preset) /
+    f"{section}.json"``. Returns nothing, so a chapter's cell that ends with it shows no output.
 
     Raises
     ------
@@ -67,7 +68,6 @@ def record(results_dir: str | Path, preset: str, section: str,
             raise ValueError(f"{section}.{key} is {value}; record a finite number, or report.Undefined(reason)")
         current[key] = {"undefined": value.reason} if isinstance(value, Undefined) else value
     path.write_text(json.dumps(current, indent=1, sort_keys=True))
-    return path
 
 
 def load_records(results_dir: str | Path, preset: str) -> pd.DataFrame:

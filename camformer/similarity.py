@@ -416,6 +416,15 @@ class Separation:
                              "largest five": [", ".join(f"{n:,}" for n in sizes.iloc[:5])],
                              "share of the largest": [sizes.iloc[0] / sizes.sum()]})
 
+    def tables(self) -> list:
+        """The split, the units and the distance bins as pandas Stylers for a page (shares as
+        percentages, no row numbers; Stylers need jinja2, which the book's environment has)."""
+        percent = "{:.1%}"
+        return [self.split_table.style.format({"share": percent}),
+                self.unit_summary().style.hide(axis="index").format({"share of the largest": percent}),
+                self.distance_bins.drop(columns="key").style.hide(axis="index")
+                .format({"share": percent, "cumulative share": percent})]
+
     def records(self) -> dict:
         """Record keys of the separation (``camformer.report.record``): ints, a bool and the median."""
         return {"heldout_min_distance": self.facts["min_distance"], "heldout_within_5": self.facts["n_within"],

@@ -141,10 +141,10 @@ n_match = int(counts.match.sum())
 original_params = count_parameters(models["Original (Large), onehot"][0])
 small_params = count_parameters(models["Small, onehot"][0])
 mini_params = count_parameters(models["Mini, onehotWithP"][0])
-numbers_file = record(results_dir, preset, "architecture",
-                      original_params=original_params, mini_params=mini_params,
-                      small_params=small_params, grid_counts_matching=n_match,
-                      grid_counts_total=len(counts))
+record(results_dir, preset, "architecture",
+       original_params=original_params, mini_params=mini_params,
+       small_params=small_params, grid_counts_matching=n_match,
+       grid_counts_total=len(counts))
 
 # %% tags=["remove-input"]
 display(Markdown(

@@ -87,6 +87,12 @@ table.pivot_table(index=["optimizer", "loss"], columns="seed",
 # held-out r; `camformer.factorial.larger_effect` compares their sizes seed by seed (the
 # optimiser's effect minus the loss's, each pointing from its worse level to its better), with a
 # Student-t interval over the seeds.
+#
+# Five seeds are what the book's 15-minute budget allows, and the Lion runs sometimes collapse,
+# so these intervals are wide. A verdict whose interval ends near zero can turn on another CPU:
+# built with AVX2 kernels instead of AVX-512 ones, the loss's effect came out "no clear
+# difference" where the AVX-512 build found "L1 above MSE" (the other verdicts of this page
+# agreed; `benchmarks/RESULTS.md`). Read a verdict together with its interval.
 
 # %%
 factors = ["optimizer", "loss"]

@@ -68,4 +68,4 @@ display(Markdown(audit.audit_markdown(table, titles)))
 
 # %%
 facts = audit.audit_facts(table)
-audit_file = report.record(results_dir, preset, "audit", **facts)
+report.record(results_dir, preset, "audit", **facts)

@@ -370,6 +370,23 @@ def test_page_loads_with_title_and_figures(page, html_dir: Path, base_url: str, 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTERS, ids=[page.name for page in CHAPTERS])
+def test_no_cell_shows_a_return_value_nobody_asked_for(page, html_dir: Path):
+    """A cell that ends with a call for its side effect shows nothing (``PosixPath('...')`` was once
+    printed under every chapter's ``report.record``)."""
+    shown = []
+    for cell in json.loads((html_dir / "_sources" / f"{page.entry}.ipynb").read_text())["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] != "code" or {"remove-cell", "remove-output"} & set(tags):
+            continue
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            if text.startswith(("PosixPath(", "<matplotlib.", "<Axes", "<Figure")):
+                shown.append(text[:60])
+    assert not shown, f"{page.entry}: outputs of calls made for their side effects: {shown}"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=[page.name for page in PAGES])
 def test_no_broken_internal_links(page, html_dir: Path, base_url: str, doms: dict[str, Elements]):
     page_url = base_url + page.entry + ".html"

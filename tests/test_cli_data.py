@@ -23,7 +23,7 @@ def test_check_good_file_prints_report_and_summary(tmp_path, capsys):
     assert main(["data", "check", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"{path}:\n  5 rows read, 3 kept, 2 dropped\n" in out
-    assert "dropped: 1 with more than the allowed N, 1 with a length outside the allowed range" in out
+    assert "dropped: 1 with too many N, 1 with a length out of range" in out
     assert "kept: 1 padded and 1 cut to length" in out
     assert "expression: min 3, median 4.5, max 11; 1 real-valued, 2 integer" in out
 

@@ -92,6 +92,18 @@ def test_private_leaves_out_public_ids_and_pairs():
     assert out.loc["SNVs", "spearman_rho"] == pytest.approx(-0.5)
 
 
+def test_subset_sizes_count_sequences_and_pairs_in_full_and_private():
+    table, pairs = _tiny(public_ids=(4, 5), public_pairs=(3,))
+    sizes = metrics.subset_sizes(table, pairs).set_index("subset")
+    assert list(sizes.index) == list(metrics.SUBSETS)
+    assert sizes.loc["all"].tolist() == ["sequences", 6, 4]
+    assert sizes.loc["low"].tolist() == ["sequences", 3, 1] and sizes.loc["yeast"].tolist() == ["sequences", 0, 0]
+    assert sizes.loc["SNVs"].tolist() == ["variant pairs", 4, 3]
+    full = metrics.subset_sizes().set_index("subset")  # the bundled test set: its documented sizes
+    assert full.loc["all", "in the test set"] == 71_103
+    assert full.loc["all", "in the test set"] - full.loc["all", "scored (private)"] == 9_045
+
+
 def test_partial_predictions_score_covered_ids_only():
     table, pairs = _tiny()
     out = metrics.score_predictions(pd.Series(P[:4], index=np.arange(4)), table, pairs, private=False)

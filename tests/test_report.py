@@ -25,7 +25,8 @@ def test_nan_is_refused_and_undefined_keeps_its_reason(tmp_path):
     value = report.defined_or(math.nan, "the map is constant")
     assert value == report.Undefined("the map is constant")
     assert report.defined_or(0.5, "unused") == 0.5
-    path = report.record(tmp_path, "quick", "gradcam", r=value)
+    assert report.record(tmp_path, "quick", "gradcam", r=value) is None  # nothing for a notebook to show
+    path = report.numbers_dir(tmp_path, "quick") / "gradcam.json"
     assert json.loads(path.read_text()) == {"r": {"undefined": "the map is constant"}}
     back = report.load_records(tmp_path, "quick")["value"].iloc[0]
     assert back == value

@@ -230,3 +230,5 @@ def test_heldout_separation_on_a_hand_built_split():
     assert summary["units"] == 3 and summary["single sequences"] == 2 and summary["share of the largest"] == 0.5
     assert "1 of the 2 held-out sequences (50.0%) are within 5 substitutions" in result.sentence()
     assert result.sentence().endswith("the splits hold 50.0%, 25.0% and 25.0% of it.")
+    split_html, units_html, bins_html = (table.to_html() for table in result.tables())
+    assert "25.0%" in split_html and "50.0%" in units_html and "key" not in bins_html

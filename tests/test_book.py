@@ -380,8 +380,11 @@ def test_no_cell_shows_a_return_value_nobody_asked_for(page, html_dir: Path):
         if cell["cell_type"] != "code" or {"remove-cell", "remove-output"} & set(tags):
             continue
         for output in cell.get("outputs", []):
-            text = "".join(output.get("data", {}).get("text/plain", ""))
-            if text.startswith(("PosixPath(", "<matplotlib.", "<Axes", "<Figure")):
+            data = output.get("data", {})
+            if set(data) != {"text/plain"}:  # a figure or a table: its text/plain is only a fallback
+                continue
+            text = "".join(data["text/plain"])
+            if text.startswith(("PosixPath(", "<matplotlib.", "<Axes", "<Figure", "Text(")):
                 shown.append(text[:60])
     assert not shown, f"{page.entry}: outputs of calls made for their side effects: {shown}"
 

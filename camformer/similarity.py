@@ -420,10 +420,12 @@ class Separation:
         """The split, the units and the distance bins as pandas Stylers for a page (shares as
         percentages, no row numbers; Stylers need jinja2, which the book's environment has)."""
         percent = "{:.1%}"
-        return [self.split_table.style.format({"share": percent}),
-                self.unit_summary().style.hide(axis="index").format({"share of the largest": percent}),
-                self.distance_bins.drop(columns="key").style.hide(axis="index")
-                .format({"share": percent, "cumulative share": percent})]
+        styled = [self.split_table.style.format({"share": percent}),
+                  self.unit_summary().style.hide(axis="index").format({"share of the largest": percent}),
+                  self.distance_bins.drop(columns="key").style.hide(axis="index")
+                  .format({"share": percent, "cumulative share": percent})]
+        # the class pandas gives a DataFrame's own HTML, so the book's theme draws them alike
+        return [table.set_table_attributes('class="dataframe"') for table in styled]
 
     def records(self) -> dict:
         """Record keys of the separation (``camformer.report.record``): ints, a bool and the median."""

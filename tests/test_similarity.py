@@ -232,3 +232,4 @@ def test_heldout_separation_on_a_hand_built_split():
     assert result.sentence().endswith("the splits hold 50.0%, 25.0% and 25.0% of it.")
     split_html, units_html, bins_html = (table.to_html() for table in result.tables())
     assert "25.0%" in split_html and "50.0%" in units_html and "key" not in bins_html
+    assert all('class="dataframe"' in html for html in (split_html, units_html, bins_html))

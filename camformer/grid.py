@@ -132,7 +132,7 @@ def slice_plan(preset: str) -> SlicePlan:
 
     ``"paper"``: Mini on the challenge's training data with the paper's recipe; ``"quick"``:
     Micro on the measured test library, the ``grid_slice`` training preset (a fixed amount of
-    work); ``"smoke"``: Micro on a few hundred sequences, to test the machinery.
+    work); ``"smoke"``: Micro on about a thousand sequences, to test the machinery.
     """
     if preset not in SLICE_SEEDS:
         raise ValueError(f"unknown preset {preset!r}; choose from {sorted(SLICE_SEEDS)}")

@@ -26,16 +26,18 @@ Presets (:meth:`TrainConfig.preset`)
 ``quick``
     The book's model on a 2-core CPU: Camformer Micro (``camformer.models.camformer_micro``,
     Original's layout at 64 channels) trained in fp32 for 3 epochs on the *measured test library*
-    (71,103 sequences with measured expression), split 80/10/10 by variant family so that no
-    sequence and its SNV or motif variants straddle train and held-out. A fixed amount of work,
-    seeded: the same numbers on every build. Its held-out r and rho are **not comparable** to the
-    challenge leaderboard (the leaderboard's models never saw this library).
+    (71,103 sequences with measured expression), split 80/10/10 by variant family and by
+    similarity, so that no held-out sequence is within 5 substitutions of a training one
+    (``camformer.presets.quick_data``); Huber loss, batch 64, weight decay 0.1, OneCycle to 5e-3.
+    A fixed amount of work, seeded: the same numbers on every build on CPUs with the same vector
+    instructions (AVX2 and AVX-512 differ in the last bits). Its held-out r and rho are **not
+    comparable** to the challenge leaderboard (the leaderboard's models never saw this library).
 ``grid_slice``
     The base of the book's live grid slice: Micro, 4 validated stretches of 14 batches drawn
     from 9,000 library sequences (the best kept), lr 1e-3, no scheduler, fp32 (each grid run
     sets its loss and optimiser).
 ``smoke``
-    A few steps on a few hundred sequences, to test the machinery end to end.
+    Micro on 1,024 library sequences for two epochs (seconds), to test the machinery end to end.
 """
 
 from __future__ import annotations

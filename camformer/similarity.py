@@ -420,10 +420,11 @@ class Separation:
         """The split, the units and the distance bins as pandas Stylers for a page (shares as
         percentages, no row numbers; Stylers need jinja2, which the book's environment has)."""
         percent = "{:.1%}"
-        styled = [self.split_table.style.format({"share": percent}),
-                  self.unit_summary().style.hide(axis="index").format({"share of the largest": percent}),
+        styled = [self.split_table.style.format({"share": percent}, thousands=","),
+                  self.unit_summary().style.hide(axis="index").format({"share of the largest": percent},
+                                                                      thousands=","),
                   self.distance_bins.drop(columns="key").style.hide(axis="index")
-                  .format({"share": percent, "cumulative share": percent})]
+                  .format({"share": percent, "cumulative share": percent}, thousands=",")]
         # the class pandas gives a DataFrame's own HTML, so the book's theme draws them alike
         return [table.set_table_attributes('class="dataframe"') for table in styled]
 

@@ -88,11 +88,11 @@ table.pivot_table(index=["optimizer", "loss"], columns="seed",
 # optimiser's effect minus the loss's, each pointing from its worse level to its better), with a
 # Student-t interval over the seeds.
 #
-# Five seeds are what the book's 15-minute budget allows, and the Lion runs sometimes collapse,
-# so these intervals are wide. A verdict whose interval ends near zero can turn on another CPU:
-# built with AVX2 kernels instead of AVX-512 ones, the loss's effect came out "no clear
-# difference" where the AVX-512 build found "L1 above MSE" (the other verdicts of this page
-# agreed; `benchmarks/RESULTS.md`). Read a verdict together with its interval.
+# The Lion runs sometimes collapse, so one seed's effects say little; the slice runs ten seeds
+# of short runs (56 updates of 64 sequences each). With five seeds of 128-sequence batches, the
+# loss's verdict came out "L1 above MSE" with AVX-512 kernels and "no clear difference" with
+# AVX2 kernels; with ten, both builds reach the same verdicts (`benchmarks/RESULTS.md`). Read a
+# verdict together with its interval: one that ends near zero is the least settled.
 
 # %%
 factors = ["optimizer", "loss"]

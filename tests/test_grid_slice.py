@@ -6,9 +6,10 @@ import pytest
 from camformer.grid import load_scoreboards, paper_slice, slice_plan
 from camformer.presets import PAPER_SEEDS
 
-# Chapter 07 may take about 300 s on a 2-core AVX2 CPU, where 8 runs of 12,000 sequences x 1 epoch
-# (and 3,000 evaluated) took 180 s: at most 8 * (12,000 + 3,000 / 3) * 300 / 180 sequence-steps.
-QUICK_BUDGET = 8 * (12_000 + 3_000 / 3) * 300 / 180
+# Chapter 07 may take about 350 s on a 2-core AVX2 CPU (the rest of the quick book about 500 s
+# there, within its 15 minutes), where 8 runs of 12,000 sequences x 1 epoch (and 3,000 evaluated)
+# took 180 s: at most 8 * (12,000 + 3,000 / 3) * 350 / 180 sequence-steps.
+QUICK_BUDGET = 8 * (12_000 + 3_000 / 3) * 350 / 180
 
 
 def test_slice_plan_quick_is_a_paired_two_by_two_within_budget():
@@ -16,7 +17,7 @@ def test_slice_plan_quick_is_a_paired_two_by_two_within_budget():
     assert sorted((g.optimizer, g.loss) for g in plan.runs) == [
         ("AdamW", "L1"), ("AdamW", "MSE"), ("Lion", "L1"), ("Lion", "MSE")]
     assert {(g.size, g.encoding, g.scheduler) for g in plan.runs} == {("Mini", "onehotWithP", "None")}
-    assert plan.seeds == PAPER_SEEDS[:5] and plan.architecture == "micro"
+    assert plan.seeds == PAPER_SEEDS[:10] and plan.architecture == "micro"
     assert (plan.base.scheduler, plan.base.lr, plan.base.amp) == ("None", 1e-3, "off")
     base = plan.base
     per_run = base.max_epochs * (base.steps_per_epoch * base.batch_size if base.steps_per_epoch

@@ -15,7 +15,7 @@
 # on the full training data and reads from them that the optimiser matters most: AdamW above
 # Lion. The previous chapter tests that reading on the paper's published scoreboards. This
 # chapter retrains a slice of the grid live: the `onehotWithP` encoding with no scheduler, AdamW
-# and Lion crossed with the L1 and MSE losses, each recipe with the same few seeds.
+# and Lion crossed with the L1 and MSE losses, each recipe with the same seeds (ten on `quick`).
 #
 # A seed fixes a run's initial weights and the order in which it sees the data, so the four runs
 # of one seed differ only in their recipe: within a seed, the optimiser's effect (AdamW − Lion,
@@ -27,7 +27,7 @@
 #
 # On the `quick` preset every run trains the book's CPU model (Camformer Micro, as in the
 # training chapter) at the paper's learning rate without a scheduler (the `grid_slice` preset):
-# four stretches of 14 batches of 128 sequences drawn from 9,000 of the measured test library
+# four stretches of 14 batches of 64 sequences drawn from 9,000 of the measured test library
 # (split by variant family), validated after each, and, as in the paper's runs, the checkpoint
 # with the best validation r + ρ is scored on 2,000 held-out sequences. A fixed amount of work.
 # **This is a small-data run: its correlations are far below the training chapter's and not

@@ -67,4 +67,3 @@ def describe(verdict: Verdict, name: str) -> str:
         return f"{name} is {verdict.words}"
     return (f"{name} = {verdict.estimate:.3f} (95% interval {verdict.ci_low:.3f} to {verdict.ci_high:.3f}, "
             f"{verdict.words})")
-

@@ -163,24 +163,17 @@ def all_sequences(pred: pd.Series | pd.DataFrame, table: pd.DataFrame | None = N
 
 def subset_sizes(table: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> pd.DataFrame:
     """How many items each scored subset has: in the whole test set and as the final (private)
-    leaderboard scores it. One row per :data:`SUBSETS` entry; columns ``subset``, ``kind``
-    ("sequences" or "variant pairs"), ``in the test set`` and ``scored (private)``."""
+    leaderboard scores it (the items :func:`score_predictions` scores, for a prediction of every
+    sequence). One row per :data:`SUBSETS` entry; columns ``subset``, ``kind`` ("sequences" or
+    "variant pairs"), ``in the test set`` and ``scored (private)``."""
     table = load_test_table() if table is None else table
     pairs = load_test_pairs() if pairs is None else pairs
-    members = subset_membership(table)
-    private = table["public"].to_numpy() != 1
-    rows = []
-    for name in SUBSETS:
-        if name in PAIR_SUBSETS:
-            chosen = pairs["subset"].to_numpy() == name
-            scored = chosen & (pairs["public"].to_numpy() != 1)
-        else:
-            chosen = (np.ones(len(table), bool) if name == "all" else members[name].to_numpy()
-                      if name in members else np.zeros(len(table), bool))  # a subset with no sequence
-            scored = chosen & private
-        rows.append({"subset": name, "kind": "variant pairs" if name in PAIR_SUBSETS else "sequences",
-                     "in the test set": int(chosen.sum()), "scored (private)": int(scored.sum())})
-    return pd.DataFrame(rows)
+    truth = _truth(table)
+    return pd.DataFrame([
+        {"subset": name, "kind": "variant pairs" if name in PAIR_SUBSETS else "sequences",
+         **{column: len(_subset_items(truth, truth, table, pairs, name, private)[2])
+            for column, private in (("in the test set", False), ("scored (private)", True))}}
+        for name in SUBSETS])
 
 
 #: Order in which :func:`primary_subset` picks one subset for a sequence listed in several.

@@ -439,12 +439,12 @@ class Separation:
 
     def sentence(self) -> str:
         """The separation in words, for the page."""
-        sizes, shares = self.unit_sizes, self.split_table["share"]
+        units, shares = self.unit_summary().iloc[0], self.split_table["share"]
         return (f"Over the {self.facts['n']:,} held-out sequences, {self.facts['words']}; half are "
-                f"{self.facts['median_distance']:.0f} or more substitutions away. The {len(sizes):,} units "
-                f"range from single sequences ({int((sizes == 1).sum()):,} of them) to {sizes.iloc[0]:,} "
-                f"sequences ({sizes.iloc[0] / sizes.sum():.1%} of the library); the splits hold "
-                f"{shares['train']:.1%}, {shares['val']:.1%} and {shares['test']:.1%} of it.")
+                f"{self.facts['median_distance']:.0f} or more substitutions away. The {units['units']:,} units "
+                f"range from single sequences ({units['single sequences']:,} of them) to "
+                f"{self.unit_sizes.iloc[0]:,} sequences ({units['share of the largest']:.1%} of the library); "
+                f"the splits hold {shares['train']:.1%}, {shares['val']:.1%} and {shares['test']:.1%} of it.")
 
 
 def heldout_separation(splits: Mapping, units: pd.Series | None = None) -> Separation:

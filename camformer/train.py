@@ -216,8 +216,9 @@ PRESETS: dict[str, TrainConfig] = {
     # scheduler, in fp32; the grid run sets its loss and optimiser. Like the paper's runs it keeps
     # the checkpoint with the best validation r + rho: 4 "epochs" of 14 batches of 64 drawn from
     # 9,000 sequences (56 updates, 3,584 sequence-steps a run), validated on 500 after each. 40
-    # runs (10 seeds x 4 recipes) cost about 20% more than 20 runs at batch 128 did (about 6 minutes on 2
-    # AVX2 cores); with 5 seeds the loss's verdict turned between AVX-512 and AVX2 builds.
+    # runs (10 seeds x 4 recipes) cost about 20% more than 20 runs at batch 128 did (about 6
+    # minutes on 2 AVX2 cores); with 5 seeds the loss's verdict turned between AVX-512 and AVX2
+    # builds.
     "grid_slice": TrainConfig(
         model="micro", dataset="test_library", encoding="onehotWithP", batch_size=64, max_epochs=4, patience=4,
         steps_per_epoch=14, loss="MSE", lr=1e-3, scheduler="None", amp="off", compile="off", train_size=9_000,

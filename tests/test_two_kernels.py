@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+# pytest puts tests/ on sys.path; test_book loads book/'s scripts
+from test_book import build
+
 from camformer.agreement import compare_records, compare_results
 from camformer.report import load_records
 
@@ -28,19 +31,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 TRAINING_SECTIONS = ["training", "heldout_split"]  # what chapter 03 records
 
-
-def _load_build():
-    import importlib.util
-
-    for name in ("repository", "sync_notebooks", "build"):
-        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "book" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules.setdefault(name, module)
-        spec.loader.exec_module(module)
-    return sys.modules["build"]
-
-
-build = _load_build()
 
 def _environment(extra: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in AVX2}

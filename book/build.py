@@ -49,6 +49,7 @@ import yaml
 from repository import repository_url, with_repository
 from sync_notebooks import pair_problem, paired_notebook
 
+from camformer.book import REFUSED_LOG, log_file
 from camformer.report import clear_records
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -239,6 +240,8 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
         output = page.staged(stage_dir)
         output.parent.mkdir(parents=True, exist_ok=True)
         print(f"[{index:2d}/{len(chapters)}] {page.name} (preset {preset}) ...", flush=True)
+        refused_log = log_file(results_dir, preset, REFUSED_LOG)
+        refused_before = refused_log.read_text(encoding="utf-8") if refused_log.exists() else ""
         start = time.perf_counter()
         try:
             papermill.execute_notebook(
@@ -261,6 +264,9 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
         total += seconds
         write_timing(timings, page.name, seconds)
         print(f"        {page.name} done in {seconds:.1f} s", flush=True)
+        refused = refused_log.read_text(encoding="utf-8") if refused_log.exists() else ""
+        for line in refused[len(refused_before):].splitlines():  # a defect, not an offline build: say it loudly
+            print(f"WARNING: {page.name}: {line}", file=sys.stderr, flush=True)
     print(f"executed {len(chapters)} chapters in {total:.1f} s; timings in {timings}", flush=True)
     return total
 

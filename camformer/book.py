@@ -6,11 +6,18 @@ The training chapter (``notebooks/03_training``) saves the book's own model with
 The interpretation chapters ask :func:`explained_model` for the model to explain: the paper's
 own published model where it can be fetched and passes its self-check
 (:mod:`camformer.published`), else the book's model; the returned ``info`` says which.
+
+A published archive that was downloaded but *refused* (it did not match its pinned checksum, could
+not be read as the model, or did not reproduce the published predictions) is a defect, not an
+offline build: :func:`explained_model` then warns (:class:`PublishedRefusedWarning`), appends the
+reason to ``logs/published_refused.log`` (which ``book/build.py`` prints as a warning), and
+:func:`describe_model` puts a warning box on the page.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +25,11 @@ import pandas as pd
 from torch import nn
 
 HELDOUT_PREDICTIONS = "predictions_heldout.tsv"
+REFUSED_LOG = "published_refused.log"  # under logs/: one line per refusal, read by book/build.py
+
+
+class PublishedRefusedWarning(UserWarning):
+    """The paper's archive was downloaded but refused, so a chapter explains the book's model instead."""
 
 
 def book_model_dir(results_dir: str | Path, preset: str) -> Path:
@@ -103,6 +115,7 @@ def explained_model(
         seed 42)"`` or ``"the book's model (quick preset)"``), ``published`` (bool), ``source``
         (the download URL and cached file, or the model's folder), ``self_check`` (the
         :func:`camformer.published.self_check` result, or None), ``reason`` (why the book's model is used, or None),
+        ``refused`` (True where the published archive was downloaded but refused: a defect),
         ``predictions`` (held-out predictions, columns ``id, prediction``: the authors' published
         test-set predictions, or the book's model's on its held-out ids).
 
@@ -115,6 +128,7 @@ def explained_model(
     from .data import load_published_predictions
     from .published import OFFLINE_ENV, load_published, offline, published_model, self_check
 
+    refused = False
     if prefer != "book":
         spec = published_model(prefer)
         cached = fetch.local_path(spec.file, cache_dir)
@@ -126,12 +140,18 @@ def explained_model(
                 check = self_check(model, prefer, n=check_n)
             except Exception as err:  # noqa: BLE001 (any failure means: say why, use the book's model)
                 reason = why_not_published(err, log_file(results_dir, preset, "published_weights.log"))
+                refused = is_refusal(err)
+                if refused:
+                    message = f"{spec.title} was refused, so the book's model is explained instead: {reason}"
+                    warnings.warn(message, PublishedRefusedWarning, stacklevel=2)
+                    with open(log_file(results_dir, preset, REFUSED_LOG), "a", encoding="utf-8") as log:
+                        log.write(message + "\n")
             else:
                 table = load_published_predictions()[["id", spec.name]]
                 return model, {
                     "model": spec.title, "published": True,
                     "source": f"{url or fetch.weights_registry()[spec.file].url} (cached as {cached})",
-                    "self_check": check, "reason": None,
+                    "self_check": check, "reason": None, "refused": False,
                     "predictions": table.rename(columns={spec.name: "prediction"}),
                 }
     else:
@@ -143,13 +163,21 @@ def explained_model(
     return model, {
         "model": f"the book's model ({preset} preset)", "published": False,
         "source": str(Path(results_dir) / preset / "model"), "self_check": None, "reason": reason,
-        "predictions": predictions,
+        "refused": refused, "predictions": predictions,
     }
 
 
 def log_file(results_dir: str | os.PathLike, preset: str, name: str) -> Path:
     """``{results_dir}/{preset}/logs/{name}``: where the book keeps details a page only summarises."""
     return Path(results_dir) / preset / "logs" / name
+
+
+def is_refusal(error: BaseException) -> bool:
+    """True where the paper's archive was there but refused (checksum, archive or pickle contents,
+    self-check); False where it could not be had (offline, no connection), the usual fallback."""
+    from .fetch import FetchError, HashMismatchError
+
+    return isinstance(error, HashMismatchError) or not isinstance(error, FetchError)
 
 
 def why_not_published(error: BaseException, log: Path | None = None) -> str:
@@ -187,8 +215,14 @@ def describe_model(info: dict) -> str:
         return (f"**This chapter explains {info['model']}**, the paper's own trained weights ({info['source']}), "
                 f"loaded without running any pickled code; on {check['n']:,} test sequences its predictions "
                 f"match the authors' published ones to {check['max_abs_diff']:.1e} (tolerance {check['tolerance']:g}).")
-    return (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
-            f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")
+    sentence = (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
+                f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")
+    if info.get("refused"):
+        return (":::{warning}\n**The paper's published weights were refused.** They were downloaded, but "
+                f"{info['reason'][0].lower() + info['reason'][1:]} This is a defect of this build or of the "
+                "download, not an offline build: please report it. This page explains the book's own model "
+                "instead.\n:::\n\n" + sentence)
+    return sentence
 
 
 def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:

@@ -199,6 +199,28 @@ def _conv_problems(name: str, conv: dict, wrapper: dict | None, kernel: int, pad
     return problems
 
 
+def _pool_problems(name: str, pool: dict, identity: bool, kernel: int, stride: int) -> list[str]:
+    """What differs between a pickled MaxPool2d and the architecture's pool: ``(kernel, 1)`` with
+    stride ``(stride, 1)``, or, where the architecture has none, the identity (kernel and stride
+    ``(1, 1)``, as the authors' blocks hold them). Either has padding 0, dilation 1 and returns no
+    indices; ceil mode is compared only where it can change the length (not for the identity)."""
+    kernel_pair = _pair(pool.get("kernel_size"))
+    got = (kernel_pair, _pair(pool.get("stride"), kernel_pair), _pair(pool.get("padding")),
+           _pair(pool.get("dilation")))
+    if identity:
+        expected, what = ((1, 1), (1, 1), (0, 0), (1, 1)), "the identity (the architecture has no pool here)"
+    else:
+        got += (bool(pool.get("ceil_mode")),)
+        expected, what = ((kernel, 1), (stride, 1), (0, 0), (1, 1), False), "the architecture's pool"
+    problems = []
+    if got != expected:
+        fields = "kernel, stride, padding, dilation" + ("" if identity else ", ceil_mode")
+        problems.append(f"{name} {fields} {got}, expected {expected}: {what}")
+    if pool.get("return_indices"):
+        problems.append(f"{name} returns indices, which the next layer cannot take")
+    return problems
+
+
 def layer_mismatches(tree: object, spec: PublishedModel) -> list[str]:
     """How a pickled model tree's layer settings differ from the architecture the conversion builds.
 
@@ -207,6 +229,14 @@ def layer_mismatches(tree: object, spec: PublishedModel) -> list[str]:
     (a ``Conv2dSame`` wrapper's padding included), the max-pool's kernel, stride, padding,
     dilation and ceil mode, BatchNorm's eps, the dense layers' order, and whether the pickled
     class is the authors' residual ``base.model.CNN`` or plain ``base.model_basic.CNN``.
+
+    A max-pool where the architecture has none is accepted when it is the identity (kernel and
+    stride 1, padding 0, dilation 1): the authors' ``conv_block`` adds one whenever
+    ``pool_kernel != (1,1)``, and their configs come back from JSON as lists, so ``[1, 1]``
+    never equals the tuple and every published block holds ``MaxPool2d(kernel_size=[1, 1],
+    stride=[1, 1])`` (their ``gen_figs.ipynb`` printout; ``manuscript_figures/Figure_2/data/
+    model_str.md``). Settings that do not change what an eval-mode model computes (dropout rates,
+    BatchNorm momentum, ``inplace``) are not compared.
 
     Parameters
     ----------
@@ -238,8 +268,12 @@ def layer_mismatches(tree: object, spec: PublishedModel) -> list[str]:
     for i, (kernel, _) in enumerate(zip(arch.kernels, arch.channels)):
         block = children(f"CNN_layers.{i}")
         kinds = [_kind(obj) for _, obj, _ in block]
+        # The authors' conv_block adds a pool unless pool_kernel != (1,1) is false; their configs are
+        # read back from JSON, so the kernel is the list [1, 1] and every block has a pool. Where the
+        # architecture has none, that pool must be the identity (checked below).
+        pooled = i == arch.pool_block or kinds[3:4] == ["MaxPool2d"]
         want = ["Conv2dSame" if kinds[:1] == ["Conv2dSame"] else "Conv2d", "BatchNorm2d", "ReLU"]
-        want += ["MaxPool2d"] * (i == arch.pool_block) + ["Dropout"]
+        want += ["MaxPool2d"] * pooled + ["Dropout"]
         if kinds != want:
             problems.append(f"CNN_layers.{i} holds {kinds}, expected {want}")
             continue
@@ -258,14 +292,10 @@ def layer_mismatches(tree: object, spec: PublishedModel) -> list[str]:
         if norm.get("eps") != 1e-5 or norm.get("affine") is False or norm.get("track_running_stats") is False:
             problems.append(f"{norm_name} eps {norm.get('eps')!r} (affine {norm.get('affine')!r}, running statistics "
                             f"{norm.get('track_running_stats')!r}), expected 1e-05 with both")
-        if i == arch.pool_block:
+        if pooled:
             pool_name, _, pool = block[3]
-            kernel_pair = _pair(pool.get("kernel_size"))
-            got = (kernel_pair, _pair(pool.get("stride"), kernel_pair), _pair(pool.get("padding")),
-                   _pair(pool.get("dilation")), bool(pool.get("ceil_mode")))
-            expected = ((arch.pool_kernel, 1), (arch.pool_stride, 1), (0, 0), (1, 1), False)
-            if got != expected:
-                problems.append(f"{pool_name} kernel, stride, padding, dilation, ceil_mode {got}, expected {expected}")
+            problems += _pool_problems(pool_name, pool, identity=i != arch.pool_block,
+                                       kernel=arch.pool_kernel, stride=arch.pool_stride)
     dense = children("linear_layers")
     want_dense = [["Linear", "ReLU", "Dropout"]] * len(arch.hidden) + [["Linear"]]
     got_dense = [[_kind(o) for _, o, _ in children(name)] for name, _, _ in dense]

@@ -24,174 +24,49 @@ from camformer.cli import main
 from camformer.data import test_set_data
 from camformer.encoding import encode
 from camformer.models import camformer_mini, count_parameters
-from camformer.book import explained_model, save_book_model
+from camformer.book import REFUSED_LOG, PublishedRefusedWarning, describe_model, explained_model, \
+    save_book_model
 from camformer.inference import predict
 
-# The authors' classes (github.com/Bornelov-lab/Camformer base/model.py, base/model_basic.py),
-# with their module and class names and attribute layout, shortened to what a pickle records.
-AUTHORS_MODEL = '''
-import torch
-from torch import nn
-from torch.nn import functional as F
-
-
-def conv_block(in_f, out_f, kernel, pool_kernel, stride, pool_stride, padding, dilation=1, dropout=0.1):
-    modules = []
-    if padding == "same":
-        modules.append(Conv2dSame(in_f, out_f, kernel, stride=stride, dilation=dilation))
-    else:
-        modules.append(nn.Conv2d(in_f, out_f, kernel, stride=stride, padding=padding, dilation=dilation))
-    modules.append(nn.BatchNorm2d(out_f))
-    modules.append(nn.ReLU())
-    if pool_kernel != (1, 1):
-        modules.append(nn.MaxPool2d(kernel_size=pool_kernel, stride=pool_stride))
-    modules.append(nn.Dropout(dropout))
-    return nn.Sequential(*modules)
-
-
-def lin_block(in_f, out_f, dropout=0.0):
-    return nn.Sequential(nn.Linear(in_f, out_f), nn.ReLU(), nn.Dropout(dropout))
-
-
-class Conv2dSame(nn.Module):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, dilation=1, **kwargs):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, dilation=dilation, **kwargs)
-        self._reversed_padding_repeated_twice = [0, 0] * len(kernel_size)
-        for d, k, i in zip((dilation, dilation), kernel_size, range(len(kernel_size) - 1, -1, -1)):
-            total = d * (k - 1)
-            self._reversed_padding_repeated_twice[2 * i] = total // 2
-            self._reversed_padding_repeated_twice[2 * i + 1] = total - total // 2
-
-    def forward(self, imgs):
-        return self.conv(F.pad(imgs, self._reversed_padding_repeated_twice))
-
-
-def build_layers(self, out_size, input_channels, out_channels, kernels, pool_kernels, paddings, strides,
-                 pool_strides, dropouts, linear_output, linear_dropouts):
-    self.CNN_layers = nn.ModuleList()
-    for n, (c_in, c_out) in enumerate(zip([input_channels] + out_channels, out_channels)):
-        block = conv_block(c_in, c_out, kernels[n], pool_kernels[n], strides[n], pool_strides[n],
-                           "same" if paddings == "same" else paddings[n], dropout=dropouts[n])
-        self.CNN_layers.append(nn.Sequential(*block))
-    sizes = list(zip([out_channels[-1] * out_size] + linear_output, linear_output + [1]))
-    blocks = [lin_block(a, b, linear_dropouts[n]) for n, (a, b) in enumerate(sizes[:-1])]
-    blocks.append(nn.Sequential(nn.Linear(*sizes[-1])))
-    self.linear_layers = nn.Sequential(*blocks)
-
-
-class CNN(nn.Module):
-    """Residual pairs (as base/model.py); input (N, C, 110, 1)."""
-
-    def __init__(self, feature_height, feature_width, batch_size, out_size=0, **layers):
-        super().__init__()
-        build_layers(self, out_size, **layers)
-
-    def forward(self, x):
-        for i in range(0, len(self.CNN_layers), 2):
-            x = self.CNN_layers[i](x)
-            shortcut = x
-            x = self.CNN_layers[i + 1](x)
-            x = x + shortcut
-        return torch.flatten(self.linear_layers(x.view(x.size(0), -1)))
-'''
-
-AUTHORS_MODEL_BASIC = '''
-import torch
-from torch import nn
-from .model import build_layers
-
-
-class CNN(nn.Module):
-    """A plain stack (as base/model_basic.py); input (N, C, 110, 1)."""
-
-    def __init__(self, feature_height, feature_width, batch_size, out_size=0, **layers):
-        super().__init__()
-        build_layers(self, out_size, **layers)
-
-    def forward(self, x):
-        for layer in self.CNN_layers:
-            x = layer(x)
-        return torch.flatten(self.linear_layers(x.view(x.size(0), -1)))
-'''
-
-_ONES = [(1, 1)] * 6
-# The published layer sizes (camformer.models ARCHITECTURES; out_size = length before flattening).
-AUTHORS_RUNS = {
-    "original": ("base.model", "9_onehot_L1_AdamW_ReduceLROnPlateau", dict(
-        input_channels=4, out_channels=[512] * 6, kernels=[(10, 1)] * 6, out_size=26,
-        pool_kernels=_ONES[:4] + [(10, 1), (1, 1)], pool_strides=_ONES[:4] + [(4, 1), (1, 1)],
-        paddings="same", strides=_ONES, dropouts=[0.3] * 6, linear_output=[256, 256],
-        linear_dropouts=[0.0, 0.0])),
-    "mini": ("base.model_basic", "219_onehotWithP_MSE_AdamW_ReduceLROnPlateau", dict(
-        input_channels=5, out_channels=[384, 256, 128, 64, 128, 192],
-        kernels=[(5, 1), (6, 1), (6, 1), (5, 1), (5, 1), (4, 1)], out_size=76,
-        pool_kernels=_ONES[:3] + [(7, 1), (1, 1), (1, 1)], pool_strides=_ONES[:3] + [(2, 1), (1, 1), (1, 1)],
-        paddings=[(5, 0)] * 6, strides=_ONES, dropouts=[0.156, 0.194, 0.231, 0.269, 0.306, 0.344],
-        linear_output=[32], linear_dropouts=[0.0])),
-}
-
-
-def _tarball(path, members: dict[str, bytes]):
-    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-def _authors_members(folder: str, model_bytes: bytes, encoding: str, model_name: str = "model.pt") -> dict[str, bytes]:
-    """The members of the authors' tarball: training_results_tr0.9/<run>/42/{config.json, model.pt}."""
-    run = f"training_results_tr0.9/{folder}/42"
-    config = {"seed": 42, "seq_enc": encoding, "best_model_path": f"./{run}/{model_name}", "batch_size": 256}
-    return {f"{run}/config.json": json.dumps(config).encode(), f"{run}/{model_name}": model_bytes,
-            f"{run}/score_board.csv": b"r,rho\n0.74,0.75\n"}
-
-
-def _authors_package(root):
-    """Write the authors' ``base`` package (model.py, model_basic.py) under ``root``; returns ``root``."""
-    (root / "base").mkdir()
-    (root / "base" / "__init__.py").write_text("")
-    (root / "base" / "model.py").write_text(AUTHORS_MODEL)
-    (root / "base" / "model_basic.py").write_text(AUTHORS_MODEL_BASIC)
-    return root
+from authors_archives import AUTHORS_RUNS, authors_code, authors_members as _authors_members, \
+    authors_network, authors_package as _authors_package, model_args, pickled_forward, saved, \
+    tarball as _tarball
 
 
 @pytest.fixture(scope="module")
 def authors(tmp_path_factory):
-    """For each published model: the tarball (made with the authors' classes), a test input
-    (N, C, 110) and what the authors' own module predicts for it; `base` is gone afterwards."""
+    """For each published model: the tarball (built and saved with the authors' code, as their
+    JSON configs build it), a test input (N, C, 110) and what the pickled model predicts for it,
+    loaded back with the authors' code; `base` is gone afterwards."""
     root = _authors_package(tmp_path_factory.mktemp("authors"))
     codes = torch.as_tensor(test_set_data().codes[:6])
     out = {}
-    sys.path.insert(0, str(root))
-    try:
+    with authors_code(root):
         for name, (module, folder, args) in AUTHORS_RUNS.items():
-            torch.manual_seed(0)
-            net = importlib.import_module(module).CNN(feature_height=110, feature_width=1, batch_size=256, **args)
-            for layer in net.modules():  # trained-looking BatchNorm statistics, so that they matter
-                if isinstance(layer, torch.nn.BatchNorm2d):
-                    layer.running_mean.uniform_(-0.5, 0.5)
-                    layer.running_var.uniform_(0.5, 2.0)
-                    torch.nn.init.uniform_(layer.weight, 0.5, 1.5)
-                    torch.nn.init.uniform_(layer.bias, -0.2, 0.2)
-            net.eval()
-            encoding = published.PUBLISHED[name].encoding
-            x = encode(codes, encoding)
-            with torch.no_grad():
-                expected = net(x.unsqueeze(-1))  # the authors' layout (N, C, 110, 1)
-            buffer = io.BytesIO()
-            torch.save(net, buffer)
+            net = authors_network(name)
+            data = saved(net)
+            x = encode(codes, published.PUBLISHED[name].encoding)
             tarball = _tarball(root / published.PUBLISHED[name].file,
-                               _authors_members(folder, buffer.getvalue(), encoding))
-            out[name] = {"tarball": tarball, "x": x, "expected": expected, "model_bytes": buffer.getvalue(),
-                         "params": sum(p.numel() for p in net.parameters())}
-    finally:
-        sys.path.remove(str(root))
-        for key in [k for k in sys.modules if k == "base" or k.startswith("base.")]:
-            del sys.modules[key]
+                               _authors_members(folder, data, published.PUBLISHED[name].encoding,
+                                                args=model_args(name)))
+            pools = [[m for m in block if isinstance(m, torch.nn.MaxPool2d)] for block in net.CNN_layers]
+            out[name] = {"tarball": tarball, "x": x, "expected": pickled_forward(data, x), "model_bytes": data,
+                         "params": sum(p.numel() for p in net.parameters()), "pools": pools, "repr": repr(net)}
     return out
+
+
+def test_fixtures_hold_the_authors_identity_pools(authors):
+    """As the authors' printout of the seed-42 Original shows (gen_figs.ipynb; model_str.md lists
+    six MaxPool2d): a pool in every block, the identity ([1, 1] lists from JSON) but block 4's."""
+    identity = "MaxPool2d(kernel_size=[1, 1], stride=[1, 1], padding=0, dilation=1, ceil_mode=False)"
+    for name, pooled in (("original", 4), ("mini", 3)):
+        pools = authors[name]["pools"]
+        assert [len(p) for p in pools] == [1] * 6
+        assert [repr(p[0]) == identity for p in pools] == [i != pooled for i in range(6)]
+    assert "MaxPool2d(kernel_size=[10, 1], stride=[4, 1], padding=0" in authors["original"]["repr"]
+    # torch prints blocks 1-3 once, "3 x Sequential", as in the authors' printout: 3 identity lines
+    assert "(1-3): 3 x Sequential(" in authors["original"]["repr"]
+    assert authors["original"]["repr"].count(identity) == 3
 
 
 @pytest.fixture
@@ -392,11 +267,19 @@ def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
     # one plain sentence on the page; the exception itself in the log it names
     log = book_results / "quick" / "logs" / "published_weights.log"
     assert "Error" not in info["reason"] and str(log) in info["reason"] and "FetchError" in log.read_text()
-    # Weights that do not reproduce the published predictions (these are made up): refused.
-    _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
+    # Offline or unreachable is the usual fallback: no warning, nothing in the refusal log.
+    assert not info["refused"] and ":::{warning}" not in describe_model(info)
+    refused_log = book_results / "quick" / "logs" / REFUSED_LOG
+    assert not refused_log.exists()
+    # Weights that do not reproduce the published predictions (these are made up): refused, loudly.
+    with pytest.warns(PublishedRefusedWarning, match="Camformer Mini .*was refused"):
+        _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
     assert not info["published"] and "did not reproduce the authors' published predictions" in info["reason"]
     assert "SelfCheckError" in log.read_text()
-    with pytest.raises(FileNotFoundError, match="did not reproduce"):
+    assert info["refused"] and describe_model(info).startswith(":::{warning}\n**The paper's published weights "
+                                                               "were refused.**")
+    assert refused_log.read_text().count("was refused") == 1
+    with pytest.raises(FileNotFoundError, match="did not reproduce"), pytest.warns(PublishedRefusedWarning):
         explained_model(book_results, "paper", prefer="mini", cache_dir=cache, url=url, check_n=8)
 
 

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 import torch
 from test_fetch import _Server  # pytest puts tests/ on sys.path
-from test_published import AUTHORS_RUNS, _authors_members, _authors_package, _Payload, _tarball
+from authors_archives import AUTHORS_RUNS, authors_code, authors_network, pickled_forward, saved
+from test_published import _authors_members, _authors_package, _Payload, _tarball
 
 from camformer import fetch, published
 from camformer.cli import main
@@ -60,26 +61,14 @@ def authors_cnn(tmp_path_factory):
     expected)`` (the torch.save file, an input and the authors' module's predictions)."""
     root = _authors_package(tmp_path_factory.mktemp("authors_base"))
     codes = torch.as_tensor(test_set_data().codes[:4])
-    sys.path.insert(0, str(root))
 
     def build(name: str, **overrides):
-        module, _, args = AUTHORS_RUNS[name]
-        torch.manual_seed(0)
-        net = importlib.import_module(module).CNN(feature_height=110, feature_width=1, batch_size=256,
-                                                 **{**args, **overrides}).eval()
+        data = saved(authors_network(name, **overrides))
         x = encode(codes, published.PUBLISHED[name].encoding)
-        with torch.no_grad():
-            expected = net(x.unsqueeze(-1))
-        buffer = io.BytesIO()
-        torch.save(net, buffer)
-        return buffer.getvalue(), x, expected
+        return data, x, pickled_forward(data, x)
 
-    try:
+    with authors_code(root):
         yield build
-    finally:
-        sys.path.remove(str(root))
-        for key in [k for k in sys.modules if k == "base" or k.startswith("base.")]:
-            del sys.modules[key]
 
 
 @pytest.fixture
@@ -324,3 +313,38 @@ def test_json_config_is_read_in_one_pass_and_members_are_listed(serve):
     with bounded(), pytest.raises(published.PublishedModelError, match="no JSON member with best_model_path") as err:
         load()
     assert "logs/0.json" in str(err.value) and "and 1,950 more" in str(err.value)
+
+
+@pytest.mark.parametrize("name, block, pool, stride, problem", [
+    # a pool that halves the length where the architecture has none: same parameters, other output
+    ("original", 2, [2, 1], [2, 1], "CNN_layers.2.3 kernel, stride, padding, dilation ((2, 1), (2, 1), (0, 0), (1, 1)), "
+                                    "expected ((1, 1), (1, 1), (0, 0), (1, 1)): the identity"),
+    # kernel 1 with stride 2 keeps no parameter count but drops every other position
+    ("mini", 5, [1, 1], [2, 1], "CNN_layers.5.3 kernel, stride, padding, dilation ((1, 1), (2, 1)"),
+])
+def test_a_pool_that_is_not_the_identity_where_none_belongs_is_refused(authors_cnn, tmp_path, name, block, pool,
+                                                                       stride, problem):
+    args = AUTHORS_RUNS[name][2]
+    kernels, strides = list(args["pool_kernels"]), list(args["pool_strides"])
+    kernels[block], strides[block] = pool, stride
+    if name == "original":  # block 4's pool then takes 55 to the published 26: the same 16,611,073 parameters
+        kernels[4], strides[4] = [5, 1], [2, 1]
+    data, _, _ = authors_cnn(name, pool_kernels=kernels, pool_strides=strides)
+    tree = load_torch_zip(data, "model.pt", SizeCap(1 << 27, "test"))
+    problems = published.layer_mismatches(tree, published.PUBLISHED[name])
+    assert any(problem in p for p in problems), problems
+
+
+def test_an_identity_pool_with_other_settings_or_indices_is_refused(authors_cnn):
+    data, _, _ = authors_cnn("mini")
+    tree = load_torch_zip(data, "model.pt", SizeCap(1 << 26, "test"))
+    modules = {name: attrs for name, _, attrs in module_tree(tree)}
+    assert published.layer_mismatches(tree, MINI) == []
+    modules["CNN_layers.0.3"]["padding"] = 1
+    modules["CNN_layers.1.3"]["dilation"] = [2, 1]
+    modules["CNN_layers.2.3"]["return_indices"] = True
+    problems = published.layer_mismatches(tree, MINI)
+    assert len(problems) == 3, problems
+    assert "CNN_layers.0.3 kernel, stride, padding, dilation ((1, 1), (1, 1), (1, 1), (1, 1))" in problems[0]
+    assert "CNN_layers.1.3 kernel, stride, padding, dilation ((1, 1), (1, 1), (0, 0), (2, 1))" in problems[1]
+    assert problems[2] == "CNN_layers.2.3 returns indices, which the next layer cannot take"

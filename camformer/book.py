@@ -126,7 +126,7 @@ def explained_model(
     """
     from . import fetch
     from .data import load_published_predictions
-    from .published import OFFLINE_ENV, load_published, offline, published_model, self_check
+    from .published import OFFLINE_ENV, load_published, offline, published_model, self_check, weights_url
 
     refused = False
     if prefer != "book":
@@ -150,7 +150,7 @@ def explained_model(
                 table = load_published_predictions()[["id", spec.name]]
                 return model, {
                     "model": spec.title, "published": True,
-                    "source": f"{url or fetch.weights_registry()[spec.file].url} (cached as {cached})",
+                    "source": f"{weights_url(prefer, url)} (cached as {cached})",
                     "self_check": check, "reason": None, "refused": False,
                     "predictions": table.rename(columns={spec.name: "prediction"}),
                 }
@@ -211,10 +211,20 @@ def describe_model(info: dict) -> str:
     ``info`` as returned by :func:`explained_model`.
     """
     if info["published"]:
+        from .data import stand_in_predictions
+
         check = info["self_check"]
-        return (f"**This chapter explains {info['model']}**, the paper's own trained weights ({info['source']}), "
-                f"loaded without running any pickled code; on {check['n']:,} test sequences its predictions "
-                f"match the authors' published ones to {check['max_abs_diff']:.1e} (tolerance {check['tolerance']:g}).")
+        sentence = (f"**This chapter explains {info['model']}**, the paper's own trained weights ({info['source']}), "
+                    f"loaded without running any pickled code; on {check['n']:,} test sequences its predictions "
+                    f"match the authors' published ones to {check['max_abs_diff']:.1e} (tolerance "
+                    f"{check['tolerance']:g}).")
+        stand_in = stand_in_predictions()
+        if stand_in is not None:
+            return (":::{warning}\n**A rehearsal, not the paper's model.** The archive explained here stands in "
+                    f"for the paper's: it was checked against `{stand_in}` (`$CAMFORMER_STAND_IN_PREDICTIONS`), "
+                    "not against the authors' published predictions, and every number below is of the "
+                    "stand-in.\n:::\n\n" + sentence)
+        return sentence
     sentence = (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
                 f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")
     if info.get("refused"):

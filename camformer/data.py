@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ import pandas as pd
 
 ALPHABET = "ACGTN"
 SEQ_LEN = 110
+# A stand-in for the bundled published predictions, for rehearsing the online book with stand-in
+# weights (book/rehearse_online.py); every page that explains a published model then says so.
+STAND_IN_PREDICTIONS_ENV = "CAMFORMER_STAND_IN_PREDICTIONS"
 N_CODE = 4
 # Encoding name -> number of channels. Names are the paper's (score_board_*.csv, Seq_Enc).
 ENCODINGS: dict[str, int] = {
@@ -437,10 +441,21 @@ def load_test_pairs(path: str | Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t")
 
 
+def stand_in_predictions() -> Path | None:
+    """The file ``$CAMFORMER_STAND_IN_PREDICTIONS`` names, or None (the usual case)."""
+    value = os.environ.get(STAND_IN_PREDICTIONS_ENV, "").strip()
+    return Path(value) if value else None
+
+
 def load_published_predictions(path: str | Path | None = None) -> pd.DataFrame:
-    """Camformer's published test-set predictions: columns ``id, original, mini`` (seed 42)."""
-    path = Path(path) if path is not None else resource_path("camformer_published_predictions.tsv.gz")
-    return pd.read_csv(path, sep="\t")
+    """Camformer's published test-set predictions: columns ``id, original, mini`` (seed 42).
+
+    Default: the bundled file; where ``$CAMFORMER_STAND_IN_PREDICTIONS`` names a file of the same
+    columns, that one (a rehearsal of the online book with stand-in weights, never the paper's).
+    """
+    if path is None:
+        path = stand_in_predictions() or resource_path("camformer_published_predictions.tsv.gz")
+    return pd.read_csv(Path(path), sep="\t")
 
 
 def load_paper_table(name: str, **read_csv_kwargs) -> pd.DataFrame:

@@ -52,10 +52,11 @@ from .safe_pickle import InertObject, PickledFileError, SizeCap, UnsafePickleErr
     module_tree_state
 
 OFFLINE_ENV = "CAMFORMER_OFFLINE"
+MIRROR_ENV = "CAMFORMER_WEIGHTS_URL"  # a folder URL holding Camformer_9.tar.gz and Camformer_219.tar.gz
 SELF_CHECKS_FILE = "self_checks.json"  # beside the cached tarballs: results of load_checked
 __all__ = ["PUBLISHED", "PublishedModel", "PublishedModelError", "SelfCheckError", "UnsafePickleError",
            "archive_caps", "layer_mismatches", "load_checked", "load_published", "model_from_archive",
-           "offline", "published_model", "self_check"]
+           "offline", "published_model", "self_check", "weights_url"]
 
 
 class PublishedModelError(ValueError):
@@ -363,6 +364,16 @@ def offline() -> bool:
     return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
+def weights_url(name: str, url: str | None = None) -> str:
+    """Where a published model's tarball is downloaded from: ``url``, else
+    ``$CAMFORMER_WEIGHTS_URL/<file>`` (a mirror), else the authors' site."""
+    spec = published_model(name)
+    if url:
+        return url
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    return f"{mirror.rstrip('/')}/{spec.file}" if mirror else fetch.weights_registry()[spec.file].url
+
+
 def load_published(
     name: str,
     *,
@@ -380,7 +391,8 @@ def load_published(
         As for :func:`camformer.fetch.fetch_file` (default ``$CAMFORMER_DATA_DIR`` or the user
         cache); the tarball goes to ``sblab-camformer/``.
     url : str, optional
-        Download the tarball from here instead of the authors' site (a mirror, a test server).
+        Download the tarball from here instead of the authors' site (a test server); default
+        :func:`weights_url` (``$CAMFORMER_WEIGHTS_URL``, a mirror folder, where set).
     progressbar : bool
     timeout : float or (connect, read) seconds, optional
         Give up on a silent server (default: pooch's 30 s).
@@ -400,7 +412,7 @@ def load_published(
         The archive is not what the authors publish.
     """
     spec = published_model(name)
-    path = fetch.fetch_file(spec.file, cache_dir=cache_dir, url=url, progressbar=progressbar,
+    path = fetch.fetch_file(spec.file, cache_dir=cache_dir, url=weights_url(name, url), progressbar=progressbar,
                             timeout=timeout, offline=offline())
     return model_from_archive(path, name)
 

@@ -306,3 +306,27 @@ def test_loading_published_weights_does_not_import_the_training_loop():
             "print(sorted(m for m in ('camformer.train', 'camformer.grid') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_mirror_folder_and_a_stand_in_predictions_file_are_taken_from_the_environment(served, monkeypatch,
+                                                                                       tmp_path):
+    root, cache, server = served
+    assert published.weights_url("mini") == "http://www.sblab.uk/code/camformer/Camformer_219.tar.gz"
+    monkeypatch.setenv(published.MIRROR_ENV, f"{server.url}/")
+    assert published.weights_url("mini") == f"{server.url}/Camformer_219.tar.gz"
+    assert published.weights_url("mini", "http://x/y.tar.gz") == "http://x/y.tar.gz"  # an explicit url wins
+    published.load_published("mini", cache_dir=cache, progressbar=False)
+    assert server.requests == ["/Camformer_219.tar.gz"]
+    # the stand-in predictions replace the bundled ones, and a page explaining a published model says so
+    from camformer import data
+    bundled = data.load_published_predictions()
+    stand_in = bundled.head(3).assign(original=1.0, mini=2.0)
+    stand_in.to_csv(tmp_path / "stand_in.tsv", sep="\t", index=False)
+    monkeypatch.setenv(data.STAND_IN_PREDICTIONS_ENV, str(tmp_path / "stand_in.tsv"))
+    assert data.load_published_predictions()["mini"].tolist() == [2.0, 2.0, 2.0]
+    info = {"published": True, "model": "Camformer Mini (published, seed 42)", "source": "x",
+            "self_check": {"n": 3, "max_abs_diff": 0.0, "tolerance": 1e-3}}
+    assert describe_model(info).startswith(":::{warning}\n**A rehearsal, not the paper's model.**")
+    monkeypatch.delenv(data.STAND_IN_PREDICTIONS_ENV)
+    assert describe_model(info).startswith("**This chapter explains Camformer Mini")
+    assert len(data.load_published_predictions()) == 71_103

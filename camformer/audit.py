@@ -20,7 +20,7 @@ The item's ``how`` says which rule judges its numbers:
 
 - ``copied`` and ``recomputed``: the book's number comes from the paper's own published data or
   predictions, so it must equal the paper's number at the paper's rounding (``0.9584`` matches
-  ``"0.958"``; ``0.9594``, one rounding unit off, differs), whatever interval the book recorded;
+  ``"0.958"``; ``0.959``, one unit of its rounding off, differs), whatever interval the book recorded;
 - ``retrained``: the book's number comes from a model trained or explained here, with its own
   noise, so it also matches when the paper's number lies inside the book's recorded interval
   (``key_ci_low``/``key_ci_high``).

@@ -164,12 +164,10 @@ RECORD_NAMES: dict[str, str] = {"Leg": "legnet", "Orig": "original", "Mini": "mi
 def seed_mean_facts(values: pd.DataFrame, groups: tuple[str, ...] = ("all", "score")) -> dict[str, float]:
     """Records (``camformer.report.record``) of the seed means of :func:`seed_means`: a subset's as
     ``{model}_{r2|r|rho}_{group}_seeds_mean``, the weighted scores as
-    ``{model}_{pearson|spearman}_score_seeds_mean`` (``model`` named by :data:`RECORD_NAMES`).
-
-    Examples
-    --------
-    ``original_rho_all_seeds_mean`` (Figure 4's ρ panel of all sequences), ``mini_r2_all_seeds_mean``,
-    ``original_spearman_score_seeds_mean``.
+    ``{model}_{pearson|spearman}_score_seeds_mean`` (``model`` named by :data:`RECORD_NAMES`): for
+    example ``original_rho_all_seeds_mean`` (Figure 4's ρ panel of all sequences),
+    ``mini_r2_all_seeds_mean`` and ``original_spearman_score_seeds_mean``. ``groups``: the groups to
+    record (default all sequences and the weighted score).
     """
     facts = {}
     for (model, metric, group), row in seed_means(values).iterrows():

@@ -475,6 +475,17 @@ def unrecorded(table: pd.DataFrame) -> list[str]:
             if c.status == "missing" and c.detail.endswith(" not recorded")]
 
 
+def unrecorded_text(table: pd.DataFrame) -> str:
+    """One sentence on the numbers of an audit that no chapter recorded (:func:`unrecorded`): that
+    there are none, or which they are."""
+    missing = unrecorded(table)
+    if not missing:
+        return "Every number the audit compares was recorded by its chapter, or its item says why not."
+    many = len(missing) > 1
+    return (f"{len(missing)} number{'s' * many} the audit compares {'were' if many else 'was'} not recorded: "
+            + "; ".join(missing) + ".")
+
+
 #: How the items of the paper's abstract are named (``book/audit.yml``): ``"Abstract: 4th place"``.
 ABSTRACT_PREFIX = "Abstract:"
 

@@ -62,7 +62,7 @@ audit.verdict_counts(table).to_frame("items")
 display(Markdown(
     audit.audit_summary(table)
     + f" Judged against the {len(records)} numbers this build recorded on the "
-    f"`{preset}` preset."
+    f"`{preset}` preset. " + audit.unrecorded_text(table)
 ))
 titles = report.chapter_titles("notebooks")
 display(Markdown(audit.audit_markdown(table, titles)))

@@ -249,10 +249,16 @@ def test_the_table_summary_and_records_of_an_audit(tmp_path):
                                         "n_partly_reproduced": 0, "n_undecided": 0, "n_differs": 0,
                                         "n_not_reproduced": 1, "n_no_number_to_compare": 0}
     assert audit.unrecorded(table) == []
+    assert audit.unrecorded_text(table) == ("Every number the audit compares was recorded by its chapter, or its "
+                                            "item says why not.")
     # A number no chapter recorded is listed; one of another preset, or undefined with its reason, is not.
     records.loc[0, "key"] = "complex_rho"
-    assert audit.unrecorded(audit.audit(audit.load_audit(path), records, "quick")) == [
-        "Figure 5: r (native.complex_r not recorded)"]
+    unrecorded = audit.audit(audit.load_audit(path), records, "quick")
+    assert audit.unrecorded(unrecorded) == ["Figure 5: r (native.complex_r not recorded)"]
+    assert audit.unrecorded_text(unrecorded) == ("1 number the audit compares was not recorded: Figure 5: r "
+                                                 "(native.complex_r not recorded).")
+    assert audit.unrecorded_text(pd.concat([unrecorded, unrecorded])).startswith(
+        "2 numbers the audit compares were not recorded: Figure 5: r (native.complex_r not recorded); Figure 5")
     records.loc[0, "key"] = "complex_r"
     # The numbers going the other way give the other verdict.
     records.loc[0, "value"] = 0.9400

@@ -166,7 +166,7 @@ def write_timing(path: Path, chapter: str, seconds: float) -> None:
 
 def start_afresh(stage_dir: Path, results_dir: Path, preset: str) -> None:
     """Before a full build: no page and no recorded number of an older build may remain (the
-    introduction's claims table reads every record)."""
+    audit and the introduction read every record)."""
     shutil.rmtree(stage_dir / "notebooks", ignore_errors=True)
     clear_records(results_dir if results_dir.is_absolute() else REPO_ROOT / results_dir, preset)
 

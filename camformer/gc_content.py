@@ -154,10 +154,13 @@ class S12Comparison:
                 f"sequence), {erratum}. {panels} {direction}")
 
     def facts(self) -> dict:
-        """Plain records: ``s12_rows``, ``s12_rows_equal_measured`` and ``gc_direction_model_vs_paper``.
-        Each panel's number, interval and verdict: :meth:`verdict_keys` with ``camformer.report.facts``."""
+        """Plain records: ``s12_rows``, ``s12_rows_equal_measured``, ``gc_direction_model_vs_paper`` and
+        ``gc_spearman_measured_paper_data`` (Spearman ρ of the paper's data: the figure's second
+        number). Each panel's Pearson r, interval and verdict: :meth:`verdict_keys` with
+        ``camformer.report.facts``."""
         return {"s12_rows": len(self.match), "s12_rows_equal_measured": int((self.match["n_matches"] > 0).sum()),
-                "gc_direction_model_vs_paper": self.direction}
+                "gc_direction_model_vs_paper": self.direction,
+                "gc_spearman_measured_paper_data": float(next(iter(self.panels.values()))[3]["rho"])}
 
     def verdict_keys(self) -> dict:
         """Record key ``gc_pearson_<panel>`` (:attr:`KEYS`) -> the panel's verdict."""

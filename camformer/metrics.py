@@ -335,6 +335,19 @@ def score_facts(per_subset: pd.DataFrame, prefix: str) -> dict[str, float]:
             f"{prefix}_spearman_score": dream_score(per_subset, "spearman_rho")}
 
 
+def all_sequences_facts(preds: dict[str, pd.Series | pd.DataFrame], table: pd.DataFrame | None = None,
+                        pairs: pd.DataFrame | None = None) -> dict[str, float]:
+    """The numbers Figure 3a and S3a print: Pearson r and Spearman ρ of every predicted test
+    sequence (public ones included, as :func:`all_sequences`), keyed ``{name}_r_all_sequences`` and
+    ``{name}_rho_all_sequences`` with ``name`` the lower-cased key of ``preds``."""
+    facts = {}
+    for name, pred in preds.items():
+        y, yhat, _ = _items(pred, "all", table, pairs, False)
+        facts |= {f"{name.lower()}_r_all_sequences": pearson_r(y, yhat),
+                  f"{name.lower()}_rho_all_sequences": spearman_rho(y, yhat)}
+    return facts
+
+
 def compare_with_paper(scores: dict[str, pd.DataFrame], paper_rows: dict[str, pd.Series]) -> pd.DataFrame:
     """Put the metrics computed here beside the paper's, subset by subset.
 

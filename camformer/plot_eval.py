@@ -1,5 +1,6 @@
 """Figures of the evaluation chapters: measured against predicted (Figure 3, S2, S3, 5), seeds
-(Figure 4, S5–S6, seed ensembles, S8), the leaderboard and bootstrap distributions (Figure 6).
+(Figure 4, S5–S6, the radar plot S7, seed ensembles, S8), the leaderboard and bootstrap
+distributions (Figure 6).
 
 Every figure is sized for the book's column (7 in wide at most); a colour mapping gets a colour
 bar, and each axis spans its own data (two quantities on different scales never share one).
@@ -370,6 +371,75 @@ def seed_boxplots(
     handles = [Line2D([], [], color=team_colours[t], ls="--", label=t) for t in teams]
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(teams), 3), fontsize=8,
                title="challenge leaderboard (dashed)", title_fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+#: Line colours of the Camformer variants in the paper's radar plot (Figure S7; its ``plot_utils.py``).
+VARIANT_COLOURS: dict[str, str] = {"Orig": "blue", "Large": "red", "Small": "orange", "Mini": "green"}
+#: Spoke labels of the radar plot: the paper's short subset names.
+SPOKE_NAMES: dict[str, str] = {"challenging": "chal", "motif_perturbation": "mot pert", "motif_tiling": "mot tiling"}
+
+
+def seed_radar(
+    means: pd.DataFrame,
+    models: list[str],
+    *,
+    metrics: tuple[str, ...] = ("r", "ρ"),
+    colours: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    figsize: tuple[float, float] = (7, 4.2),
+):
+    """The paper's radar plot (Figure S7): per metric, a polar panel with one spoke per subset and,
+    per model, its mean over seeds on every spoke joined into a closed line, with ± one s.d. bars.
+
+    As the paper's ``plot_radar_plots_avg``: the spokes start at 3 o'clock and run anticlockwise in
+    the order of ``means``; the radius runs from 0 to 1 (here labelled, so the values can be read).
+
+    Parameters
+    ----------
+    means : DataFrame
+        :func:`camformer.seeds.seed_means` (index ``model, metric, group``; columns ``mean``,
+        ``sd``); the ``"score"`` group (a weighted score, not a correlation) is left out.
+    models : list of str
+        Models to draw, in the legend's order.
+    metrics : tuple of str
+        One panel per metric (``"r"``, ``"r²"`` or ``"ρ"``).
+    colours, labels : dict of str to str, optional
+        Line colour and legend label per model (default :data:`VARIANT_COLOURS`, the model's name).
+    title : str
+    figsize : (float, float)
+
+    Returns
+    -------
+    matplotlib Figure
+        One polar axes per metric, in order; each holds a line per model with ``len(groups) + 1``
+        points (closed) and its error bars.
+    """
+    import matplotlib.pyplot as plt
+
+    colours, labels = colours or VARIANT_COLOURS, labels or {}
+    groups = [g for g in dict.fromkeys(means.index.get_level_values("group")) if g != "score"]
+    angles = np.linspace(0, 2 * np.pi, len(groups), endpoint=False)
+    closed = np.append(angles, angles[0])
+    fig, axes = plt.subplots(1, len(metrics), figsize=figsize, subplot_kw={"polar": True}, squeeze=False,
+                             layout="constrained")
+    for ax, metric in zip(axes.flat, metrics):
+        for model in models:
+            rows = means.loc[[(model, metric, g) for g in groups]]
+            mean, sd = rows["mean"].to_numpy(), rows["sd"].to_numpy()
+            colour = colours.get(model)
+            ax.plot(closed, np.append(mean, mean[0]), color=colour, lw=1.2, label=labels.get(model, model))
+            ax.errorbar(angles, mean, yerr=sd, fmt="o", ms=3, color=colour, capsize=2, lw=1)
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0.25, 0.5, 0.75, 1.0], ["0.25", "0.5", "0.75", "1"], fontsize=6, color="0.4")
+        ax.set_rlabel_position(np.degrees(angles[len(groups) * 3 // 5]) + 20)  # where the lines run far out
+        ax.set_xticks(angles, [SPOKE_NAMES.get(g, g) for g in groups], fontsize=7.5)
+        ax.set_title(METRIC_NAMES.get(metric, {"r": "Pearson r"}.get(metric, metric)), fontsize=9)
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=len(models), fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
     return fig

@@ -1,4 +1,4 @@
-"""Numbers the book's chapters compute, recorded for the introduction's claims table.
+"""Numbers the book's chapters compute, recorded for the reproduction audit and the introduction.
 
 Each chapter calls :func:`record` with the numbers it computed; the introduction (run
 last) reads them all back with :func:`load_records`. Files live under
@@ -80,83 +80,6 @@ def load_records(results_dir: str | Path, preset: str) -> pd.DataFrame:
                 value = Undefined(value["undefined"])
             rows.append({"section": path.stem, "key": key, "value": value})
     return pd.DataFrame(rows, columns=["section", "key", "value"])
-
-
-SOURCES = {
-    "published table": "a published table",
-    "published predictions": "recomputed from published predictions",
-    "published measurements": "recomputed from published measurements",
-    "published architecture": "the published architecture, built here",
-    "book model": "the book's own model",
-    "explained model": "the explained model (the paper's published weights if fetched, else the book's)",
-}
-"""Where a claim's number comes from (a claim's ``source:``), and the words the table shows."""
-
-
-def load_claims(path: str | Path) -> list[dict]:
-    """The claims of the introduction's table from a YAML file (``book/claims.yml``).
-
-    Each claim has ``claim``, ``paper``, ``chapter``, ``section`` and ``show``; optionally
-    ``source`` (a key of :data:`SOURCES`: where the book's number comes from) and ``scope`` (what
-    it was computed on, e.g. "seed 42, private leaderboard set").
-
-    Raises
-    ------
-    ValueError
-        Naming the file, the claim and the missing field, or an unknown source.
-    """
-    import yaml
-
-    claims = yaml.safe_load(Path(path).read_text())
-    if not isinstance(claims, list):
-        raise ValueError(f"{path}: expected a list of claims")
-    for i, claim in enumerate(claims, start=1):
-        missing = [k for k in ("claim", "paper", "chapter", "section", "show") if k not in claim]
-        if missing:
-            raise ValueError(f"{path}: claim {i} ({claim.get('claim', '?')!r}) has no {', '.join(missing)}")
-        for alternative in claim["show"]:
-            if set(alternative) != {"keys", "format"}:
-                raise ValueError(f"{path}: claim {i}: each 'show' entry needs exactly 'keys' and 'format'")
-        if "source" in claim and claim["source"] not in SOURCES:
-            raise ValueError(f"{path}: claim {i} ({claim['claim']!r}): source {claim['source']!r} is not one of "
-                             f"{', '.join(SOURCES)}")
-    return claims
-
-
-def claims_table(claims: list[dict], records: pd.DataFrame, titles: dict[str, str] | None = None
-                 ) -> tuple[str, set[tuple[str, str]]]:
-    """The introduction's table: each claim, the paper's number, the book's and where it comes from.
-
-    For each claim the first alternative in ``show`` whose record keys all exist in
-    ``records`` (:func:`load_records`) is formatted; a claim with none says "not computed on
-    this preset". Whole-number floats are shown as integers; an :class:`Undefined` shows its
-    reason. The source column gives the claim's ``source`` (:data:`SOURCES`) and ``scope``.
-    ``titles`` maps chapter names to the link text (default the name).
-
-    Returns
-    -------
-    (str, set of (section, key)): the Markdown table and the records it showed
-    """
-    numbers = {}
-    for row in records.itertuples():
-        value = row.value
-        numbers[(row.section, row.key)] = int(value) if isinstance(value, float) and value.is_integer() else value
-    titles = titles or {}
-    lines = ["| Claim | The paper | This book | Source | Where |", "|---|---|---|---|---|"]
-    shown: set[tuple[str, str]] = set()
-    for claim in claims:
-        computed = "not computed on this preset"
-        for alternative in claim["show"]:
-            keys = [(claim["section"], key) for key in alternative["keys"]]
-            if all(key in numbers for key in keys):
-                computed = alternative["format"].format(*(numbers[key] for key in keys))
-                shown.update(keys)
-                break
-        chapter = claim["chapter"]
-        where = f"[{titles[chapter]}]({chapter}.ipynb)" if chapter in titles else chapter
-        source = "; ".join(x for x in (SOURCES.get(claim.get("source"), ""), claim.get("scope", "")) if x) or "—"
-        lines.append(f"| {claim['claim']} | {claim['paper']} | {computed} | {source} | {where} |")
-    return "\n".join(lines), shown
 
 
 def chapter_titles(notebooks_dir: str | Path = "notebooks") -> dict[str, str]:

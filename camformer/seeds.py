@@ -98,7 +98,8 @@ SEED_GROUPS: tuple[str, ...] = ("all", "high", "low", "yeast", "random", "challe
                                 "motif_perturbation", "motif_tiling", "score")
 
 
-def per_subset_seeds(grid: pd.DataFrame, models: list[str], *, model_column: str = "Model") -> pd.DataFrame:
+def per_subset_seeds(grid: pd.DataFrame, models: list[str], *, model_column: str = "Model",
+                     squared: bool = True) -> pd.DataFrame:
     """The private-leaderboard metrics of each model's seeds in the layout of the leaderboard
     (:func:`camformer.leaderboard.load_leaderboard`), as the paper's Figure 4 and S5–S6 plot them.
 
@@ -111,20 +112,23 @@ def per_subset_seeds(grid: pd.DataFrame, models: list[str], *, model_column: str
         weighted scores.
     models : list of str
         Values of ``model_column``, in the order to plot.
+    squared : bool
+        Square Pearson r (metric ``"r²"``, as the leaderboard and Figure 4) or keep it (``"r"``, as
+        the paper's radar plot, Figure S7).
 
     Returns
     -------
     DataFrame
-        Columns ``model``, ``seed``, ``metric`` (``"r²"`` or ``"ρ"``), ``group`` (one of
-        :data:`SEED_GROUPS`) and ``value``: Pearson r squared (as the leaderboard's r² rows), Spearman
-        ρ, or the weighted score as published.
+        Columns ``model``, ``seed``, ``metric`` (``"r²"`` or ``"r"``, and ``"ρ"``), ``group`` (one of
+        :data:`SEED_GROUPS`) and ``value``: Pearson r squared (as the leaderboard's r² rows) or not,
+        Spearman ρ, or the weighted score as published.
     """
     rows = []
     for model in models:
         sub = grid[grid[model_column] == model]
         if sub.empty:
             raise ValueError(f"no rows of model {model!r} in the seed table")
-        for metric, kind in (("r²", "pearson"), ("ρ", "spearman")):
+        for metric, kind in (("r²" if squared else "r", "pearson"), ("ρ", "spearman")):
             for group in SEED_GROUPS:
                 column = {"all": kind, "score": f"{kind}s_score"}.get(group, f"{group}_{kind}")
                 values = sub[column].to_numpy(np.float64)
@@ -132,6 +136,49 @@ def per_subset_seeds(grid: pd.DataFrame, models: list[str], *, model_column: str
                 rows += [{"model": model, "seed": s, "metric": metric, "group": group, "value": v}
                          for s, v in zip(sub["Seed"], values)]
     return pd.DataFrame(rows)
+
+
+def seed_means(values: pd.DataFrame) -> pd.DataFrame:
+    """Mean and s.d. (``ddof=1``) over seeds of each model's metric in each group, as the boxes of
+    Figure 4 and S5–S6 and the points of S7 show them.
+
+    Parameters
+    ----------
+    values : DataFrame
+        :func:`per_subset_seeds` rows (columns ``model``, ``seed``, ``metric``, ``group``, ``value``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``model, metric, group`` (in order of appearance), columns ``mean``, ``sd``, ``seeds``.
+    """
+    return values.groupby(["model", "metric", "group"], sort=False)["value"].agg(
+        mean="mean", sd=lambda v: v.std(ddof=1), seeds="count")
+
+
+#: The paper's model names in its seed table, and their names in record keys.
+RECORD_NAMES: dict[str, str] = {"Leg": "legnet", "Orig": "original", "Mini": "mini", "Small": "small",
+                                "Large": "large"}
+
+
+def seed_mean_facts(values: pd.DataFrame, groups: tuple[str, ...] = ("all", "score")) -> dict[str, float]:
+    """Records (``camformer.report.record``) of the seed means of :func:`seed_means`: a subset's as
+    ``{model}_{r2|r|rho}_{group}_seeds_mean``, the weighted scores as
+    ``{model}_{pearson|spearman}_score_seeds_mean`` (``model`` named by :data:`RECORD_NAMES`): for
+    example ``original_rho_all_seeds_mean`` (Figure 4's ρ panel of all sequences),
+    ``mini_r2_all_seeds_mean`` and ``original_spearman_score_seeds_mean``. ``groups``: the groups to
+    record (default all sequences and the weighted score).
+    """
+    facts = {}
+    for (model, metric, group), row in seed_means(values).iterrows():
+        if group not in groups:
+            continue
+        kind = {"r²": "r2", "r": "r", "ρ": "rho"}[metric]
+        name = RECORD_NAMES.get(model, model.lower())
+        key = (f"{name}_{'spearman' if kind == 'rho' else 'pearson'}_score" if group == "score"
+               else f"{name}_{kind}_{group}")
+        facts[f"{key}_seeds_mean"] = float(row["mean"])
+    return facts
 
 
 def curves_separated(a: pd.DataFrame, b: pd.DataFrame, x: str, y: str, *, names: tuple[str, str] = ("A", "B"),

@@ -34,32 +34,30 @@ if "google.colab" in sys.modules:
                    check=True)
 
 # %% [markdown]
-# ## The paper's claims and this book's numbers
+# ## The paper's claims and this book's verdicts
 #
-# Each claim of the paper, the number the paper gives, the number this book computed when it
-# was built (read from the records the chapters wrote with `camformer.report`), where the
-# book's number comes from (a published table, recomputed from published predictions or
-# measurements, or a model trained or explained here) with its scope, and the chapter that
-# computed it.
+# The claims of the paper's abstract, each with the chapter that reproduces it, how, and its
+# verdict in the [reproduction audit](15_audit.ipynb), which judges every figure of the paper
+# too. This table is the audit's own (its items in `book/audit.yml`, judged by `camformer.audit`
+# against the numbers the chapters recorded when this page was built); open a claim to see its
+# numbers, the paper's beside this book's.
 
 # %% tags=["remove-input"]
-import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import report
+from camformer import audit, report
 
 records = report.load_records(results_dir, preset)
 titles = report.chapter_titles("notebooks")
-claims = report.load_claims("book/claims.yml")
-table, _ = report.claims_table(claims, records, titles)
-display(Markdown(table))
+judged = audit.audit(audit.load_audit("book/audit.yml"), records, preset)
+claims = audit.abstract_items(judged)
+display(Markdown(audit.audit_markdown(claims, titles)))
+display(Markdown(audit.audit_details(claims, titles)))
 n_sections = records["section"].nunique()
 display(Markdown(
-    f"Preset: `{preset}`. The paper's numbers are quoted from the paper; "
-    "the book's numbers were computed by the chapters when this page was "
-    f"built ({len(records)} numbers recorded in {n_sections} chapters). "
-    "The [reproduction audit](15_audit.ipynb) judges every figure of the "
-    "paper and every number of its abstract against them."
+    f"Preset: `{preset}`. {audit.audit_summary(judged)} The book's numbers "
+    f"were computed by the chapters when this page was built ({len(records)} "
+    f"numbers recorded in {n_sections} chapters)."
 ))
 
 # %% [markdown]
@@ -75,6 +73,8 @@ display(Markdown(
 # uncertainty shows its 95% interval in brackets.
 
 # %% tags=["remove-input"]
+import pandas as pd
+
 groups = report.records_by_chapter(
     records, report.record_sections("notebooks"), list(titles))
 if not groups:

@@ -191,4 +191,5 @@ report.record(
     **metrics.score_facts(scores["Mini"], "mini"), **compared["facts"], **sf,
     **{f"original_{k}_seeds_full_test_{s}": e[f"single_{s}"]
        for k, e in (("r2", r2_ens), ("rho", rho_ens)) for s in ("mean", "sd")},
-    max_abs_difference_from_paper=comparison["largest |difference|"].max())
+    max_abs_difference_from_paper=comparison["largest |difference|"].max(),
+    **metrics.all_sequences_facts(preds, table, pairs))

@@ -128,6 +128,22 @@ panels, words = seeds.panels_separated(two, "Leg", "Orig",
 display(Markdown(words))
 
 # %% [markdown]
+# ## The variants on every subset (Figure S7)
+#
+# The paper's radar plot sets the four Camformer variants side by side on every subset of the
+# private set: each point is a model's mean over its 10 seeds (the published table again), the
+# bars one standard deviation over seeds; Pearson r is not squared here, as in the paper, and the
+# radius runs from 0 to 1. Drawn as the paper's `plot_radar_plots_avg` draws it (its
+# `base/plot_utils.py`), with the radius labelled.
+
+# %%
+variants = ["Orig", "Large", "Small", "Mini"]
+radar = seeds.seed_means(
+    seeds.per_subset_seeds(grid, variants, squared=False))
+plot_eval.seed_radar(radar, variants, labels=labels, title="Figure S7")
+plt.show()
+
+# %% [markdown]
 # ## The place
 #
 # Each team's two weighted scores on the published leaderboard, and its place by each.
@@ -168,4 +184,5 @@ report.record(
     original_recomputed_place_pearson=places["Pearson score"],
     original_recomputed_place_spearman=places["Spearman score"],
     legnet_above_original_panels=int((panels["ahead"] == "LegNet").sum()),
-    original_above_legnet_panels=int((panels["ahead"] == "Original").sum()))
+    original_above_legnet_panels=int((panels["ahead"] == "Original").sum()),
+    **seeds.seed_mean_facts(values))

@@ -11,22 +11,27 @@
 # %% [markdown]
 # # Reproduction audit
 #
-# Every item of the paper, in one table: the numbers of its abstract, Figures 1–8 and the
-# supplementary Figures S2–S12. For each item, the chapter that reproduces it; how (copied from
-# the paper's published data, recomputed from its published data or predictions, retrained here,
-# or not possible here, and why); the paper's numbers beside the numbers this build of the book
-# recorded; and a verdict.
+# Every item of the paper: the numbers of its abstract, Figures 1–8 and the supplementary Figures
+# S2–S12. For each item, the chapter that reproduces it; how (copied from the paper's published
+# data, recomputed from its published data or predictions, retrained here, or not possible here,
+# and why); and a verdict, computed when the book is built by `camformer.audit` from the items
+# listed in `book/audit.yml` and the numbers the chapters recorded (`camformer.report`). The first
+# table gives one line per item; below it, each item opens to show its numbers, the paper's beside
+# this build's, and why it got its verdict.
 #
-# The verdicts are computed when the book is built, by `camformer.audit`, from the items listed in
-# `book/audit.yml` and the numbers the chapters recorded (`camformer.report`). A number is
-# *reproduced* when the book's lies within the paper's rounding of it (half a unit of its last
-# printed digit) or the paper's lies inside the book's 95% interval; a direction (raises,
-# lowers) only when the book's interval lies wholly on the paper's side of zero, so a result in
-# the noise is *undecided*. An item *differs* when any of its numbers does (the table says by how
-# much), is *partly reproduced* when some numbers agree and the others were not computed in this
-# build, and is *not reproduced* when the book cannot or does not reproduce it, or computed none of
-# its numbers. Numbers marked "not judged" come from another model or scope and are shown only for
-# reference.
+# How a number is judged depends on where it comes from. A number **copied** or **recomputed**
+# from the paper's own published data or predictions must equal the paper's number at the
+# paper's rounding (0.9564 matches "0.956"; 0.955 differs). A number of a model **retrained**
+# here has noise of its own, so it also matches when the paper's number lies inside the book's
+# 95% interval. A direction (raises, lowers) matches only when the book's interval lies wholly on
+# the paper's side of zero. A result in the noise, and any result its chapter calls undecided, is
+# *undecided*: neither reproduced nor different.
+#
+# An item *differs* when any of its numbers does (its details say by how much), is *undecided*
+# when one is undecided and none differs, *partly reproduced* when some numbers agree and the
+# others were not computed in this build, and *not reproduced* when the book cannot or does not
+# reproduce it, or computed none of its numbers. Numbers marked "not judged" come from another
+# model or scope and are shown only for reference.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -57,10 +62,20 @@ audit.verdict_counts(table).to_frame("items")
 display(Markdown(
     audit.audit_summary(table)
     + f" Judged against the {len(records)} numbers this build recorded on the "
-    f"`{preset}` preset."
+    f"`{preset}` preset. " + audit.unrecorded_text(table)
 ))
 titles = report.chapter_titles("notebooks")
 display(Markdown(audit.audit_markdown(table, titles)))
+
+# %% [markdown]
+# ## The numbers of each item
+#
+# Open an item to see what it shows, how the book reproduces it, and each of its numbers: the
+# paper's, this build's (with its 95% interval in brackets where it has one), and the comparison's
+# outcome.
+
+# %% tags=["remove-input"]
+display(Markdown(audit.audit_details(table, titles)))
 
 # %% [markdown]
 # The verdicts are recorded too (section `audit`), so that the test that builds the book with two

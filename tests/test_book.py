@@ -424,6 +424,33 @@ def test_launch_buttons_open_the_committed_notebook(page, doms: dict[str, Elemen
     assert (REPO_ROOT / notebook).is_file(), f"the launch buttons open {notebook}, which is not in the repository"
 
 
+def _ran_with(notebook: Path) -> dict[str, object]:
+    """The parameters an executed chapter ran with (its parameters cell, the injected values written
+    in by ``build.show_parameters``)."""
+    import ast
+
+    cells = json.loads(notebook.read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(source).body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+
+
+@pytest.mark.slow
+def test_every_number_of_the_audit_is_recorded(html_dir: Path):
+    """In the built book, every number the audit compares was recorded by its chapter, except where
+    the audit states why this preset cannot compute it (a comparison of another preset, an
+    undefined statistic, a number whose chapter recorded only why it has none)."""
+    from camformer import audit, report
+
+    ran = _ran_with(html_dir / "_sources" / "notebooks" / "15_audit.ipynb")
+    results = Path(ran["results_dir"])
+    records = report.load_records(results if results.is_absolute() else REPO_ROOT / results, ran["preset"])
+    assert not records.empty, f"no records under {results} for the {ran['preset']} preset"
+    table = audit.audit(audit.load_audit(REPO_ROOT / "book" / "audit.yml"), records, ran["preset"])
+    assert audit.unrecorded(table) == []
+    print(audit.audit_summary(table))
+
+
 @pytest.fixture(scope="session")
 def layouts(base_url: str) -> dict[str, dict]:
     """Each toc page measured in Chromium at the book's default width (1280 px), offline."""

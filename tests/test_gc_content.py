@@ -68,3 +68,21 @@ def test_same_direction():
     assert same_direction(up, up) == "the same direction"
     assert same_direction(up, down) == "opposite directions"
     assert same_direction(up, flat) == "undecided"
+
+
+def test_s12_facts_record_the_papers_two_numbers():
+    """The paper prints r = 0.263 and ρ = 0.288 on Figure S12: the facts hold ρ of the first panel (the
+    paper's data), computed by scipy, beside the counts; r is a verdict's record (verdict_keys)."""
+    from scipy import stats
+
+    from camformer.gc_content import S12Comparison
+
+    gc, value = np.array([10.0, 20.0, 30.0, 40.0, 50.0]), np.array([0.1, 0.5, 0.2, 0.9, 0.7])
+    match = pd.DataFrame({"n_matches": [1, 2, 0, 1, 1], "unique": [True, False, False, True, True]})
+    first = gc_correlation(gc, value, n_boot=20)
+    panels = {"paper": (gc, value, "measured expression", first),
+              "other": (gc, -value, "predicted expression", gc_correlation(gc, -value, n_boot=20))}
+    facts = S12Comparison(match, panels, {}, "undecided").facts()
+    assert facts == {"s12_rows": 5, "s12_rows_equal_measured": 4, "gc_direction_model_vs_paper": "undecided",
+                     "gc_spearman_measured_paper_data": pytest.approx(stats.spearmanr(gc, value)[0])}
+    assert facts["gc_spearman_measured_paper_data"] == pytest.approx(0.8)  # ranks 1 3 2 5 4: 1 - 6*4/120

@@ -402,6 +402,40 @@ def test_per_subset_seeds_square_r_but_not_the_scores():
     assert len(out) == 2 * len(seeds.SEED_GROUPS)
     with pytest.raises(ValueError, match="no rows of model 'X'"):
         seeds.per_subset_seeds(grid, ["X"])
+    plain = seeds.per_subset_seeds(grid, ["M"], squared=False).set_index(["metric", "group"])["value"]
+    assert plain[("r", "all")] == 0.9 and plain[("r", "high")] == 0.5 and plain[("r", "score")] == 0.7
+
+
+def test_seed_means_and_their_records_by_hand():
+    row = {f"{s}_{k}": 0.5 for s in metrics.SUBSETS[1:] for k in ("pearson", "spearman")}
+    grid = pd.DataFrame([{**row, "Model": m, "Seed": seed, "pearson": r, "spearman": rho,
+                          "pearsons_score": 0.7 + seed / 100, "spearmans_score": 0.6}
+                         for m, seed, r, rho in (("Orig", 1, 0.9, 0.8), ("Orig", 2, 0.8, 0.9), ("Leg", 1, 1.0, 0.7),
+                                                 ("Leg", 2, 0.6, 0.7))])
+    values = seeds.per_subset_seeds(grid, ["Leg", "Orig"])
+    means = seeds.seed_means(values)
+    assert means.index[0] == ("Leg", "r²", "all")  # in order of appearance
+    assert means.loc[("Orig", "r²", "all")].tolist() == pytest.approx([(0.81 + 0.64) / 2, (0.81 - 0.64) / 2 ** 0.5, 2])
+    assert means.loc[("Leg", "ρ", "all"), "sd"] == 0 and means.loc[("Leg", "r²", "score"), "mean"] == pytest.approx(0.715)
+    facts = seeds.seed_mean_facts(values)
+    assert facts == pytest.approx({
+        "legnet_r2_all_seeds_mean": 0.68, "legnet_pearson_score_seeds_mean": 0.715,
+        "legnet_rho_all_seeds_mean": 0.7, "legnet_spearman_score_seeds_mean": 0.6,
+        "original_r2_all_seeds_mean": 0.725, "original_pearson_score_seeds_mean": 0.715,
+        "original_rho_all_seeds_mean": 0.85, "original_spearman_score_seeds_mean": 0.6})
+    assert seeds.seed_mean_facts(seeds.per_subset_seeds(grid, ["Orig"], squared=False), groups=("high",)) == {
+        "original_r_high_seeds_mean": 0.5, "original_rho_high_seeds_mean": 0.5}
+
+
+def test_the_papers_seed_means_of_figure_4_s5_and_s6():
+    """The seed means the paper's boxplots draw (Individual_boxplots*.pdf), from its per-seed table."""
+    grid = load_paper_table("grid_res_all_models_pvt.csv")
+    facts = seeds.seed_mean_facts(seeds.per_subset_seeds(grid, ["Leg", "Orig", "Mini", "Small"]))
+    printed = {"original_rho_all_seeds_mean": 0.9611, "original_r2_all_seeds_mean": 0.9121,
+               "legnet_rho_all_seeds_mean": 0.9769, "mini_rho_all_seeds_mean": 0.9508,
+               "small_rho_all_seeds_mean": 0.9505, "original_spearman_score_seeds_mean": 0.8171,
+               "original_pearson_score_seeds_mean": 0.7499}
+    assert {k: round(facts[k], 4) for k in printed} == printed
 
 
 def test_per_subset_seeds_match_the_leaderboards_layout_on_the_papers_table():
@@ -489,3 +523,20 @@ def test_curve_summary_and_ends_by_hand():
     assert (row["smallest"], row["at smallest"], row["largest"], row["at largest"]) == (2, "0.910 ± 0.014", 8,
                                                                                        "0.960 ± 0.014")
     assert row["largest s.d."] == pytest.approx(np.std([0.95, 0.97], ddof=1))
+
+
+def test_all_sequences_facts_are_the_numbers_printed_on_figure_3_and_s3():
+    """The paper prints r = 0.958, ρ = 0.964 (Original, scatter_original.pdf) and 0.951, 0.955 (Mini)
+    for all 71,103 test sequences; scipy on the same arrays gives the same numbers."""
+    from scipy import stats
+
+    published = load_published_predictions().set_index("id")
+    preds = {"Original": published["original"], "Mini": published["mini"]}
+    facts = metrics.all_sequences_facts(preds)
+    y, yhat, _, _ = metrics.all_sequences(preds["Mini"])
+    assert len(y) == 71_103
+    assert facts["mini_r_all_sequences"] == pytest.approx(stats.pearsonr(y, yhat)[0])
+    assert facts["mini_rho_all_sequences"] == pytest.approx(stats.spearmanr(y, yhat)[0])
+    assert {k: round(v, 3) for k, v in facts.items()} == {
+        "original_r_all_sequences": 0.958, "original_rho_all_sequences": 0.964,
+        "mini_r_all_sequences": 0.951, "mini_rho_all_sequences": 0.955}

@@ -338,3 +338,30 @@ def test_learning_curves_plot_each_column_over_whole_epochs():
     assert left.get_ylabel() == "huber loss" and fig._suptitle.get_text() == "run"
     assert all(float(t).is_integer() for t in left.get_xticks())
     plt.close(fig)
+
+
+def test_seed_radar_draws_each_models_seed_means_on_closed_spokes():
+    row = {f"{s}_{k}": 0.5 for s in metrics.SUBSETS[1:] for k in ("pearson", "spearman")}
+    grid = pd.DataFrame([{**row, "Model": m, "Seed": seed, "pearson": 0.9 - k / 10 + seed / 100, "spearman": 0.8,
+                          "pearsons_score": 0.7, "spearmans_score": 0.6, "high_pearson": 0.3 + k / 10}
+                         for k, m in enumerate(("Orig", "Mini")) for seed in (1, 2, 3)])
+    means = seeds.seed_means(seeds.per_subset_seeds(grid, ["Orig", "Mini"], squared=False))
+    fig = plot_eval.seed_radar(means, ["Orig", "Mini"], labels={"Orig": "Original"}, title="Figure S7")
+    axes = fig.axes
+    assert [ax.name for ax in axes] == ["polar", "polar"]
+    assert [ax.get_title() for ax in axes] == ["Pearson r", "Spearman ρ"]
+    spokes = [t.get_text() for t in axes[0].get_xticklabels()]
+    assert spokes == ["all", "high", "low", "yeast", "random", "chal", "SNVs", "mot pert", "mot tiling"]
+    original, mini = (line for line in axes[0].get_lines() if line.get_label() in ("Original", "Mini"))
+    # Closed: nine spokes and the first again, from 3 o'clock anticlockwise; radii are the seed means.
+    theta, radius = original.get_data()
+    np.testing.assert_allclose(theta, np.append(np.arange(9) * 2 * np.pi / 9, 0))
+    np.testing.assert_allclose(radius[[0, 1, 2, 9]], [0.92, 0.3, 0.5, 0.92])
+    np.testing.assert_allclose(mini.get_data()[1][:2], [0.82, 0.4])
+    assert original.get_color() == "blue" and mini.get_color() == "green"
+    assert axes[0].get_ylim() == (0, 1)
+    # The error bars: ± one s.d. over the three seeds (0.01) around r of all sequences.
+    bars = [c for c in axes[0].collections if isinstance(c, LineCollection)]
+    first = bars[0].get_segments()[0]
+    np.testing.assert_allclose(sorted(first[:, 1]), [0.91, 0.93])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Original", "Mini"]

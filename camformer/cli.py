@@ -31,26 +31,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _at_least(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return whole_number
 
 
-def _non_negative(text: str) -> int:
-    """An argparse type: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+_positive, _non_negative = _at_least(1), _at_least(0)
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -80,9 +74,9 @@ def _check_output_file(path: str | None, option: str) -> None:
         raise UsageError(f"{option} {path}: cannot write there ({err.strerror or err})") from None
 
 
-def _check_output_folder(path: str | None, option: str) -> None:
+def _check_output_folder(path: str | None, option: str, *, keep: bool = False) -> None:
     """Refuse, before any work, a folder that cannot be created or written. A folder created to
-    check is removed again, so nothing stays behind."""
+    check is removed again (unless ``keep``), so nothing stays behind."""
     if path is None:
         return
     target = Path(path)
@@ -94,14 +88,14 @@ def _check_output_folder(path: str | None, option: str) -> None:
             missing = [target, *[p for p in target.parents if not p.exists()]]
             created = list(missing)
             target.mkdir(parents=True)
-        probe = target / ".camformer-write-check"
+        probe = target / f".camformer-write-check-{os.getpid()}"  # one per process (torchrun)
         with open(probe, "xb"):
             pass
         probe.unlink()
     except OSError as err:
         raise UsageError(f"{option} {path}: cannot create or write this folder ({err.strerror or err})") from None
     finally:
-        for folder in created:  # innermost first
+        for folder in created if not keep else ():  # innermost first
             if folder.is_dir():
                 folder.rmdir()
 
@@ -190,13 +184,9 @@ def _add_data(sub) -> None:
 def _train(args: argparse.Namespace) -> int:
     if args.preset not in PRESET_NAMES:
         raise UsageError(f"--preset {args.preset}: unknown; choose from {', '.join(PRESET_NAMES)}")
-    if args.run_dir is None:
-        args.run_dir = str(Path("results") / args.preset)
-        print(f"run directory: {args.run_dir} (the default for --preset {args.preset}; --run-dir chooses another)")
     _check_device(args)
-    _check_output_folder(args.run_dir, "--run-dir")
-
     from .checkpoint import CHECKPOINT, load_checkpoint
+    from .data import check_input_file
     from .distributed import init_distributed
     from .presets import preset_data, run_preset, save_run_model
     from .train import TrainConfig
@@ -208,6 +198,16 @@ def _train(args: argparse.Namespace) -> int:
     }.items() if v is not None}
     overrides["progress"] = _progress(args)
     config = TrainConfig.preset(args.preset, **overrides)
+    if config.dataset == "dream_train":
+        if args.train_file is None:
+            raise UsageError(f"--preset {args.preset} trains on the challenge's training file: run `camformer data "
+                             "fetch` and pass its path with --train-file")
+        check_input_file(args.train_file)
+    if args.run_dir is None:
+        args.run_dir = str(Path("results") / args.preset)
+        print(f"run directory: {args.run_dir} (the default for --preset {args.preset}; --run-dir chooses another)")
+    # Kept: training writes into it next (and processes under torchrun check it at the same time).
+    _check_output_folder(args.run_dir, "--run-dir", keep=True)
     rank, _ = init_distributed()
     run_dir = Path(args.run_dir)
     if rank == 0 and (run_dir / CHECKPOINT).exists():

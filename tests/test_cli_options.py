@@ -118,8 +118,11 @@ BAD_OPTIONS = [
     (["train", "--preset", "smoke", "--train-size", "0"], "argument --train-size: must be at least 1"),
     (["train", "--preset", "smoke", "--device", "gpu", "--run-dir", "run"], "--device gpu"),
     (["train", "--preset", "smoke", "--run-dir", "s.fa/run"], "--run-dir s.fa/run: cannot create"),
-    (["data", "check", "s.fa", "--max-n", "-1"], "argument --max-n: must be 0 or more"),
-    (["data", "check", "s.fa", "--length-tolerance", "-2"], "argument --length-tolerance: must be 0 or more"),
+    (["train", "--preset", "paper"], "--preset paper trains on the challenge's training file: run `camformer data "
+                                     "fetch` and pass its path with --train-file"),
+    (["train", "--preset", "paper", "--train-file", "nosuch.txt"], "nosuch.txt: no such file"),
+    (["data", "check", "s.fa", "--max-n", "-1"], "argument --max-n: must be at least 0, got -1"),
+    (["data", "check", "s.fa", "--length-tolerance", "-2"], "argument --length-tolerance: must be at least 0"),
     (["nosuch"], "invalid choice"),
 ]
 if NO_CUDA:

@@ -114,7 +114,8 @@ def _without_download(name: str, error: str) -> str:
     spec = published_model(name)
     url = fetch._entry(spec.file).url
     if " failed: " in error:
-        what = f"could not download the published {name} model ({error.split(' failed: ')[0].split(': ', 1)[-1]} failed)"
+        attempt = error.split(" failed: ")[0].split(": ", 1)[-1]  # "download from URL", without the library's words
+        what = f"could not download the published {name} model ({attempt} failed)"
     else:
         what = f"could not get the published {name} model ({error.split(': ', 1)[-1]})"
     return (f"{what}. Instead, use --model DIR with a model saved by `camformer train` (or "

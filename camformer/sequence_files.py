@@ -151,8 +151,8 @@ def _read_lines(path: Path) -> list[bytes]:
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise DataFormatError(path, None, f"the gzip stream is truncated or corrupt ({err})") from None
     if (offset := _binary_at(raw)) is not None:
-        raise DataFormatError(path, None, f"is not a text file (binary byte {raw[offset]:#04x} at byte {offset + 1:,}); "
-                                          + ACCEPTED)
+        raise DataFormatError(path, None, f"is not a text file (binary byte {raw[offset]:#04x} at byte "
+                                          f"{offset + 1:,}); {ACCEPTED}")
     if raw.startswith(UTF8_BOM):
         raw = raw[len(UTF8_BOM):]
     lines = raw.splitlines()

@@ -312,3 +312,20 @@ def test_train_has_a_default_run_directory_and_says_when_it_resumes(work, capsys
     out = capsys.readouterr().out
     assert "resuming the run in results/smoke from its checkpoint after epoch 2 (of at most 2)" in out
     assert len(pd.read_csv(work / "results" / "smoke" / "history.csv")) == 2
+
+
+def test_choose_device_on_a_machine_with_one_gpu_and_on_one_without(monkeypatch):
+    from camformer.inference import choose_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert choose_device("auto") == torch.device("cuda") and choose_device("cuda:0") == torch.device("cuda", 0)
+    with pytest.raises(ValueError, match=r"cuda:7: this machine has 1 CUDA device\(s\), cuda:0 to cuda:0"):
+        choose_device("cuda:7")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert choose_device("auto") == torch.device("cpu") and choose_device(None) == torch.device("cpu")
+    for bad, message in (("cuda", "cuda: this machine has no CUDA device"), ("gpu", "gpu: unknown device"),
+                         ("tpu", "tpu: unknown device")):
+        with pytest.raises(ValueError, match=message):
+            choose_device(bad)

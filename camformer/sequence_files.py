@@ -282,18 +282,19 @@ def _table_rows(lines: list[bytes], path: Path, names: list[str]) -> list[tuple[
 
 @dataclass
 class _Fasta:
-    """A FASTA file's records: ids, sequences (lines joined), header lines, and for each record
-    its sequence lines as (line number, length), to say which line holds a character."""
+    """A FASTA file's records: ids, sequences (lines joined) and header lines; ``lines`` (the
+    file's) to say, for a message, which line holds a character."""
 
     ids: list[str]
     seqs: list[bytes]
     starts: list[int]
-    pieces: list[list[tuple[int, int]]]
+    lines: list[bytes]
 
     def locate(self, i: int, k: int) -> tuple[int, str]:
         """The line holding character ``k`` (0-based) of record ``i``, and where on it."""
         offset = 0
-        for number, size in self.pieces[i]:
+        for number in range(self.starts[i] + 1, len(self.lines) + 1):
+            size = len(self.lines[number - 1].strip())
             if k < offset + size:
                 return number, f"position {k - offset + 1} of the line (position {k + 1} of sequence {self.ids[i]!r})"
             offset += size
@@ -301,21 +302,17 @@ class _Fasta:
 
 
 def _fasta(lines: list[bytes], path: Path) -> _Fasta:
-    records = _Fasta([], [], [], [])
-    chunks: list[list[bytes]] = []
+    ids, starts, chunks = [], [], []
     for number, line in enumerate(lines, start=1):
         if line.startswith(b">"):
-            records.ids.append(line[1:].split(maxsplit=1)[0].decode("ascii", "replace") if line[1:].strip() else "")
+            ids.append(line[1:].split(maxsplit=1)[0].decode("ascii", "replace") if line[1:].strip() else "")
             chunks.append([])
-            records.starts.append(number)
-            records.pieces.append([])
+            starts.append(number)
         elif not chunks:
             raise DataFormatError(path, number, "FASTA text before the first '>' header line")
         else:
             chunks[-1].append(line.strip())
-            records.pieces[-1].append((number, len(chunks[-1][-1])))
-    records.seqs = [b"".join(c) for c in chunks]
-    return records
+    return _Fasta(ids, [b"".join(c) for c in chunks], starts, lines)
 
 
 def _refuse_csv(lines: list[bytes], path: Path) -> None:

@@ -4,9 +4,10 @@ The library behind ``camformer predict``, ``camformer variants`` and ``camformer
 command line only parses arguments and calls these):
 
 - :func:`resolve_model` takes ``"original"`` or ``"mini"`` (the paper's published models,
-  fetched, cached and self-checked once: :func:`camformer.published.load_checked`) or a model
-  directory saved by :func:`camformer.models.save_model` (also the ``model`` folder of a run
-  directory, or a book results folder);
+  fetched, cached and self-checked once: :func:`camformer.published.load_checked`), the authors'
+  tarball downloaded by hand, or a model directory saved by :func:`camformer.models.save_model`
+  (also the ``model`` folder of a run directory, or a book results folder);
+  :func:`use_encoding` and :func:`check_layer` check a command's options against that model;
 - :func:`predict_sequences` predicts the sequences of a file
   (:func:`camformer.sequence_files.read_sequence_file`) with one batched pass;
 - :func:`score_variants` predicts ref/alt pairs (:func:`camformer.sequence_files.read_variant_pairs`)
@@ -59,7 +60,9 @@ def resolve_model(
     Parameters
     ----------
     spec : str or path
-        ``"original"`` or ``"mini"`` (the paper's seed-42 models), or a saved model directory.
+        ``"original"`` or ``"mini"`` (the paper's seed-42 models), the authors' tarball of one of
+        them (``Camformer_9.tar.gz``, ``Camformer_219.tar.gz``, downloaded by hand; self-checked
+        on ``check_n`` test sequences at every load), or a saved model directory.
     check_n : int
         Test sequences of the published model's one-time self-check.
     cache_dir, url
@@ -77,22 +80,110 @@ def resolve_model(
     FileNotFoundError
         ``spec`` is neither a published name nor a model directory.
     camformer.fetch.FetchError, camformer.published.PublishedModelError, UnsafePickleError, SelfCheckError
+        A failed download says how to do without one (a model directory, or the tarball by hand).
     """
     if str(spec) in PUBLISHED_NAMES and not Path(spec).exists():
+        from . import fetch
         from .published import load_checked, published_model
 
-        model, check = load_checked(str(spec), n=check_n, cache_dir=cache_dir, url=url, progressbar=progress)
+        try:
+            model, check = load_checked(str(spec), n=check_n, cache_dir=cache_dir, url=url, progressbar=progress)
+        except fetch.FetchError as err:
+            raise fetch.FetchError(_without_download(str(spec), str(err))) from None
         when = "remembered from its first load" if check["remembered"] else "checked now"
         return model, (f"{published_model(str(spec)).title}: self-check on {check['n']:,} test sequences "
                        f"within {check['max_abs_diff']:.1e} of the published predictions ({when})")
+    if Path(spec).is_file():
+        return _from_tarball(Path(spec), check_n, progress)
     from .models import load_model
 
     directory = model_directory(spec)
     if not directory.is_dir():
-        raise FileNotFoundError(f"{spec}: neither a published model ({' or '.join(PUBLISHED_NAMES)}) nor a "
-                                "model directory (model.pt + config.json)")
+        raise FileNotFoundError(f"{spec}: neither a published model ({' or '.join(PUBLISHED_NAMES)}), the authors' "
+                                "tarball of one, nor a model directory (model.pt + config.json)")
     model = load_model(directory)
     return model, f"model {directory} (encoding {model_encoding(model)})"
+
+
+def _without_download(name: str, error: str) -> str:
+    """A failed download of a published model, in one sentence that says what to do instead
+    (the address, not the network library's internals)."""
+    from . import fetch
+    from .published import published_model
+
+    spec = published_model(name)
+    url = fetch._entry(spec.file).url
+    if " failed: " in error:
+        attempt = error.split(" failed: ")[0].split(": ", 1)[-1]  # "download from URL", without the library's words
+        what = f"could not download the published {name} model ({attempt} failed)"
+    else:
+        what = f"could not get the published {name} model ({error.split(': ', 1)[-1]})"
+    return (f"{what}. Instead, use --model DIR with a model saved by `camformer train` (or "
+            f"camformer.models.save_model), or download {url} elsewhere and give the file: --model "
+            f"/path/to/{spec.file} (it is checked against the published predictions)")
+
+
+def _from_tarball(path: Path, check_n: int, progress: bool) -> tuple[nn.Module, str]:
+    """A published model from its tarball downloaded by hand, self-checked on ``check_n`` sequences."""
+    from .published import PUBLISHED, model_from_archive, self_check
+
+    name = next((n for n, spec in PUBLISHED.items() if spec.file == path.name), None)
+    if name is None:
+        files = " or ".join(spec.file for spec in PUBLISHED.values())
+        raise FileNotFoundError(f"{path}: a file, but not one of the authors' tarballs ({files}); --model takes "
+                                "original, mini, such a tarball or a model directory")
+    model = model_from_archive(path, name)
+    check = self_check(model, name, n=check_n, progress=progress)
+    return model, (f"{PUBLISHED[name].title} from {path}: self-check on {check['n']:,} test sequences within "
+                   f"{check['max_abs_diff']:.1e} of the published predictions")
+
+
+def use_encoding(model: nn.Module, encoding: str | None, where: str = "the model") -> str:
+    """Set the encoding a command asks for on ``model``, if the model allows it; returns the
+    encoding the model is fed.
+
+    A model that records its encoding (saved by :func:`camformer.models.save_model`, or a
+    published one) accepts only that one: another of the same channel count would give other
+    predictions with no sign of it. A model saved without one accepts any of its channel count.
+
+    Raises
+    ------
+    ValueError
+        ``encoding`` differs from the saved one, or has another number of channels.
+    """
+    saved = getattr(model, "encoding", None)
+    if encoding is None or encoding == saved:
+        return model_encoding(model)
+    if saved is not None:
+        raise ValueError(f"--encoding {encoding}: {where} was saved with encoding {saved}, and is fed that one; "
+                         "leave --encoding out")
+    try:
+        model_encoding(model, encoding)
+    except ValueError as err:
+        raise ValueError(f"--encoding {encoding}: {err}") from None
+    model.encoding = encoding
+    return encoding
+
+
+def check_layer(model: nn.Module, layer: str | None) -> str:
+    """The Grad-CAM layer: ``layer`` if it is a convolution of ``model``, else the last
+    convolution when ``layer`` is None.
+
+    Raises
+    ------
+    ValueError
+        ``layer`` is not the name of a convolution layer of ``model``; the message lists them.
+    """
+    from .gradcam import conv_layers
+
+    names = conv_layers(model)
+    if not names:
+        raise ValueError("the model has no Conv1d layer for Grad-CAM")
+    if layer is None:
+        return names[-1]
+    if layer not in names:
+        raise ValueError(f"--layer {layer}: not a convolution layer of this model; choose from {', '.join(names)}")
+    return layer
 
 
 def predict_sequences(
@@ -117,10 +208,14 @@ def predict_sequences(
     Returns
     -------
     pandas.DataFrame
-        Columns ``id`` and ``prediction`` (float32), in file order.
+        Columns ``id``, ``prediction`` (float32) and ``seq`` (the 110-nt sequence the model saw,
+        after padding or cutting; ``camformer evaluate`` checks it against the test set's), in
+        file order.
     """
+    from .data import decode
+
     values = predict(model, seqs.codes, batch_size=batch_size, device=device, amp=amp, progress=progress)
-    return pd.DataFrame({"id": seqs.ids, "prediction": values})
+    return pd.DataFrame({"id": seqs.ids, "prediction": values, "seq": decode(seqs.codes)})
 
 
 def score_variants(
@@ -210,9 +305,9 @@ def explain_maps(
             maps = ism_receptive_field(model, codes, positions=positions, batch_size=batch_size, device=device,
                                        positions_per_batch=group, progress=progress)
     elif method == "gradcam":
-        from .gradcam import conv_layers, gradcam
+        from .gradcam import gradcam
 
-        layer = layer or conv_layers(model)[-1]
+        layer = check_layer(model, layer)
         maps = _per_base(model, codes, gradcam(model, codes, layer, batch_size=batch_size, device=device,
                                                progress=progress))
     else:
@@ -221,7 +316,16 @@ def explain_maps(
         # IG runs 50 interpolation points per sequence: captum's internal_batch_size bounds a pass to batch_size.
         extra = {"internal_batch_size": batch_size} if method == "ig" else {}
         name = {"ig": "integrated_gradients", "deeplift": "deeplift"}[method]
-        maps = _per_base(model, codes, attribute(model, codes, name, batch_size=batch_size, device=device, **extra))
+        # Chunks of sequences (as many as a pass holds) so that a progress bar can follow them.
+        per_chunk = max(1, batch_size // 50) if method == "ig" else batch_size
+        starts = range(0, len(codes), per_chunk)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc=method, unit="batch")
+        maps = torch.cat([_per_base(model, codes[s:s + per_chunk],
+                                    attribute(model, codes[s:s + per_chunk], name, batch_size=batch_size,
+                                              device=device, **extra)) for s in starts])
     return np.asarray(maps, dtype=np.float32)
 
 
@@ -239,10 +343,14 @@ def tidy_maps(ids: np.ndarray, maps: np.ndarray) -> pd.DataFrame:
 
 def logo_matrix(maps: np.ndarray, codes: np.ndarray, method: str) -> np.ndarray:
     """What a sequence logo draws, ``(N, 4, L)``: for ISM the paper's ``ΔE / 3``
-    (:func:`camformer.ism.pssm`); for an attribution the score of the base present (0 for the
-    others and at N)."""
+    (:func:`camformer.ism.pssm`: the predicted change ΔE of each substitution divided by 3, the
+    number of substitutions at a position, so that a position's letters add up to the mean
+    change of its three substitutions); for an attribution the score of the base present (0 for
+    the others and at N)."""
     if method == "ism":
-        return np.asarray(maps, dtype=np.float64) / 3.0
+        from .ism import pssm
+
+        return pssm(maps)
     present = np.asarray(codes)[:, None, :] == np.arange(4)[None, :, None]
     return np.where(present, maps, 0.0)
 

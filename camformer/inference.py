@@ -5,7 +5,8 @@ Every part of the package that runs a model goes through here: :func:`predict` (
 forward pass of float input, ``(N,)`` whatever the model returns), :func:`model_input` (codes
 encoded in the model's own encoding, :func:`model_encoding`), :func:`eval_mode` and
 :func:`explaining` (a block with the model in eval mode, on a device, and everything put back as
-it was), the autocast dtype a device supports (:func:`resolve_amp`, :func:`autocast`), and the
+it was), the device a command asks for, checked (:func:`choose_device`), the autocast dtype a
+device supports (:func:`resolve_amp`, :func:`autocast`), and the
 plain model inside compile and DDP wrappers (:func:`unwrap`).
 
 The model is any ``nn.Module`` mapping float ``(N, C, L)`` to ``(N,)`` or ``(N, 1)``; nothing
@@ -97,6 +98,41 @@ def describe_device(device: str | torch.device = "cpu", *, cpuinfo: str = "/proc
         pass
     bf16 = "native bf16 (AVX512-BF16 or AMX)" if cpu_has_native_bf16() else "float32 and emulated bf16 only"
     return f"{name}, {os.cpu_count()} logical CPUs, {bf16}"
+
+
+def choose_device(device: str | torch.device | None = "auto") -> torch.device:
+    """The device a command runs on, checked against this machine.
+
+    ``"auto"`` (or ``None``) is the first CUDA device if there is one, else the CPU. ``"cpu"``,
+    ``"cuda"``, ``"cuda:N"`` and ``"mps"`` are taken when this machine has them.
+
+    Raises
+    ------
+    ValueError
+        An unknown device name (``"gpu"``), or a device this machine does not have (``"cuda"``
+        without CUDA, ``"cuda:7"`` with fewer devices), with what it has instead.
+    """
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"{device}: unknown device; use auto, cpu, cuda or cuda:N") from None
+    if chosen.type == "cpu":
+        return chosen
+    if chosen.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(f"{device}: this machine has no CUDA device; use cpu (or auto)")
+        if chosen.index is not None and chosen.index >= count:
+            raise ValueError(f"{device}: this machine has {count} CUDA device(s), cuda:0 to "
+                             f"cuda:{count - 1}")
+        return chosen
+    if chosen.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"{device}: MPS is not available on this machine; use cpu (or auto)")
+        return chosen
+    raise ValueError(f"{device}: not supported here; use auto, cpu, cuda or cuda:N")
 
 
 def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:

@@ -173,6 +173,15 @@ def run_preset(
     ``config.dataset`` picks the data: :func:`paper_data` of ``train_file`` (``paper``) or
     :func:`quick_data` (``quick``, ``smoke``); ``data`` overrides either. The model is
     ``config.model`` (:func:`camformer.models.build_model`) with the encoding's channels.
+
+    ``run_dir`` holds the checkpoints (a run into a directory with one resumes it) and the
+    history, not a model to predict with: save that with :func:`save_run_model`, which writes
+    what ``camformer predict --model DIR`` and ``camformer evaluate --checkpoint DIR`` read::
+
+        config = TrainConfig.preset("smoke")
+        data = preset_data(config)
+        result = run_preset(config, data=data)
+        save_run_model(result, "my_model", config, data)   # then: camformer predict --model my_model
     """
     from .models import ModelConfig, build_model
 
@@ -184,4 +193,17 @@ def run_preset(
     return train(model, data, replace(config, encoding=encoding), run_dir=run_dir)
 
 
-__all__ = ["PAPER_SEEDS", "subsample_split", "quick_data", "paper_data", "preset_data", "run_preset"]
+def save_run_model(result: TrainResult, directory: str | Path, config: TrainConfig,
+                   data: Mapping[str, SequenceData]) -> Path:
+    """Save a trained model with what it takes to use it again (:func:`camformer.models.save_model`):
+    its weights, encoding, what it was trained on (``config.dataset``) and the ids of each split of
+    ``data``, so that ``camformer evaluate --checkpoint DIR`` scores a model trained on the test
+    library on its held-out ids only. Returns the directory (``model.pt``, ``config.json``,
+    ``split.npz``), which ``camformer predict --model DIR`` takes."""
+    from .models import save_model
+
+    return save_model(result.model, directory, encoding=config.encoding or "onehot", dataset=config.dataset,
+                      split={name: part.ids for name, part in data.items()})
+
+
+__all__ = ["PAPER_SEEDS", "subsample_split", "quick_data", "paper_data", "preset_data", "run_preset", "save_run_model"]

@@ -8,11 +8,13 @@
   ``name``); without an id column the ids are the 0-based row numbers;
 - FASTA (``>id description`` then the sequence, on one or more lines).
 
-Any of them may be gzipped and may start with a UTF-8 byte-order mark (skipped). Sequences are
-prepared as the paper's preprocessing does (DESIGN.md, "Preprocessing"): A, C, G, T, N in any
-case; the 3' end padded with N to 110 nt, or cut to 110; :class:`PreparationReport` counts each
-and how many sequences the paper's training filters (length 110 ± 3, at most 3 N) would have
-dropped. Those are predicted all the same, unless ``filters`` asks to drop them (counted too).
+Any of them may be gzipped and may start with a UTF-8 byte-order mark (skipped); ``"-"`` reads
+standard input. Sequences are prepared as the paper's preprocessing does (DESIGN.md,
+"Preprocessing"): A, C, G, T, N in any case (other IUPAC letters are an error, or N with
+``iupac_as_n``, counted); the 3' end padded with N to 110 nt, or cut to 110;
+:class:`PreparationReport` counts each and how many sequences the paper's training filters
+(length 110 ± 3, at most 3 N) would have dropped. Those are predicted all the same, unless
+``filters`` asks to drop them (counted too).
 
 :func:`read_variant_pairs` reads ref/alt pairs for variant scoring: a TSV with ``ref`` and
 ``alt`` sequence columns, or a list of substitutions ``pos:ref>alt`` (1-based positions,
@@ -26,9 +28,11 @@ from __future__ import annotations
 
 import gzip
 import re
+import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -38,6 +42,16 @@ from .data import _INVALID, _LUT, N_CODE, SEQ_LEN, UTF8_BOM, DataFormatError, Fi
 SEQUENCE_COLUMNS = ("seq", "sequence")
 ID_COLUMNS = ("id", "name")
 _SUBSTITUTION = re.compile(r"(\d+):([ACGTNacgtn]+)>([ACGTNacgtn]+)")
+STDIN = "-"
+STDIN_NAME = "<stdin>"  # how messages name standard input
+# What a sequence file may be, for the messages that refuse another kind of file.
+ACCEPTED = ("accepted: FASTA, a TSV with a header line holding seq (and id), or DREAM lines "
+            "seq<TAB>expression (tab-separated; gzip too)")
+# IUPAC ambiguity letters other than N: an error, or N with iupac_as_n.
+IUPAC_OTHER = b"RYSWKMBDHV"
+_LUT_IUPAC = _LUT.copy()
+for _letter in IUPAC_OTHER + IUPAC_OTHER.lower():
+    _LUT_IUPAC[_letter] = N_CODE
 
 
 @dataclass
@@ -57,6 +71,8 @@ class PreparationReport:
     dropped : int
         Of those, dropped here (only when filters were asked for).
     seq_len : int
+    iupac_as_n : int
+        IUPAC letters other than N (R, Y, S, W, K, M, B, D, H, V) read as N.
     """
 
     path: str
@@ -66,6 +82,7 @@ class PreparationReport:
     outside_filters: int = 0
     dropped: int = 0
     seq_len: int = SEQ_LEN
+    iupac_as_n: int = 0
 
     def __str__(self) -> str:
         text = (f"{self.path}: {self.sequences:,} sequences; {self.padded:,} shorter than {self.seq_len} nt "
@@ -74,6 +91,8 @@ class PreparationReport:
             fate = f"{self.dropped:,} dropped" if self.dropped else "kept"
             text += (f"; {self.outside_filters:,} outside the paper's training filters (length or N count), "
                      f"{fate}")
+        if self.iupac_as_n:
+            text += f"; {self.iupac_as_n:,} IUPAC letters other than N (R, Y, S, W, K, M, B, D, H, V) read as N"
         return text
 
 
@@ -100,15 +119,40 @@ class SequenceFile:
         return len(self.ids)
 
 
+def _input_path(path: str | Path) -> Path:
+    """``path`` checked (:func:`camformer.data.check_input_file`); ``"-"`` as ``<stdin>``."""
+    return Path(STDIN_NAME) if str(path) == STDIN else check_input_file(path)
+
+
+def _binary_at(raw: bytes) -> int | None:
+    """The offset of a NUL byte in the first 64 KiB, or of the first control byte when more than
+    1 % of them are control bytes (not tab, CR, LF, form feed): a file that is not text."""
+    head = raw[:1 << 16]
+    if b"\x00" in head:
+        return head.index(b"\x00")
+    control = np.frombuffer(head, dtype=np.uint8)
+    control = np.flatnonzero(((control < 32) & ~np.isin(control, (9, 10, 12, 13))) | (control == 127))
+    return int(control[0]) if len(control) > max(1, len(head) // 100) else None
+
+
 def _read_lines(path: Path) -> list[bytes]:
-    """The file's lines (plain or gzip; CRLF or LF), without a leading UTF-8 byte-order mark."""
-    with open(path, "rb") as handle:
-        gz = handle.read(2) == b"\x1f\x8b"
+    """The file's lines (plain or gzip; CRLF or LF), without a leading UTF-8 byte-order mark;
+    ``<stdin>`` (:func:`_input_path` of ``"-"``) reads standard input."""
     try:
-        with (gzip.open if gz else open)(path, "rb") as handle:
-            raw = handle.read()
+        if str(path) == STDIN_NAME:
+            raw = sys.stdin.buffer.read()
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+        else:
+            with open(path, "rb") as handle:
+                gz = handle.read(2) == b"\x1f\x8b"
+            with (gzip.open if gz else open)(path, "rb") as handle:
+                raw = handle.read()
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise DataFormatError(path, None, f"the gzip stream is truncated or corrupt ({err})") from None
+    if (offset := _binary_at(raw)) is not None:
+        raise DataFormatError(path, None, f"is not a text file (binary byte {raw[offset]:#04x} at byte "
+                                          f"{offset + 1:,}); {ACCEPTED}")
     if raw.startswith(UTF8_BOM):
         raw = raw[len(UTF8_BOM):]
     lines = raw.splitlines()
@@ -133,7 +177,9 @@ def _codes(seq: bytes, path: Path, line: int) -> np.ndarray:
 
 
 def prepare_sequences(seqs: list[bytes], lines: list[int], path: str | Path,
-                      filters: FilterConfig | None = None) -> tuple[np.ndarray, np.ndarray, PreparationReport]:
+                      filters: FilterConfig | None = None, *, iupac_as_n: bool = False,
+                      locate: Callable[[int, int], tuple[int, str]] | None = None,
+                      ) -> tuple[np.ndarray, np.ndarray, PreparationReport]:
     """Pack sequences for a model as the paper's preprocessing does.
 
     Parameters
@@ -146,6 +192,12 @@ def prepare_sequences(seqs: list[bytes], lines: list[int], path: str | Path,
         The file they come from, for messages and the report.
     filters : FilterConfig, optional
         Drop the sequences the paper's training filters drop (default: keep them, counted).
+    iupac_as_n : bool
+        Read the IUPAC letters R, Y, S, W, K, M, B, D, H, V as N (counted) instead of refusing them.
+    locate : callable, optional
+        ``locate(i, k)`` -> ``(line, "position ... of ...")``: where character ``k`` (0-based) of
+        sequence ``i`` is in the file, for messages (FASTA sequences span lines); default
+        ``lines[i]`` and its position in the sequence.
 
     Returns
     -------
@@ -161,14 +213,20 @@ def prepare_sequences(seqs: list[bytes], lines: list[int], path: str | Path,
         raise DataFormatError(path, lines[int(np.argmax(sizes == 0))], "empty sequence")
     # One lookup over all the sequences joined, then each row copied from its slice.
     joined = b"".join(seqs)
-    flat = _LUT[np.frombuffer(joined, dtype=np.uint8)]
+    raw = np.frombuffer(joined, dtype=np.uint8)
+    flat = (_LUT_IUPAC if iupac_as_n else _LUT)[raw]
     starts = np.cumsum(sizes) - sizes
     bad = np.flatnonzero(flat == _INVALID)
     if len(bad):
         i = int(np.searchsorted(starts, bad[0], side="right")) - 1
         k = int(bad[0] - starts[i])
-        raise DataFormatError(path, lines[i], f"character {describe_character(joined[bad[0]:bad[0] + 4])} at position "
-                                              f"{k + 1} of the sequence is not one of A, C, G, T, N")
+        line, where = locate(i, k) if locate is not None else (lines[i], f"position {k + 1} of the sequence")
+        hint = (" (an IUPAC ambiguity letter: --iupac-as-n reads these as N)"
+                if joined[bad[0]:bad[0] + 1].upper() in IUPAC_OTHER else "")
+        raise DataFormatError(path, line, f"character {describe_character(joined[bad[0]:bad[0] + 4])} at {where} "
+                              f"is not one of A, C, G, T, N{hint}")
+    if iupac_as_n:
+        report.iupac_as_n = int(np.isin(raw, np.frombuffer(IUPAC_OTHER + IUPAC_OTHER.lower(), dtype=np.uint8)).sum())
     n_count = np.add.reduceat((flat == N_CODE).astype(np.int64), starts) if len(seqs) else sizes
     outside = (np.abs(sizes - length) > rules.length_tolerance) | (n_count > rules.max_n)
     report.padded, report.cut = int((sizes < length).sum()), int((sizes > length).sum())
@@ -222,28 +280,59 @@ def _table_rows(lines: list[bytes], path: Path, names: list[str]) -> list[tuple[
     return rows
 
 
-def _fasta(lines: list[bytes], path: Path) -> tuple[list[str], list[bytes], list[int]]:
-    ids, seqs, starts = [], [], []
+@dataclass
+class _Fasta:
+    """A FASTA file's records: ids, sequences (lines joined) and header lines; ``lines`` (the
+    file's) to say, for a message, which line holds a character."""
+
+    ids: list[str]
+    seqs: list[bytes]
+    starts: list[int]
+    lines: list[bytes]
+
+    def locate(self, i: int, k: int) -> tuple[int, str]:
+        """The line holding character ``k`` (0-based) of record ``i``, and where on it."""
+        offset = 0
+        for number in range(self.starts[i] + 1, len(self.lines) + 1):
+            size = len(self.lines[number - 1].strip())
+            if k < offset + size:
+                return number, f"position {k - offset + 1} of the line (position {k + 1} of sequence {self.ids[i]!r})"
+            offset += size
+        return self.starts[i], f"position {k + 1} of sequence {self.ids[i]!r}"
+
+
+def _fasta(lines: list[bytes], path: Path) -> _Fasta:
+    ids, starts, chunks = [], [], []
     for number, line in enumerate(lines, start=1):
         if line.startswith(b">"):
             ids.append(line[1:].split(maxsplit=1)[0].decode("ascii", "replace") if line[1:].strip() else "")
-            seqs.append([])
+            chunks.append([])
             starts.append(number)
-        elif not seqs:
+        elif not chunks:
             raise DataFormatError(path, number, "FASTA text before the first '>' header line")
         else:
-            seqs[-1].append(line.strip())
-    return ids, [b"".join(s) for s in seqs], starts
+            chunks[-1].append(line.strip())
+    return _Fasta(ids, [b"".join(c) for c in chunks], starts, lines)
 
 
-def read_sequence_file(path: str | Path, filters: FilterConfig | None = None) -> SequenceFile:
+def _refuse_csv(lines: list[bytes], path: Path) -> None:
+    """A clear error for a comma-separated file, which would otherwise fail on its first comma."""
+    if b"," in lines[0] and b"\t" not in lines[0]:
+        raise DataFormatError(path, 1, "looks like a comma-separated (CSV) file; " + ACCEPTED)
+
+
+def read_sequence_file(path: str | Path, filters: FilterConfig | None = None, *,
+                       iupac_as_n: bool = False) -> SequenceFile:
     """Read a DREAM txt, TSV-with-header or FASTA file of promoters (see the module docstring).
 
     Parameters
     ----------
     path : path
+        ``"-"``: standard input.
     filters : FilterConfig, optional
         Drop what the paper's training filters drop (default: keep and count).
+    iupac_as_n : bool
+        Read IUPAC letters other than N as N (counted in the report) instead of refusing them.
 
     Returns
     -------
@@ -253,12 +342,15 @@ def read_sequence_file(path: str | Path, filters: FilterConfig | None = None) ->
     Raises
     ------
     FileNotFoundError, DataFormatError
-        Naming the file and, for a bad row, the line and the problem.
+        Naming the file and, for a bad row, the line and the problem (a character outside
+        ACGTN: the line that holds it; a CSV or binary file: what is accepted).
     """
-    path = check_input_file(path)
+    path = _input_path(path)
     lines = _read_lines(path)
+    locate = None
     if lines[0].lstrip().startswith(b">"):
-        ids, seqs, numbers = _fasta(lines, path)
+        records = _fasta(lines, path)
+        ids, seqs, numbers, locate = records.ids, records.seqs, records.starts, records.locate
     elif (names := _header(lines[0])) is not None:
         rows = _table_rows(lines, path, names)
         seq_col, id_col = _column(names, SEQUENCE_COLUMNS), _column(names, ID_COLUMNS)
@@ -267,6 +359,7 @@ def read_sequence_file(path: str | Path, filters: FilterConfig | None = None) ->
         ids = [fields[id_col].decode("ascii", "replace") if id_col is not None else str(k)
                for k, (_, fields) in enumerate(rows)]
     else:
+        _refuse_csv(lines, path)
         numbers, seqs = [], []
         for number, line in enumerate(lines, start=1):
             fields = line.split(b"\t")
@@ -278,7 +371,7 @@ def read_sequence_file(path: str | Path, filters: FilterConfig | None = None) ->
             seqs.append(fields[0].strip())
         ids = [str(k) for k in range(len(seqs))]
     ids = _unique_ids(ids, numbers, path)
-    codes, keep, report = prepare_sequences(seqs, numbers, path, filters)
+    codes, keep, report = prepare_sequences(seqs, numbers, path, filters, iupac_as_n=iupac_as_n, locate=locate)
     return SequenceFile(ids[keep], codes, np.asarray(numbers, dtype=np.int64)[keep], report)
 
 
@@ -327,31 +420,38 @@ def apply_substitutions(reference: bytes, text: str, path: Path, line: int) -> b
         if found != ref:
             raise DataFormatError(path, line, f"{item}: the reference has {found.decode()} at position {pos}, "
                                               f"not {ref.decode()}")
+        if alt == ref:
+            raise DataFormatError(path, line, f"{item}: changes nothing (alt is the reference's own base); "
+                                              "leave it out or name another base")
         seq[pos - 1: pos - 1 + len(alt)] = alt
     return bytes(seq)
 
 
-def read_reference(source: str | Path) -> bytes:
+def read_reference(source: str | Path, *, iupac_as_n: bool = False) -> bytes:
     """One reference sequence: a file holding exactly one sequence (any format of
-    :func:`read_sequence_file`), or the sequence itself (letters A, C, G, T, N)."""
+    :func:`read_sequence_file`), or the sequence itself (letters A, C, G, T, N; other IUPAC
+    letters too with ``iupac_as_n``, read as N when the pairs are prepared)."""
     text = str(source)
-    if re.fullmatch(r"[ACGTNacgtn]+", text) and not Path(text).exists():
+    letters = r"[ACGTNacgtn]+" if not iupac_as_n else r"[ACGTNRYSWKMBDHVacgtnryswkmbdhv]+"
+    if re.fullmatch(letters, text) and not Path(text).exists():
         return text.upper().encode()
     path = check_input_file(source)
     lines = _read_lines(path)
     if lines[0].lstrip().startswith(b">"):
-        _, seqs, _ = _fasta(lines, path)
+        seqs = _fasta(lines, path).seqs
     elif (names := _header(lines[0])) is not None:
         seqs = [fields[_column(names, SEQUENCE_COLUMNS)] for _, fields in _table_rows(lines, path, names)]
     else:
         seqs = [line.split(b"\t")[0].strip() for line in lines]
     if len(seqs) != 1:
         raise DataFormatError(path, None, f"a reference file must hold one sequence; it holds {len(seqs)}")
-    _codes(seqs[0], path, 1)
+    if not iupac_as_n:
+        _codes(seqs[0], path, 1)
     return seqs[0].upper()
 
 
-def read_variant_pairs(path: str | Path, reference: str | Path | None = None) -> VariantPairs:
+def read_variant_pairs(path: str | Path, reference: str | Path | None = None, *,
+                       iupac_as_n: bool = False) -> VariantPairs:
     """Read variant pairs to score (see the module docstring).
 
     Parameters
@@ -359,9 +459,12 @@ def read_variant_pairs(path: str | Path, reference: str | Path | None = None) ->
     path : path
         A TSV with a header holding ``ref`` and ``alt`` (sequences) and, optionally, ``id``; or,
         with ``reference``, one variant per line: ``[id<TAB>]pos:ref>alt[,pos:ref>alt...]``
-        (1-based positions; ``#`` starts a comment line).
+        (1-based positions; ``#`` starts a comment line). ``"-"``: standard input.
     reference : path or str, optional
-        The reference sequence of a substitution list (:func:`read_reference`).
+        The reference sequence of a substitution list (:func:`read_reference`); refused with a
+        ref/alt table, which it would not change.
+    iupac_as_n : bool
+        Read IUPAC letters other than N as N (counted) instead of refusing them.
 
     Returns
     -------
@@ -371,12 +474,16 @@ def read_variant_pairs(path: str | Path, reference: str | Path | None = None) ->
     ------
     FileNotFoundError, DataFormatError
         Naming the file, the line and the problem (a base that is not the reference's, a
-        position outside it, a character outside ACGTN, a missing column, ...).
+        position outside it, a substitution that changes nothing, a character outside ACGTN, a
+        missing column, a reference given with a ref/alt table, ...).
     """
-    path = check_input_file(path)
+    path = _input_path(path)
     lines = _read_lines(path)
     names = [c.strip().decode("ascii", "replace").lower() for c in lines[0].split(b"\t")]
     if "ref" in names and "alt" in names:
+        if reference is not None:
+            raise DataFormatError(path, 1, "has ref and alt columns, so a reference sequence (--reference) would be "
+                                           "ignored; leave it out (it is for a list of substitutions pos:ref>alt)")
         rows = _table_rows(lines, path, names)
         id_col = _column(names, ID_COLUMNS)
         numbers = [n for n, _ in rows]
@@ -385,10 +492,11 @@ def read_variant_pairs(path: str | Path, reference: str | Path | None = None) ->
         ids = [fields[id_col].decode("ascii", "replace") if id_col is not None else str(k)
                for k, (_, fields) in enumerate(rows)]
     elif reference is None:
+        _refuse_csv(lines, path)
         raise DataFormatError(path, 1, "expected a header with ref and alt columns (sequences), or a list of "
                                        "substitutions pos:ref>alt with a reference sequence (--reference)")
     else:
-        base = read_reference(reference)
+        base = read_reference(reference, iupac_as_n=iupac_as_n)
         numbers, ref, alt, ids = [], [], [], []
         for number, line in enumerate(lines, start=1):
             text = line.decode("ascii", "replace").strip()
@@ -402,9 +510,62 @@ def read_variant_pairs(path: str | Path, reference: str | Path | None = None) ->
         if not numbers:
             raise DataFormatError(path, None, "no substitutions")
     ids = _unique_ids(ids, numbers, path)
-    ref_codes, _, ref_report = prepare_sequences(ref, numbers, path)
-    alt_codes, _, alt_report = prepare_sequences(alt, numbers, path)
+    ref_codes, _, ref_report = prepare_sequences(ref, numbers, path, iupac_as_n=iupac_as_n)
+    alt_codes, _, alt_report = prepare_sequences(alt, numbers, path, iupac_as_n=iupac_as_n)
     report = PreparationReport(f"{path} (ref and alt of {len(ids):,} variants)",
                                **{k: getattr(ref_report, k) + getattr(alt_report, k)
-                                  for k in ("sequences", "padded", "cut", "outside_filters")})
+                                  for k in ("sequences", "padded", "cut", "outside_filters", "iupac_as_n")})
     return VariantPairs(ids, ref_codes, alt_codes, np.asarray(numbers, dtype=np.int64), report)
+
+
+# ---------------------------------------------------------------------------- predictions of the test set
+
+def check_test_sequences(path: str | Path) -> int | None:
+    """Check the ``seq`` column of a predictions file against the test set's sequences.
+
+    A file written by ``camformer predict`` carries the sequence of each id. Scored by id alone,
+    predictions of other sequences whose ids happen to be test-set ids (the row numbers of a
+    DREAM file: 0, 1, 2, ...) would get a score; checked here, they are refused.
+
+    Parameters
+    ----------
+    path : path
+        A TSV (CSV if named ``.csv``; gzip too) with an ``id`` column and, optionally, ``seq``
+        (or ``sequence``): prepared as :func:`read_sequence_file` prepares sequences (3' end
+        padded with N or cut to 110 nt) before the comparison.
+
+    Returns
+    -------
+    int or None
+        The rows checked (those whose id is a test-set id), or None when the file has no
+        sequence column (nothing to check).
+
+    Raises
+    ------
+    DataFormatError
+        Naming the file, the line of the first row whose sequence differs from the test set's
+        sequence of its id, and how many differ.
+    """
+    import pandas as pd
+
+    from . import data
+
+    path = Path(path)
+    sep = "," if path.name.removesuffix(".gz").endswith(".csv") else "\t"
+    header = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+    column = next((c for c in header if str(c).lower() in SEQUENCE_COLUMNS), None)
+    if column is None or "id" not in header:
+        return None
+    table = pd.read_csv(path, sep=sep, dtype=str, usecols=["id", column], keep_default_na=False)
+    codes, _, _ = prepare_sequences([s.strip().encode() for s in table[column]], list(range(2, len(table) + 2)), path)
+    test = data.test_set_data()
+    ids = pd.to_numeric(table["id"], errors="coerce").to_numpy()
+    row = pd.Index(test.ids).get_indexer(ids)
+    known = row >= 0
+    differ = np.flatnonzero(known & (codes != test.codes[np.where(known, row, 0)]).any(axis=1))
+    if len(differ):
+        first = int(differ[0])
+        raise DataFormatError(path, first + 2, f"id {table['id'].iloc[first]}: the sequence is not the test set's "
+                              f"sequence of this id ({len(differ):,} of {int(known.sum()):,} rows differ); these are "
+                              "not predictions of the test sequences, so they are not scored")
+    return int(known.sum())

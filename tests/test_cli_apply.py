@@ -120,7 +120,8 @@ def test_predict_errors_exit_2(book, tmp_path, capsys):
     assert rc == 2 and f"{tmp_path}: is a directory" in err
     (tmp_path / "s.txt").write_text(SEQS[0] + "\n")
     rc, _, err = _run(["predict", "-m", str(tmp_path / "nowhere"), str(tmp_path / "s.txt")], capsys)
-    assert rc == 2 and "neither a published model (original or mini) nor a model directory" in err
+    assert rc == 2 and "neither a published model (original or mini), the authors' tarball of one, nor a model " \
+                       "directory" in err
 
 
 # ---------------------------------------------------------------- variants
@@ -272,3 +273,13 @@ def test_the_three_commands_with_a_published_model_served_locally(authors, serve
         rc, _, err = _run(["predict", str(path), *other], capsys)
         assert rc == 2 and "differ from the published ones" in err and when in err
     assert checks == [16, 8]
+    # The tarball downloaded by hand, given by its path: self-checked at every load.
+    tarball = root / "Camformer_219.tar.gz"
+    by_path = ["predict", str(path), "--model", str(tarball), "--check", "8", "--no-progress"]
+    rc, _, err = _run(by_path, capsys)
+    assert rc == 2 and "differ from the published ones" in err and len(err.splitlines()) == 1
+    monkeypatch.setattr(published, "load_published_predictions", lambda: own)
+    rc, out, err = _run(by_path, capsys)
+    assert rc == 0 and f"Camformer Mini (published, seed 42) from {tarball}: self-check on 8 test sequences" in err
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(out), sep="\t")["prediction"],
+                               predict(model, encode_sequences(SEQS[:2])), rtol=1e-5, atol=1e-6)

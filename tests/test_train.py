@@ -233,7 +233,7 @@ def test_cli_train_smoke_then_predict(tmp_path, capsys):
     out = tmp_path / "pred.tsv"
     assert main(["predict", "--checkpoint", str(run), str(seqs), "-o", str(out), "--no-progress"]) == 0
     table = pd.read_csv(out, sep="\t")
-    assert list(table.columns) == ["id", "prediction"] and list(table["id"]) == [0, 1, 2, 3, 4]
+    assert list(table.columns) == ["id", "prediction", "seq"] and list(table["id"]) == [0, 1, 2, 3, 4]
     from camformer.models import load_model
 
     model = load_model(run / "model")

@@ -1,8 +1,10 @@
-"""Bootstrap intervals of correlations (numpy only), by item or by family, single or paired.
+"""Bootstrap intervals of correlations (numpy only), by item or by unit, single or paired.
 
-The DREAM 2022 test set is made of variant families: SNVs, motif perturbations and tilings of
-shared backgrounds. Sequences of one family are not independent, so an honest interval resamples
-whole families (a cluster bootstrap): pass each item's family as ``groups``. Two models scored on
+The DREAM 2022 test set is made of variant families (SNVs, motif perturbations and tilings of
+shared backgrounds) and of designed sequences a few substitutions apart that no pair lists.
+Sequences of one family, or near copies, are not independent, so an honest interval resamples
+whole similarity units (:func:`dream_units`: families joined with groups of near copies; a
+cluster bootstrap): pass each item's unit as ``groups``. Two models scored on
 the same items are compared on the *same* resamples, which gives their difference its own
 (paired) interval: pass both predictions as the rows of ``yhat``.
 
@@ -266,6 +268,44 @@ def dream_families(table: pd.DataFrame | None = None, pairs: pd.DataFrame | None
     return pd.Series(variant_families(ids, pairs), index=ids, name="family")
 
 
+def dream_units(table: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> pd.Series:
+    """Similarity unit of every test sequence, indexed by id: variant families joined with groups
+    of near copies (at most ``HELDOUT_MIN_DISTANCE - 1`` substitutions apart over the variable
+    region), the units chapter 03 builds (:func:`camformer.similarity.test_library_units`; on the
+    bundled test set, 20,854 families make 14,913 units). The resampling unit of every interval
+    on the DREAM test set.
+
+    Parameters
+    ----------
+    table, pairs : the test table (with ``id`` and ``seq``) and its pairs; default the bundled
+        DREAM 2022 test set (computed once per process)
+    """
+    from . import similarity
+    from .data import encode_sequences, split_groups
+
+    if table is None and pairs is None:
+        return similarity.test_library_units()
+    table = load_test_table() if table is None else table
+    pairs = load_test_pairs() if pairs is None else pairs
+    codes = encode_sequences(table["seq"].tolist())[:, similarity.VARIABLE_REGION]
+    groups = similarity.similarity_groups(codes, similarity.HELDOUT_MIN_DISTANCE - 1)
+    ids = table["id"].to_numpy()
+    return pd.Series(split_groups(ids, pairs, groups), index=pd.Index(ids, name="id"), name="unit")
+
+
+def test_set_units(ids) -> np.ndarray:
+    """Similarity unit (:func:`dream_units`) of each bundled DREAM test-set id, ``(n,)`` int64: the
+    groups to resample for an interval over these sequences. Units are built over the *whole* test
+    table, so two sampled sequences joined only through an unsampled one still share a unit. An id
+    not in the test table is an error."""
+    units = dream_units()
+    ids = np.asarray(ids)
+    missing = ~np.isin(ids, units.index.to_numpy())
+    if missing.any():
+        raise KeyError(f"{int(missing.sum())} ids are not in the DREAM test table, e.g. {ids[missing][:3].tolist()}")
+    return units.loc[ids].to_numpy(np.int64)
+
+
 def model_intervals(
     preds: dict[str, pd.Series],
     subset: str = "all",
@@ -344,7 +384,7 @@ def gap_verdict(estimate: float, low: float, high: float, *, a: str, b: str) -> 
     return by_interval(estimate, low, high,
                        above=f"{a} scores higher than {b}, by more than the test set's sampling noise",
                        below=f"{b} scores higher than {a}, by more than the test set's sampling noise",
-                       undecided=f"{a} and {b} are level within the test set's sampling noise")
+                       undecided=f"the test set's sampling noise cannot tell {a} and {b} apart")
 
 
 # ----------------------------------------------------------------------------- published resamples
@@ -367,7 +407,7 @@ def paired_columns(samples: pd.DataFrame, a: str, b: str, ci: float = 0.95) -> V
     diff = (samples[a] - samples[b]).dropna().to_numpy(np.float64)
     low, high = percentile_interval(diff, ci)
     return by_interval(float(np.median(diff)), low, high, above=f"above {b}", below=f"below {b}",
-                       undecided=f"level with {b} within the resampling noise")
+                       undecided=f"not distinguishable from {b} within the resampling noise")
 
 
 def standing(samples: pd.DataFrame, model: str, reference: str, ci: float = 0.95) -> dict:
@@ -426,12 +466,14 @@ def which_correlation(samples: np.ndarray, y: np.ndarray, yhat: np.ndarray) -> V
 
 
 def compare_models(preds: dict[str, pd.Series], table: pd.DataFrame | None = None,
-                   pairs: pd.DataFrame | None = None, *, n_boot: int = 1000, seed: int = 0) -> dict:
-    """Two models on the test set's private sequences, with intervals over variant families.
+                   pairs: pd.DataFrame | None = None, *, units: pd.Series | None = None, n_boot: int = 1000,
+                   seed: int = 0) -> dict:
+    """Two models on the test set's private sequences, with intervals over similarity units.
 
-    Runs :func:`model_intervals` twice on ``"all"``: resampling families (r² and ρ, the intervals
-    the book states) and resampling single sequences (r² only, to show how much too narrow that
-    is), and words the paired difference with :func:`gap_verdict`.
+    Runs :func:`model_intervals` on ``"all"`` three times: resampling similarity units (r² and ρ,
+    the intervals the book states), and, to show how much too narrow they are, resampling listed
+    variant families and single sequences (r² only); words the paired difference with
+    :func:`gap_verdict`.
 
     Parameters
     ----------
@@ -439,37 +481,45 @@ def compare_models(preds: dict[str, pd.Series], table: pd.DataFrame | None = Non
         Exactly two models, ``{"Original": ..., "Mini": ...}``, predictions indexed by test id.
     table, pairs, n_boot, seed
         As in :func:`model_intervals`.
+    units : Series, optional
+        Unit per test id (default :func:`dream_units` of ``table`` and ``pairs``).
 
     Returns
     -------
     dict
-        ``intervals`` (the family table of :func:`model_intervals`), ``verdicts`` (metric label to
-        :class:`~camformer.verdicts.Verdict` of ``A − B``), ``text`` (a paragraph) and ``facts``
-        (records: ``{a}_r2_ci_low``/``_ci_high``, ``{a}_minus_{b}_r2``/``_rho`` with their
-        intervals and verdicts, ``test_families``, ``{a}_r2_ci_width_by_family`` and
-        ``_by_sequence``; ``a`` and ``b`` the lower-cased names).
+        ``intervals`` (the unit table of :func:`model_intervals`), ``by_family`` (the family table,
+        r² only), ``verdicts`` (metric label to :class:`~camformer.verdicts.Verdict` of ``A − B``),
+        ``text`` (a paragraph) and ``facts`` (records: ``{a}_r2_ci_low``/``_ci_high``,
+        ``{a}_minus_{b}_r2``/``_rho`` with their intervals and verdicts, ``test_units``,
+        ``test_families``, ``{a}_r2_ci_width_by_unit``, ``_by_family`` and ``_by_sequence``;
+        ``a`` and ``b`` the lower-cased names).
     """
     if len(preds) != 2:
         raise ValueError(f"compare exactly two models, got {list(preds)}")
+    units = dream_units(table, pairs) if units is None else units
     table = load_test_table() if table is None else table
     pairs = load_test_pairs() if pairs is None else pairs
     a, b = preds
+    unit = model_intervals(preds, "all", table, pairs, families=units, n_boot=n_boot, seed=seed)
     fam = model_intervals(preds, "all", table, pairs, families=dream_families(table, pairs),
-                          n_boot=n_boot, seed=seed)
+                          metrics=("pearson_r2",), n_boot=n_boot, seed=seed)
     seq = model_intervals(preds, "all", table, pairs, metrics=("pearson_r2",), n_boot=n_boot, seed=seed)
-    verdicts = {m: gap_verdict(*fam.loc[(f"{a} − {b}", m), ["estimate", "low", "high"]], a=a, b=b)
+    verdicts = {m: gap_verdict(*unit.loc[(f"{a} − {b}", m), ["estimate", "low", "high"]], a=a, b=b)
                 for m in ("r²", "ρ")}
-    width = {"family": fam.loc[(a, "r²"), "width"], "sequence": seq.loc[(a, "r²"), "width"]}
+    width = {name: t.loc[(a, "r²"), "width"] for name, t in (("unit", unit), ("family", fam), ("sequence", seq))}
     differences = " and ".join(f"{v.estimate:.4f} in {m} (95% {v.ci_low:.4f} to {v.ci_high:.4f})"
                                for m, v in verdicts.items())
-    text = (f"The {fam.attrs['n']:,} private sequences form {fam.attrs['groups']:,} families. With "
-            f"{n_boot:,} resamples of families, {a}'s r² interval is {width['family']:.4f} wide, against "
-            f"{width['sequence']:.4f} if the sequences are resampled as if independent. {a} − {b} is "
-            f"{differences}. " + (f"In both, {verdicts['r²']}." if str(verdicts["r²"]) == str(verdicts["ρ"])
-                                  else f"In r², {verdicts['r²']}; in ρ, {verdicts['ρ']}."))
+    text = (f"The {unit.attrs['n']:,} private sequences form {fam.attrs['groups']:,} variant families, which "
+            f"near copies join into {unit.attrs['groups']:,} similarity units. With {n_boot:,} resamples of "
+            f"units, {a}'s r² interval is {width['unit']:.4f} wide, against {width['family']:.4f} over "
+            f"families and {width['sequence']:.4f} if the sequences are resampled as if independent. "
+            f"{a} − {b} is {differences}. "
+            + (f"In both, {verdicts['r²']}." if str(verdicts["r²"]) == str(verdicts["ρ"])
+               else f"In r², {verdicts['r²']}; in ρ, {verdicts['ρ']}."))
     ka, kb = a.lower(), b.lower()
-    facts = {f"{ka}_r2_ci_low": fam.loc[(a, "r²"), "low"], f"{ka}_r2_ci_high": fam.loc[(a, "r²"), "high"],
+    facts = {f"{ka}_r2_ci_low": unit.loc[(a, "r²"), "low"], f"{ka}_r2_ci_high": unit.loc[(a, "r²"), "high"],
              **verdicts["r²"].facts(f"{ka}_minus_{kb}_r2"), **verdicts["ρ"].facts(f"{ka}_minus_{kb}_rho"),
-             "test_families": int(fam.attrs["groups"]), f"{ka}_r2_ci_width_by_family": width["family"],
+             "test_units": int(unit.attrs["groups"]), "test_families": int(fam.attrs["groups"]),
+             f"{ka}_r2_ci_width_by_unit": width["unit"], f"{ka}_r2_ci_width_by_family": width["family"],
              f"{ka}_r2_ci_width_by_sequence": width["sequence"]}
-    return {"intervals": fam, "verdicts": verdicts, "text": text, "facts": facts}
+    return {"intervals": unit, "by_family": fam, "verdicts": verdicts, "text": text, "facts": facts}

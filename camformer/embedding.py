@@ -160,7 +160,7 @@ def axis_correlations(maps: dict[str, np.ndarray], targets: dict[str, np.ndarray
     maps : dict name -> array ``(N, 2)`` (e.g. from :func:`embed_2d`)
     targets : dict name -> array ``(N,)`` (e.g. measured and predicted expression)
     groups : array ``(N,)``, optional
-        Resample whole groups (variant families, :func:`camformer.explain_stats.test_set_families`).
+        Resample whole groups (similarity units, :func:`camformer.bootstrap.test_set_units`).
     n_boot, seed
         As for :func:`camformer.bootstrap.bootstrap_samples` (the same resamples for every pair).
 
@@ -283,7 +283,12 @@ def variance_share(A: np.ndarray, *, groups: np.ndarray | None = None, n_boot: i
     return {"share": share(np.ones(len(A))), "ci_low": low, "ci_high": high}
 
 
-#: |ρ| above which a map axis is called an expression axis (a strong monotone relation).
+#: |ρ| above which a map axis is called an expression axis (a strong monotone relation): the
+#: lower bound of a "high" correlation in the common rule of thumb (0.70-0.90 high, 0.90-1.00 very
+#: high; M. M. Mukaka, "A guide to appropriate use of correlation coefficient in medical research",
+#: Malawi Medical Journal 24(3):69-71, 2012; "strong" from 0.7 in the conventions summarised by
+#: H. Akoglu, "User's guide to correlation coefficients", Turkish Journal of Emergency Medicine
+#: 18(3):91-93, 2018). A convention for naming a size, not a test: the whole interval must clear it.
 STRONG_RHO = 0.7
 
 

@@ -3,45 +3,18 @@
 An explanation of one sequence is fragile: a profile correlation over 110 positions can move
 from 0.1 to 0.35 between two builds of the same model. The chapters therefore state averages
 over many held-out sequences, each with a percentile-bootstrap interval that resamples whole
-variant families of the DREAM test set (:func:`test_set_families`), and choose their words
+similarity units of the DREAM test set (:func:`camformer.bootstrap.test_set_units`: variant
+families joined with near copies), and choose their words
 from the interval (:func:`verdict`; a statistic the model cannot give is *undefined*, never a
 made-up number).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from .bootstrap import _as_groups, percentile_interval, resample_counts
+from .bootstrap import _as_groups, percentile_interval, resample_counts, test_set_units  # noqa: F401
 from .verdicts import Verdict, by_interval
-
-
-@lru_cache(maxsize=1)
-def _test_set_family_table():
-    """Family of every test-set id (a pandas Series indexed by id), computed once per process."""
-    import pandas as pd
-
-    from .data import load_test_pairs, load_test_table, variant_families
-
-    table_ids = load_test_table()["id"].to_numpy()
-    return pd.Series(variant_families(table_ids, load_test_pairs()), index=table_ids)
-
-
-def test_set_families(ids: np.ndarray) -> np.ndarray:
-    """Variant family of each DREAM test-set id, ``(n,)`` int64.
-
-    Families are the connected components of the bundled variant-pair list over the *whole*
-    test table (:func:`camformer.data.variant_families`), so two sampled sequences linked only
-    through an unsampled one still share a family. An id not in the test table is an error.
-    """
-    family = _test_set_family_table()
-    ids = np.asarray(ids)
-    missing = ~np.isin(ids, family.index.to_numpy())
-    if missing.any():
-        raise KeyError(f"{int(missing.sum())} ids are not in the DREAM test table, e.g. {ids[missing][:3].tolist()}")
-    return family.loc[ids].to_numpy(np.int64)
 
 
 def resampled_means(values: np.ndarray, *, groups: np.ndarray | None = None, n_boot: int = 1000,
@@ -53,7 +26,7 @@ def resampled_means(values: np.ndarray, *, groups: np.ndarray | None = None, n_b
     values : array, shape (n, ...)
         One row per item (sequence); NaN is not allowed (drop undefined items first).
     groups : array, shape (n,), optional
-        Resample whole groups (e.g. :func:`test_set_families`) instead of single items.
+        Resample whole groups (e.g. :func:`camformer.bootstrap.test_set_units`) instead of single items.
     n_boot, seed
         Resamples are drawn as :func:`camformer.bootstrap.resample_counts` draws them from
         ``numpy.random.default_rng(seed)``, ``chunk`` at a time.

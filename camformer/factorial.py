@@ -1,7 +1,7 @@
 """Factorial designs such as the paper's 270-model grid: which design choice matters most.
 
 For one run per combination (the published grid): main-effect variance shares of an additive
-model with residual-bootstrap intervals (:func:`bootstrap_shares`, :func:`largest_factor`), and
+model with wild-bootstrap intervals (:func:`bootstrap_shares`, :func:`largest_factor`), and
 paired Wilcoxon tests between the levels of each factor on runs matched by every other factor,
 as the paper's Figure S4 tests them (:func:`paired_level_tests`). For a two-level slice trained
 with several seeds (the book's retrained slice): each factor's main effect per seed and the
@@ -76,13 +76,45 @@ def additive_variance_shares(table: pd.DataFrame, factors: list[str], response: 
                      name=f"share of variance of {response}")
 
 
+def wild_responses(table: pd.DataFrame, factors: list[str], response: str, *, n_boot: int = 2000,
+                   seed: int = 0) -> np.ndarray:
+    """Responses redrawn by a wild bootstrap of the additive model: ``(n_runs, n_boot)``.
+
+    Run ``i`` keeps its fitted value and its own residual, rescaled to ``e_i / sqrt(1 - h_i)``
+    (``h_i`` its leverage, so that a residual's variance is not shrunk by the fit) and multiplied
+    by a random sign (Rademacher weights, seeded). Each run's noise is thus drawn with its own
+    spread: in the paper's grid the Lion runs' residuals spread about six times as widely as the
+    AdamW runs', and a residual bootstrap that pools them over runs would give an AdamW run
+    Lion's noise.
+    """
+    y = _response(table, factors, response)
+    x = _design(table, factors)
+    resid = _residuals(x, y[:, None])[:, 0]
+    leverage = np.einsum("ij,ji->i", x, np.linalg.pinv(x))
+    scaled = resid / np.sqrt(np.clip(1 - leverage, 1e-12, None))
+    signs = np.random.default_rng(seed).integers(0, 2, size=(len(y), n_boot)) * 2.0 - 1.0
+    return (y - resid)[:, None] + scaled[:, None] * signs
+
+
+def residual_spread(table: pd.DataFrame, factors: list[str], response: str, by: str) -> pd.Series:
+    """Root mean square of the additive model's residuals within each level of ``by`` (e.g. the
+    optimiser): how unequal the runs' noise is. Indexed by the levels of ``by``."""
+    y = _response(table, factors, response)
+    resid = _residuals(_design(table, factors), y[:, None])[:, 0]
+    return pd.Series(resid ** 2, index=table.index).groupby(table[by].to_numpy()).mean() ** 0.5
+
+
 def bootstrap_shares(table: pd.DataFrame, factors: list[str], response: str, *,
                      n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """:func:`additive_variance_shares` under redrawn noise: a residual bootstrap.
+    """:func:`additive_variance_shares` under redrawn noise: a wild bootstrap (:func:`wild_responses`).
 
-    Each resample keeps the additive model's fitted values and adds the residuals (interactions
-    and training noise) drawn with replacement over the runs, then refits. It asks: if each
-    run's noise had come out differently, would the shares, and their order, be the same?
+    It asks: if each run's noise had come out differently, with the spread that run's own
+    residual shows, would the shares, and their order, be the same?
+
+    A share is a sum of squares: noise adds to it even for a factor without effect (about its
+    degrees of freedom times the noise variance, over the total), so a small share is biased
+    upward; the resamples, which add noise to fitted values that already hold it, sit higher
+    still, by about the same amount. :func:`largest_factor` subtracts that bias.
 
     Returns
     -------
@@ -90,10 +122,7 @@ def bootstrap_shares(table: pd.DataFrame, factors: list[str], response: str, *,
         ``(n_boot, len(factors) + 1)``: one resample per row, a column per factor and
         ``"residual"``.
     """
-    y = _response(table, factors, response)
-    resid = _residuals(_design(table, factors), y[:, None])[:, 0]
-    rng = np.random.default_rng(seed)
-    draws = (y - resid)[:, None] + rng.choice(resid, size=(len(y), n_boot), replace=True)
+    draws = wild_responses(table, factors, response, n_boot=n_boot, seed=seed)
     return pd.DataFrame(_shares(table, factors, draws))
 
 
@@ -104,13 +133,16 @@ class FactorRanking:
     Attributes
     ----------
     shares : pandas.DataFrame
-        Index: the factors, largest share first, then ``"residual"``; columns ``share, ci_low,
-        ci_high``.
+        Index: the factors, largest share first, then ``"residual"``; columns ``share`` (the
+        estimate), ``bias`` (the bootstrap's mean minus the estimate), ``corrected`` (``share -
+        bias``) and ``ci_low, ci_high`` (the percentile interval moved by ``-2 bias``, so that
+        it is centred as ``corrected`` is).
     top, runner_up : str
         The factors with the largest and second-largest share.
     verdict : camformer.verdicts.Verdict
-        From the top factor's lead over every other factor (estimate: top share minus the
-        runner-up's; interval: of the top share minus the largest other share, per resample).
+        From the top factor's lead over the runner-up, ``share[top] - share[runner_up]``: its
+        estimate, and its interval from the same difference in each resample (bias-corrected
+        as the shares are).
     """
 
     shares: pd.DataFrame
@@ -118,19 +150,31 @@ class FactorRanking:
     runner_up: str
     verdict: Verdict
 
+    @property
+    def corrected(self) -> pd.DataFrame:
+        """The shares for a figure or table: columns ``share`` (bias-corrected; below 0 where the
+        estimate is smaller than its bias), ``ci_low``, ``ci_high``."""
+        return self.shares[["corrected", "ci_low", "ci_high"]].rename(columns={"corrected": "share"})
+
+    @property
+    def leader(self) -> str:
+        """The top factor where its lead is decided, else ``"undecided"``."""
+        return self.top if self.verdict.decided else "undecided"
+
     def describe(self, factor: str) -> str:
-        """A factor's share with its interval, for a sentence: ``"67% [62%, 72%]"``."""
+        """A factor's bias-corrected share with its interval, for a sentence: ``"67% [62%, 72%]"``."""
         row = self.shares.loc[factor]
-        return f"{row['share']:.0%} [{row['ci_low']:.0%}, {row['ci_high']:.0%}]"
+        return f"{row['corrected']:.0%} [{row['ci_low']:.0%}, {row['ci_high']:.0%}]"
 
 
 def largest_factor(table: pd.DataFrame, factors: list[str], response: str, *,
                    n_boot: int = 2000, seed: int = 0, ci: float = 0.95) -> FactorRanking:
-    """Does one factor explain more of the variance of ``response`` than every other?
+    """Does one factor explain more of the variance of ``response`` than the runner-up?
 
     The shares are :func:`additive_variance_shares`, their intervals percentile intervals of
-    :func:`bootstrap_shares`. The verdict is decided when the interval of the top factor's lead
-    (its share minus the largest other share, in each resample) lies above 0.
+    :func:`bootstrap_shares` (a wild bootstrap), corrected for the bootstrap's estimate of their
+    upward bias. The verdict is on one contrast, the top factor's share minus the runner-up's
+    (both named by their estimates): decided when its interval lies above 0.
 
     Examples
     --------
@@ -147,16 +191,20 @@ def largest_factor(table: pd.DataFrame, factors: list[str], response: str, *,
     point = additive_variance_shares(table, factors, response)
     samples = bootstrap_shares(table, factors, response, n_boot=n_boot, seed=seed)
     tail = (1 - ci) / 2 * 100
+    bias = samples.mean() - point
     low, high = np.percentile(samples.to_numpy(), [tail, 100 - tail], axis=0)
-    shares = pd.DataFrame({"share": point, "ci_low": low, "ci_high": high}, index=point.index)
+    shares = pd.DataFrame({"share": point, "bias": bias, "corrected": point - bias,
+                           "ci_low": low - 2 * bias, "ci_high": high - 2 * bias}, index=point.index)
     order = list(point[factors].sort_values(ascending=False).index)
     shares = shares.loc[[*order, "residual"]]
     top, runner = order[0], order[1]
-    lead = samples[top] - samples[order[1:]].max(axis=1)
-    lead_low, lead_high = np.percentile(lead, [tail, 100 - tail])
-    verdict = by_interval(point[top] - point[runner], lead_low, lead_high,
+    lead = samples[top] - samples[runner]
+    estimate = point[top] - point[runner]
+    lead_bias = lead.mean() - estimate
+    lead_low, lead_high = np.percentile(lead, [tail, 100 - tail]) - 2 * lead_bias
+    verdict = by_interval(estimate - lead_bias, lead_low, lead_high,
                           above=f"{top} matters most",
-                          below=f"{top} does not clearly lead",
+                          below=f"{runner} explains more than {top}",
                           undecided=f"{top} leads, but not clearly ahead of {runner}")
     return FactorRanking(shares, top, runner, verdict)
 
@@ -367,9 +415,7 @@ def seed_paired_effects(table: pd.DataFrame, factors: list[str], response: str, 
     rows, verdicts = {}, {}
     for f in factors:
         first, second = levels[f]
-        verdict = _t_verdict(per_seed[f].to_numpy(), ci, above=f"{first} above {second}",
-                             below=f"{second} above {first}",
-                             undecided=f"no clear difference between {first} and {second}")
+        verdict = _t_verdict(per_seed[f].to_numpy(), ci, **_level_words(first, second))
         mean = verdict.estimate
         best, worst, sign = (first, second, 1) if not mean < 0 else (second, first, -1)
         lo, hi = sorted((sign * verdict.ci_low, sign * verdict.ci_high))
@@ -400,10 +446,73 @@ def larger_effect(effects: SeedPairedEffects, first: str, second: str,
         if f not in per_seed.columns:
             raise ValueError(f"no factor {f!r}; have {list(per_seed.columns)}")
     oriented = per_seed * np.where(per_seed.mean() >= 0, 1.0, -1.0)
-    verdict = _t_verdict((oriented[first] - oriented[second]).to_numpy(), ci,
-                         above=f"the {first} matters more than the {second}",
-                         below=f"the {second} matters more than the {first}",
-                         undecided=f"the runs cannot tell whether the {first} or the {second} "
-                                   "matters more")
+    verdict = _t_verdict((oriented[first] - oriented[second]).to_numpy(), ci, **_larger_words(first, second))
     leader = (first if verdict.estimate > 0 else second) if verdict.decided else "undecided"
     return verdict, leader
+
+
+def _level_words(first: str, second: str) -> dict[str, str]:
+    return dict(above=f"{first} above {second}", below=f"{second} above {first}",
+                undecided=f"no clear difference between {first} and {second}")
+
+
+def _larger_words(first: str, second: str) -> dict[str, str]:
+    return dict(above=f"the {first} matters more than the {second}",
+                below=f"the {second} matters more than the {first}",
+                undecided=f"the runs cannot tell whether the {first} or the {second} matters more")
+
+
+def t_p_value(values) -> float:
+    """Two-sided p-value of a one-sample Student-t test of ``mean(values) == 0`` ``(n,)``, the
+    test that goes with :func:`_t_verdict`'s interval; NaN below two values or without spread."""
+    values = np.asarray(values, np.float64)
+    if len(values) < 2 or values.std(ddof=1) == 0:
+        return float("nan")
+    return float(stats.ttest_1samp(values, 0.0).pvalue)
+
+
+@dataclass(frozen=True)
+class HolmVerdicts:
+    """The retrained slice's three verdicts, adjusted together (:func:`holm_seed_verdicts`).
+
+    Attributes
+    ----------
+    verdicts : dict
+        ``first``, ``second`` (each factor's effect) and ``"difference"`` (which matters more) ->
+        :class:`camformer.verdicts.Verdict`: the unadjusted estimate and 95% interval, decided only
+        where the Holm-adjusted p-value is below ``alpha`` too.
+    p, p_holm : dict
+        The same keys -> Student-t p-value and its Holm adjustment over the three (NaN p counts as 1).
+    leader : str
+        The factor that matters more, ``"undecided"`` unless the adjusted difference is decided.
+    """
+
+    verdicts: dict
+    p: dict
+    p_holm: dict
+    leader: str
+
+
+def holm_seed_verdicts(effects: SeedPairedEffects, first: str, second: str, *, ci: float = 0.95,
+                       alpha: float = 0.05) -> HolmVerdicts:
+    """The three verdicts of a two-factor slice (each factor's effect, :func:`seed_paired_effects`,
+    and which matters more, :func:`larger_effect`), with their Student-t p-values Holm-adjusted
+    together: three tests read together have a family-wise error rate above ``alpha`` unless
+    adjusted. A verdict stays decided only where its adjusted p-value is below ``alpha``.
+    """
+    most, _ = larger_effect(effects, first, second, ci)
+    per_seed = effects.per_seed
+    oriented = per_seed * np.where(per_seed.mean() >= 0, 1.0, -1.0)
+    values = {first: per_seed[first], second: per_seed[second], "difference": oriented[first] - oriented[second]}
+    raw = {first: effects.verdicts[first], second: effects.verdicts[second], "difference": most}
+    undecided = {f: _level_words(*effects.levels[f])["undecided"] for f in (first, second)}
+    undecided["difference"] = _larger_words(first, second)["undecided"]
+    p = {k: t_p_value(v.to_numpy()) for k, v in values.items()}
+    adjusted = dict(zip(p, holm(np.nan_to_num(np.array(list(p.values())), nan=1.0))))
+    verdicts = {}
+    for k, v in raw.items():
+        keep = v.decided and adjusted[k] < alpha
+        verdicts[k] = v if keep or not v.decided else Verdict(undecided[k], v.estimate, v.ci_low, v.ci_high, False)
+    difference = verdicts["difference"]
+    leader = (first if difference.estimate > 0 else second) if difference.decided else "undecided"
+    return HolmVerdicts(verdicts, p, adjusted, leader)

@@ -178,8 +178,8 @@ def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 100
     model_name : str
         For the panel's title.
     n_boot, seed
-        Intervals of :func:`gc_correlation`, resampling variant families
-        (:func:`camformer.explain_stats.test_set_families`).
+        Intervals of :func:`gc_correlation`, resampling similarity units
+        (:func:`camformer.bootstrap.test_set_units`).
 
     Returns
     -------
@@ -191,7 +191,7 @@ def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 100
         load_published_predictions,
         load_test_table,
     )
-    from .explain_stats import test_set_families
+    from .bootstrap import test_set_units
 
     table = load_test_table()
     match = match_paper_gc_table(load_paper_table("GC_content_nt_effect_snv_test10k.csv"), table)
@@ -208,7 +208,7 @@ def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 100
         "The same held-out promoters": (held_gc, table.loc[held, "expression"], measured, held)}
     panels, verdicts = {}, {}
     for title, (gc, values, label, ids) in columns.items():
-        stats = gc_correlation(gc, values, groups=test_set_families(np.asarray(ids)), n_boot=n_boot, seed=seed)
+        stats = gc_correlation(gc, values, groups=test_set_units(np.asarray(ids)), n_boot=n_boot, seed=seed)
         panels[title] = (np.asarray(gc), np.asarray(values, np.float64), label, stats)
         verdicts[title] = gc_direction_verdict(stats, label)
     titles = list(columns)

@@ -173,15 +173,12 @@ def region_share_interval(maps: torch.Tensor | np.ndarray, region: slice = slice
     return {"share": share, "ci_low": low, "ci_high": high}
 
 
-#: Shares within this many (absolute) of :data:`VARIABLE_SHARE_OF_POSITIONS` count as "about its share".
-SHARE_MARGIN = 0.05
-
-
-def region_verdict(share: dict[str, float], layer: str = "the layer", *, margin: float = SHARE_MARGIN):
-    """Whether the average map's mass falls in the variable region in proportion to the region's
-    share of the positions (:data:`VARIABLE_SHARE_OF_POSITIONS`, 73%), from
-    :func:`region_share_interval`: about in proportion (the interval within ``± margin`` of it),
-    more, less, or undecided.
+def region_verdict(share: dict[str, float], layer: str = "the layer"):
+    """Whether the average map's mass falls in the variable region out of proportion to the
+    region's share of the positions (:data:`VARIABLE_SHARE_OF_POSITIONS`, 73%), from
+    :func:`region_share_interval`: more (the interval above it), less (below it), or no
+    evidence either way. An interval that holds the share is not evidence that the mass is in
+    proportion: no margin of "about its share" is claimed, since none is grounded.
 
     Returns
     -------
@@ -190,13 +187,10 @@ def region_verdict(share: dict[str, float], layer: str = "the layer", *, margin:
     from .explain_stats import verdict
 
     return verdict(share["share"], share["ci_low"], share["ci_high"], threshold=VARIABLE_SHARE_OF_POSITIONS,
-                   margin=margin,
-                   negligible=f"at {layer} the variable region holds about its share of positions "
-                              f"(within {100 * margin:.0f} points)",
                    above=f"at {layer} the variable region holds more of the map than its share of positions",
                    below=f"at {layer} the constant flanks hold more of the map than their share of positions",
-                   undecided=f"at {layer} this sample cannot tell whether the variable region holds more or "
-                             "about its share of the map",
+                   undecided=f"at {layer} this sample shows no evidence that the variable region holds more or "
+                             "less of the map than its share of positions",
                    undefined="the average map is blank")
 
 

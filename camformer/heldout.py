@@ -1,7 +1,8 @@
 """The book model's held-out scores, judged against a bar with intervals that resample units.
 
-Chapter 03 states the quick model's held-out Pearson r and Spearman ρ and whether they reach
-0.80. Both come from :func:`judged_correlation`: the estimate on all held-out sequences, a
+Chapter 03 states the quick model's held-out Pearson r and Spearman ρ and whether they lie
+above 0, that is whether the model predicts held-out expression at all (no bar of quality is
+set: none is grounded for a small-data model). Both come from :func:`judged_correlation`: the estimate on all held-out sequences, a
 percentile interval from a cluster bootstrap over the split's units (variant families joined
 with similarity groups; ``camformer.similarity.test_library_units``), and words chosen from
 that interval by ``camformer.verdicts.by_interval``. A correlation that a model cannot give
@@ -19,7 +20,7 @@ from .verdicts import Verdict, by_interval
 _ESTIMATORS = {"pearson_r": pearson_r, "spearman_rho": spearman_rho}
 
 
-def judged_correlation(y: np.ndarray, yhat: np.ndarray, metric: str = "pearson_r", *, threshold: float = 0.80,
+def judged_correlation(y: np.ndarray, yhat: np.ndarray, metric: str = "pearson_r", *, threshold: float,
                        groups: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0,
                        ci: float = 0.95) -> Verdict:
     """A correlation with its bootstrap interval, and whether it lies above ``threshold``.
@@ -30,8 +31,9 @@ def judged_correlation(y: np.ndarray, yhat: np.ndarray, metric: str = "pearson_r
         ``(n,)`` measured and predicted values.
     metric : {"pearson_r", "spearman_rho"}
     threshold : float
-        The bar: the words are ``"above 0.80"`` when the whole interval lies above it,
-        ``"below 0.80"`` when it lies below, else ``"not distinguishable from 0.80"``.
+        The bar (no default: a bar needs a reason). With 0.80, the words are ``"above 0.80"`` when
+        the whole interval lies above it, ``"below 0.80"`` when it lies below, else ``"not
+        distinguishable from 0.80"``.
     groups : numpy.ndarray, optional
         ``(n,)`` unit labels: resample whole units (``camformer.bootstrap.bootstrap_samples``).
     n_boot, seed, ci

@@ -335,46 +335,72 @@ def random_backgrounds(table: pd.DataFrame, presence: pd.DataFrame, rows, n: int
 BACKGROUND = "background"
 
 
+def shared_prefix(a: str) -> str:
+    """The site name under which :func:`insertion_design` writes only A's letters shared with B."""
+    return f"{a}[shared]"
+
+
 def insertion_design(a: str, b: str, offset: int, *, position: int = 30, apart: int = 60
                      ) -> dict[str, dict[str, int]]:
-    """The edits of the insertion experiment: label -> {motif: 0-based start}, in writing order.
+    """The edits of the insertion experiment: label -> {site: 0-based start}, in writing order.
 
     B sits at ``position`` and A at ``position + offset`` ("A inside B" as the measured sequences
-    have it; "A alone" is A at that same place). The "apart" control keeps A where "alone" puts
-    it and moves B to ``apart``, so the two interactions differ only in where B is.
+    have it; "A alone" is A at that same place). "A's shared letters" writes only the letters of A
+    that lie inside B's span (site :func:`shared_prefix`), at A's place. The "apart" control keeps
+    A where "alone" puts it and moves B to ``apart``, so the two interactions differ only in where
+    B is.
     """
     A, B = short_name(a), short_name(b)
     at = position + offset
     return {f"{A} alone": {a: at}, f"{B} alone": {b: position}, f"{A} inside {B}": {a: at, b: position},
+            f"{A}'s shared letters": {shared_prefix(a): at},
             f"{B} apart": {b: apart}, f"{A} and {B} apart": {a: at, b: apart}}
 
 
 def insertion_contrasts(names: tuple[str, str] = ("IME1", "UME6")) -> tuple:
     """The insertion experiment's contrasts (:class:`camformer.interaction.Contrast`) over the
-    columns of :func:`insertion_design` and ``"background"``: A alone, B alone and A inside B,
-    each against the background; what A adds inside B (``A inside B - B alone``); the
-    interaction ``(A inside B - B alone) - (A alone - background)``; and the same with B apart.
-    Verdicts are drawn for A alone and the two interactions (the test); the others are shown."""
+    columns of :func:`insertion_design` and ``"background"``.
+
+    When A's site starts inside B's (IME1's first seven letters are UME6's last seven), "A inside
+    B" differs from "B alone" only in A's own letters (those past B's end), while "A alone"
+    differs from the background in all of A's. Comparing those two edits is not a contrast: it is
+    negative whenever A raises expression, whatever B does. The fair interaction edits the same
+    letters in both contexts: A's own letters added to B, minus A's own letters added to A's
+    shared letters alone,
+
+    ``(A inside B - B alone) - (A alone - A's shared letters)``,
+
+    a 2 x 2 design in B's own letters (present or not) and A's own letters (present or not), with
+    the shared letters written in all four cells: zero, background by background, for any model
+    whose output is a sum of per-position effects. With B apart the two sites share no letter, and
+    ``(A and B apart - B apart) - (A alone - background)`` is fair as it stands.
+
+    Verdicts are drawn for A alone and the two interactions (the test); the others (A alone, B
+    alone, A inside B against the background, and A's own letters in each context) are shown.
+    """
     from camformer.interaction import Contrast
 
     A, B = (short_name(n) for n in names)
     a, b = A.lower(), B.lower()
-    alone_a, alone_b, inside, b_apart, both_apart = insertion_design(A, B, 0)
-
-    def interaction(where):
-        return dict(above=f"{A} adds more {where} than alone", below=f"{A} adds less {where} than alone",
-                    undecided=f"{A} adds the same {where} (no interaction)")
-
+    alone_a, alone_b, inside, shared, b_apart, both_apart = insertion_design(A, B, 0)
+    inside_words = dict(above=f"completing {A} adds more inside {B} than without {B}'s own letters",
+                        below=f"completing {A} adds less inside {B} than without {B}'s own letters",
+                        undecided=f"no evidence that completing {A} adds differently inside {B} "
+                                  "(the interval holds zero)")
+    apart_words = dict(above=f"{A} adds more beside {B} than alone", below=f"{A} adds less beside {B} than alone",
+                       undecided=f"no evidence that {A} adds differently beside {B} (the interval holds zero)")
     return (
         Contrast(f"{A} alone", f"insertion_{a}", {alone_a: 1, BACKGROUND: -1}),
         Contrast(f"{B} alone", f"insertion_{b}", {alone_b: 1, BACKGROUND: -1}, tested=False),
         Contrast(f"{A} inside {B}", f"insertion_{a}_inside_{b}", {inside: 1, BACKGROUND: -1}, tested=False),
-        Contrast(f"{A} added inside {B}", f"insertion_{a}_added_inside_{b}", {inside: 1, alone_b: -1},
+        Contrast(f"{A}'s own letters after {B}", f"insertion_{a}_completed_inside_{b}", {inside: 1, alone_b: -1},
                  tested=False),
+        Contrast(f"{A}'s own letters after its shared letters", f"insertion_{a}_completed_alone",
+                 {alone_a: 1, shared: -1}, tested=False),
         Contrast(f"interaction, {A} inside {B}", f"insertion_{a}_{b}_interaction",
-                 {inside: 1, alone_b: -1, alone_a: -1, BACKGROUND: 1}, **interaction(f"inside {B}")),
+                 {inside: 1, alone_b: -1, alone_a: -1, shared: 1}, **inside_words),
         Contrast(f"interaction, {A} and {B} apart", f"insertion_{a}_{b}_interaction_apart",
-                 {both_apart: 1, b_apart: -1, alone_a: -1, BACKGROUND: 1}, **interaction(f"beside {B}")),
+                 {both_apart: 1, b_apart: -1, alone_a: -1, BACKGROUND: 1}, **apart_words),
     )
 
 
@@ -420,7 +446,9 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
     A's offset on B is the most common offset of A's overlapping hits on B in ``hits`` with both
     on the forward strand (:func:`camformer.motifs.overlap_configurations`). A is written first
     and B over it; for IME1 in UME6 (offset 5) the two consensus sequences agree where they
-    overlap (``ATTAG[CCGCCGA]`` and ``[CCGCCGA]G``), so "A inside B" holds both sites whole.
+    overlap (``ATTAG[CCGCCGA]`` and ``[CCGCCGA]G``), so "A inside B" holds both sites whole, and
+    "A's shared letters" writes ``CCGCCGA`` at A's place (the fair contrast of
+    :func:`insertion_contrasts` needs it).
 
     A consensus written next to background letters can complete the other motif (UME6's
     consensus ends in IME1's first seven letters), so a background is kept only when FIMO
@@ -440,7 +468,9 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
     Raises
     ------
     ValueError
-        No forward-strand overlap of A on B in ``hits``, a site outside ``region``, or A and B
+        No forward-strand overlap of A on B in ``hits``; A not starting inside B and ending past
+        it, or their consensus letters differing where they overlap (then "A inside B" is not B
+        plus A's own letters, and no fair contrast exists); a site outside ``region``; or A and B
         overlapping in the "apart" edit.
     """
     from camformer.inference import predict
@@ -449,8 +479,17 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
     forward = configurations[(configurations["strand_a"] == "+") & (configurations["strand_b"] == "+")]
     if forward.empty:
         raise ValueError(f"no overlapping forward-strand hits of {a} and {b} to place {a} inside {b}")
-    design = insertion_design(a, b, int(forward["offset"].iloc[0]), position=position, apart=apart)
+    offset = int(forward["offset"].iloc[0])
+    site_a, site_b = M.consensus(np.asarray(motifs[a])), M.consensus(np.asarray(motifs[b]))
+    shared = len(site_b) - offset  # A's letters that lie inside B's span
+    if not 0 < shared < len(site_a) or offset < 0:
+        raise ValueError(f"{a} at offset {offset} on {b} must start inside {b} and end past it for a fair "
+                         f"nested contrast (widths {len(site_a)} and {len(site_b)})")
+    if site_b[offset:] != site_a[:shared]:
+        raise ValueError(f"{a} ({site_a}) and {b} ({site_b}) disagree where they overlap at offset {offset}")
+    design = insertion_design(a, b, offset, position=position, apart=apart)
     width = {name: np.asarray(motifs[name]).shape[-1] for name in (a, b)}
+    width[shared_prefix(a)] = shared
     for label, sites in design.items():
         for name, start in sites.items():
             if start < region.start or start + width[name] > region.stop:
@@ -460,7 +499,8 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
         raise ValueError(f"apart = {apart} makes {b} overlap {a} at {at}")
     backgrounds = np.asarray(backgrounds, np.uint8)
     pair = {a: motifs[a], b: motifs[b]}
-    edited = {BACKGROUND: backgrounds, **{label: M.insert_motifs(backgrounds, pair, sites)
+    written = {**pair, shared_prefix(a): site_a[:shared]}
+    edited = {BACKGROUND: backgrounds, **{label: M.insert_motifs(backgrounds, written, sites)
                                           for label, sites in design.items()}}
     kept = np.ones(len(backgrounds), bool)
     contains = {}
@@ -478,20 +518,18 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
 
 def insertion_conclusion(table: pd.DataFrame, names: tuple[str, str] = ("IME1", "UME6")) -> str:
     """The sentence the insertion experiment's :meth:`NestedInsertion.contrasts` allow about the
-    interaction of A inside B (computed from their verdicts, never fixed)."""
+    fair interaction of A inside B (computed from its verdict, never fixed). An interval that holds
+    zero is no evidence of an interaction; it is not evidence that the effects add up."""
     A, B = (short_name(n) for n in names)
-    alone, inter = table.loc[f"{A} alone"], table.loc[f"interaction, {A} inside {B}"]
+    inter = table.loc[f"interaction, {A} inside {B}"]
     contrast = [c for c in insertion_contrasts(names) if c.name == inter.name][0]
     if inter["words"] != contrast.undecided and not inter["decided"]:
         return f"The interaction {inter['words']}."
     if not inter["decided"]:
-        return (f"The interval of the interaction includes zero: in the model, {A} adds the same inside {B} as "
-                f"alone, as a purely additive model would.")
-    if inter["words"] == contrast.above:
-        return f"The model has learnt that {B}'s context adds to {A}'s effect."
-    if alone["decided"] and alone["words"] == "raises":
-        return f"The model has learnt that {B}'s context takes away from {A}'s gain."
-    return f"In the model, {A} adds less inside {B} than alone."
+        return (f"The interval of the interaction holds zero: this experiment shows no evidence that, in the "
+                f"model, {B}'s own letters change what completing {A} adds. That is not evidence that they "
+                "add up: a smaller interaction would go unseen.")
+    return f"The model has learnt an interaction: {inter['words']}."
 
 
 # ---------------------------------------------------------------------------- records
@@ -515,7 +553,7 @@ def hierarchy_facts(groups: pd.DataFrame, contrasts: pd.DataFrame, *, names: tup
                     prefix: str = "") -> dict:
     """The records of a :func:`camformer.interaction.group_contrasts` result: its contrasts
     (:func:`camformer.interaction.contrast_facts`), ``hierarchy_verdict``, and the group sizes
-    ``n_a`` (A only), ``n_b`` (B only), ``n_a_b``, ``n_neither`` and ``n_a_b_families``
+    ``n_a`` (A only), ``n_b`` (B only), ``n_a_b``, ``n_neither`` and ``n_a_b_units`` (resampled units holding both)
     (keys in lower case, after ``prefix``)."""
     from camformer.interaction import contrast_facts, group_names
 
@@ -524,7 +562,7 @@ def hierarchy_facts(groups: pd.DataFrame, contrasts: pd.DataFrame, *, names: tup
     facts = contrast_facts(contrasts, prefix)
     facts.update({f"{prefix}n_{a}": int(groups.loc[a_only, "n"]), f"{prefix}n_{b}": int(groups.loc[b_only, "n"]),
                   f"{prefix}n_{a}_{b}": int(groups.loc[both, "n"]), f"{prefix}n_neither": int(groups.loc[neither, "n"]),
-                  f"{prefix}n_{a}_{b}_families": int(groups.loc[both, "families"]),
+                  f"{prefix}n_{a}_{b}_units": int(groups.loc[both, "units"]),
                   f"{prefix}hierarchy_verdict": hierarchy_verdict(contrasts, names)})
     return facts
 

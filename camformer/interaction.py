@@ -6,10 +6,12 @@ interaction, and it is tested as one, in two designs:
 - **Groups of sequences** (measured or predicted expression): with both motifs, with A only,
   with B only, with neither. The interaction contrast is ``both - A only - B only + neither``,
   zero when the two effects add. The DREAM test set is made of variant families (SNVs, motif
-  perturbations, tilings of shared backgrounds), so intervals resample whole families
-  (:func:`camformer.bootstrap.resample_counts` with ``groups``), not sequences.
+  perturbations, tilings of shared backgrounds) and near copies, so intervals resample whole
+  similarity units (:func:`camformer.bootstrap.test_set_units`, through
+  :func:`camformer.bootstrap.resample_counts` with ``groups``), not sequences.
 - **Insertion** into backgrounds (a model's predictions, :func:`camformer.hierarchy.nested_insertion`):
-  ``(A inside B - B alone) - (A alone - background)``, paired per background, resampling backgrounds.
+  a 2 x 2 contrast of the same letters edited in two contexts
+  (:func:`camformer.hierarchy.insertion_contrasts`), paired per background, resampling backgrounds.
 
 Both reduce to means of columns under resampling (:func:`resampled_means`) and weighted sums of
 those means (:class:`Contrast`). :func:`contrast_table` gives each contrast its estimate, 95%
@@ -94,7 +96,7 @@ def hierarchy_contrasts(names: tuple[str, str] = ("IME1", "UME6"), tested=None) 
         Contrast("interaction", f"{a}_{b}_interaction", {both: 1, a_only: -1, b_only: -1, neither: 1},
                  above="above the sum of their effects alone",
                  below="below the sum of their effects alone",
-                 undecided="indistinguishable from the sum of their effects"),
+                 undecided="not shown to differ from the sum of their effects"),
     )
     if tested is None:
         return contrasts
@@ -233,7 +235,8 @@ def group_contrasts(values, has_a, has_b, *, names: tuple[str, str] = ("IME1", "
     values : float ``(N,)``: measured or predicted expression
     has_a, has_b : bool ``(N,)``: which sequences contain motif A, motif B
     names : the motifs' names (A, B)
-    families : ``(N,)`` labels, optional: resample whole families (default: sequences)
+    families : ``(N,)`` labels, optional: resample whole units, e.g. the DREAM test set's similarity
+        units (:func:`camformer.bootstrap.test_set_units`; default: sequences)
     n_boot, seed, alpha : see :func:`resampled_means` and :func:`contrast_table`; the same ``seed``
         and ``families`` give the same resamples, so two calls on the same sequences are paired
     tested : names of the contrasts that get a verdict (:func:`hierarchy_contrasts`)
@@ -241,7 +244,7 @@ def group_contrasts(values, has_a, has_b, *, names: tuple[str, str] = ("IME1", "
     Returns
     -------
     (groups, contrasts)
-        ``groups``: indexed by :func:`group_names`, columns ``n`` (sequences), ``families``,
+        ``groups``: indexed by :func:`group_names`, columns ``n`` (sequences), ``units`` (resampled),
         ``mean``, ``ci_low``, ``ci_high``; ``contrasts``: :func:`contrast_table`.
     """
     masks = group_masks(has_a, has_b, names)
@@ -250,7 +253,7 @@ def group_contrasts(values, has_a, has_b, *, names: tuple[str, str] = ("IME1", "
     intervals = [percentile_interval(s[np.isfinite(s)]) if np.isfinite(s).sum() > 1 else (np.nan, np.nan)
                  for s in samples.T]
     groups = pd.DataFrame({"n": masks.sum().to_numpy(),
-                           "families": [len(np.unique(fam[masks[g].to_numpy()])) for g in masks],
+                           "units": [len(np.unique(fam[masks[g].to_numpy()])) for g in masks],
                            "mean": estimate, "ci_low": [lo for lo, _ in intervals],
                            "ci_high": [hi for _, hi in intervals]}, index=masks.columns)
     table = contrast_table(pd.Series(estimate, index=masks.columns), pd.DataFrame(samples, columns=masks.columns),

@@ -624,6 +624,6 @@ def flank_verdict(ratio):
                    above="substitutions in the variable region move the prediction more than those in the flanks",
                    below="substitutions in the constant flanks move the prediction more than those in the "
                          "variable region",
-                   undecided="substitutions in the variable region and in the flanks move the prediction "
-                             "about as much",
+                   undecided="this sample shows no evidence that substitutions in the variable region and in "
+                             "the flanks move the prediction by different amounts",
                    undefined="no substitution in the flanks changes the prediction")

@@ -129,7 +129,7 @@ def share_bars(shares: dict[str, pd.DataFrame], *, ax=None) -> plt.Figure:
                 error_kw={"lw": 0.8})
     ax.set_yticks(np.arange(len(index)), index, fontsize=9)
     ax.invert_yaxis()
-    ax.set(xlabel="share of variance (whiskers: 95% residual-bootstrap interval)", xlim=(0, 1))
+    ax.set(xlabel="share of variance (whiskers: 95% bootstrap interval)", xlim=(0, 1))
     ax.legend(fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     ax.figure.tight_layout()

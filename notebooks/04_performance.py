@@ -16,9 +16,9 @@
 # leaderboard did: Pearson r² and Spearman ρ on all sequences and on each official subset, the
 # variant subsets on alt − ref differences, and the two weighted scores. It redraws the paper's
 # Figure 3 / S3 (measured against predicted) and S2 (the per-subset panels), gives each number
-# an interval that respects how the test set was built (families of variants), compares Original
-# with Mini on the same resamples, and shows how the score varies over training seeds and how
-# much averaging seeds helps.
+# an interval that respects how the test set was built (families of variants and near copies),
+# compares Original with Mini on the same resamples, and shows how the score varies over
+# training seeds and how much averaging seeds helps.
 #
 # The predictions are the paper's (`camformer/resources/camformer_published_predictions.tsv.gz`);
 # the measured values, subsets and public-leaderboard ids are the challenge's. Every number on
@@ -100,10 +100,12 @@ for figure, (name, p) in zip(("3", "S3"), preds.items()):
 # ## How certain are these numbers?
 #
 # The test set is not 71,103 independent sequences: it holds families of variants (SNVs, motif
-# perturbations and tilings of shared backgrounds), and a model errs alike within a family. So a
-# bootstrap here resamples whole families (sequences linked by a variant pair, found with
-# `camformer.data.variant_families`); a pair belongs to its reference's family. Both models are
-# scored on the same resamples, so their difference gets its own, paired interval.
+# perturbations and tilings of shared backgrounds) and designed sequences a few substitutions
+# apart that no pair lists, and a model errs alike on near copies. So a bootstrap here
+# resamples whole similarity units, the ones chapter 03_training builds: variant families
+# joined with every sequence within 5 substitutions (`camformer.bootstrap.dream_units`); a pair
+# belongs to its reference's unit. Both models are scored on the same resamples, so their
+# difference gets its own, paired interval.
 
 # %%
 compared = bootstrap.compare_models(preds, table, pairs, n_boot=n_boot,

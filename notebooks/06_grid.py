@@ -101,24 +101,34 @@ display(Markdown(
 # An additive model, `metric ~ encoding + loss + optimiser + scheduler + size`, fitted by least
 # squares (`camformer.factorial.largest_factor`). The grid is a balanced full factorial design,
 # so each factor's share is its main-effect sum of squares over the total; what the five factors
-# leave is the residual (interactions and training noise). The intervals come from a residual
-# bootstrap: the fitted values plus the residuals redrawn over the runs, refitted, to ask whether
-# the order of the factors would survive other draws of the noise.
+# leave is the residual (interactions and training noise). The intervals come from a wild
+# bootstrap: each run keeps its fitted value and its own residual with a random sign, refitted,
+# to ask whether the order of the factors would survive other draws of the noise. Each run
+# keeps its own spread because the spreads differ between optimisers (below), and redrawing
+# residuals pooled over runs would give AdamW runs Lion's noise. Noise adds to every sum of squares, so a small share is biased upward (a factor
+# without effect still gets a share); the shares below are corrected by the bootstrap's
+# estimate of that bias, and can fall just below zero. Which factor leads is judged on one
+# contrast: the top factor's share minus the runner-up's, with its own interval; where that
+# interval holds zero, the top factor is recorded as undecided.
 
 # %%
 rank = {m: factorial.largest_factor(grid, factors, m, n_boot=n_boot)
         for m in metrics}
-shares = {metrics[m]: rank[m].shares for m in metrics}
+shares = {metrics[m]: rank[m].corrected for m in metrics}
 plot_grid.share_bars(shares)
 plt.show()
-agree = {m: factorial.paper_agreement(rank[m].top, rank[m].verdict.decided,
+agree = {m: factorial.paper_agreement(rank[m].leader, rank[m].verdict.decided,
                                       "optimiser") for m in metrics}
 pd.concat(shares, axis=1).style.format("{:.1%}")
 
 # %% tags=["remove-input"]
+spread = factorial.residual_spread(grid, factors, "r", by="optimiser")
 display(Markdown(
+    "Root mean square residual on r: " + ", ".join(
+        f"{k} {v:.3f}" for k, v in spread.items()) + ". "
     f"On ρ the optimiser explains {rank['rho'].describe('optimiser')} of the "
-    f"variance (95% intervals in brackets) and size {rank['rho'].describe('size')}: "
+    f"variance (bias-corrected, 95% intervals in brackets) and size "
+    f"{rank['rho'].describe('size')}: "
     f"**{rank['rho'].verdict}**; this {agree['rho']}. On r the "
     f"{len(low)} runs below the axis leave {rank['r'].describe('residual')} of "
     f"the variance to the residual; the optimiser explains "
@@ -129,13 +139,14 @@ display(Markdown(
 # %%
 facts = {}
 for m, sfx in (("r", ""), ("rho", "_rho")):
-    facts |= {f"top_factor{sfx}": rank[m].top,
+    facts |= {f"top_factor{sfx}": rank[m].leader,
+              f"top_factor_estimate{sfx}": rank[m].top,
               f"agrees_with_paper{sfx}": agree[m].words,
               **rank[m].verdict.facts(f"top_factor_lead{sfx}")}
     for f, key in (("optimiser", "optimizer_share"), ("size", "size_share")):
-        share = rank[m].shares.loc[f].set_axis(["", "_ci_low", "_ci_high"])
+        share = rank[m].corrected.loc[f].set_axis(["", "_ci_low", "_ci_high"])
         facts |= {f"{key}{sfx}{k}": v for k, v in share.items()}
 report.record(results_dir, preset, "grid", n_models=len(grid), **facts,
               n_below_axis_r=len(low), optimizer_verdict=opt_verdict.words,
               optimizer_p_holm=float(opt["r"]["p_holm"]),
-              residual_share=rank["r"].shares.loc["residual", "share"])
+              residual_share=rank["r"].corrected.loc["residual", "share"])

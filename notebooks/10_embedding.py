@@ -22,7 +22,8 @@
 # which; the book's model is a small-data model, **so its maps are small-data results**.
 #
 # Every number below carries a 95% interval from a bootstrap that resamples the promoters by
-# variant family (`camformer.explain_stats`), and every sentence that concludes is chosen from
+# similarity unit (variant families joined with near copies, as chapter 03_training builds
+# them; `camformer.bootstrap.test_set_units`), and every sentence that concludes is chosen from
 # those intervals by a tested function: a result inside the noise is reported as undecided.
 
 # %% tags=["parameters"]
@@ -61,8 +62,8 @@ model, info = book.explained_model(results_dir, preset, prefer=explain)
 display(Markdown(book.describe_model(info)))
 n_points = {"smoke": 64, "quick": 2000}.get(preset, 20000)
 sample = book.heldout_sample(info, n_points, seed)
-family = explain_stats.test_set_families(sample["id"].to_numpy())
-boot = {"groups": family, "n_boot": n_boot, "seed": seed}
+unit = explain_stats.test_set_units(sample["id"].to_numpy())
+boot = {"groups": unit, "n_boot": n_boot, "seed": seed}
 measured = sample["expression"].to_numpy()
 predicted = sample["prediction"].to_numpy()
 codes = data.encode_sequences(sample["seq"].tolist())
@@ -71,7 +72,7 @@ A = embedding.penultimate_activations(model, codes)
 # %% tags=["remove-input"]
 display(Markdown(
     f"Penultimate-layer activations of {len(sample):,} held-out promoters "
-    f"({len(set(family)):,} variant families): {A.shape[1]} values each "
+    f"({len(set(unit)):,} similarity units): {A.shape[1]} values each "
     f"({(A > 0).mean():.0%} non-zero after the ReLU)."))
 
 # %% [markdown]
@@ -112,7 +113,7 @@ neighbours = {name: embedding.neighbour_agreement(Y, measured, **boot)
               for name, Y in maps.items()}
 local = {name: [n[k] for k in ("r", "ci_low", "ci_high")]
          for name, n in neighbours.items()}
-share = embedding.variance_share(A, groups=family, n_boot=200, seed=seed)
+share = embedding.variance_share(A, groups=unit, n_boot=200, seed=seed)
 pc1 = table.query("map == 'PCA' and axis == 1").set_index("target")
 pc1 = {t: pc1.loc[t, ["abs_rho", "ci_low", "ci_high"]].to_numpy(float)
        for t in targets}
@@ -126,8 +127,9 @@ display(Markdown(
     f"{text(*share.values(), 3)} of the activations' variance. Its |ρ| with "
     f"the model's own predictions is {text(*pc1['predicted'], 3)} and with "
     f"measured expression {text(*pc1['measured'], 3)}: **{axis_verdict}** "
-    f"(an expression axis needs "
-    f"|ρ| above {embedding.STRONG_RHO} over the whole interval). On the t-SNE "
+    f"(an expression axis needs |ρ| above {embedding.STRONG_RHO} over the "
+    "whole interval: a high correlation by the common rule of thumb, "
+    "Mukaka 2012, Malawi Med J 24:69). On the t-SNE "
     f"map, a promoter's measured expression correlates with its neighbours' "
     f"mean at r = {text(*local['t-SNE'])} (on the PCA map, "
     f"{text(*local['PCA'])}): **{gradient}**."))

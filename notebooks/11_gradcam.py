@@ -28,7 +28,7 @@
 # varies widely from promoter to promoter (the strip plot at the end shows it), and moves when
 # the model is trained again, even with the same seed on another CPU's kernels. So every
 # number below is an average over many held-out promoters, with a 95% interval from a
-# bootstrap that resamples them by variant family (`camformer.explain_stats`), and every
+# bootstrap that resamples them by similarity unit (`camformer.bootstrap.test_set_units`), and every
 # sentence that concludes is chosen from those intervals by a tested function.
 
 # %% tags=["parameters"]
@@ -73,8 +73,8 @@ encoding = inference.model_encoding(model)
 layers = gradcam.conv_layers(model)
 n_sequences = {"smoke": 8, "quick": 300}.get(preset, 2000)
 sample = book.heldout_sample(info, n_sequences, seed)
-family = explain_stats.test_set_families(sample["id"].to_numpy())
-boot = {"groups": family, "n_boot": n_boot, "seed": seed}
+unit = explain_stats.test_set_units(sample["id"].to_numpy())
+boot = {"groups": unit, "n_boot": n_boot, "seed": seed}
 measured = sample["expression"].to_numpy()
 codes = torch.as_tensor(data.encode_sequences(sample["seq"].tolist()))
 X = encode(codes, encoding)
@@ -82,7 +82,7 @@ raw = gradcam.layer_maps(model, X, layers, encoding)  # unnormalised
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"{len(sample)} held-out promoters ({len(set(family))} variant families);"
+    f"{len(sample)} held-out promoters ({len(set(unit))} similarity units);"
     f" the model ({model.config.architecture}, {encoding}) has {len(layers)} "
     f"convolution layers: {', '.join(f'`{n}`' for n in layers)}. Maps of an "
     "encoding with a purine channel are folded onto the base present "

@@ -25,7 +25,7 @@
 # recomputes only the positions a substitution can reach), and otherwise the book's own model
 # from chapter 03_training, on held-out promoters; the line below says which. The book's model
 # is a small-data model: **its effects are small-data results**. Every number below carries a
-# 95% interval from a bootstrap that resamples promoters (by variant family), never single
+# 95% interval from a bootstrap that resamples promoters (by similarity unit), never single
 # substitutions of one promoter, and every sentence that concludes is chosen from those
 # intervals by a tested function.
 
@@ -68,8 +68,8 @@ n_sequences = {"smoke": 4, "quick": 32}.get(preset, 2000)
 sample = book.heldout_sample(info, n_sequences, seed)
 measured = sample["expression"].to_numpy()
 ids = sample["id"].to_numpy()
-family = explain_stats.test_set_families(ids)
-boot = {"groups": family, "n_boot": n_boot, "seed": seed}
+unit = explain_stats.test_set_units(ids)
+boot = {"groups": unit, "n_boot": n_boot, "seed": seed}
 codes = data.encode_sequences(sample["seq"].tolist())
 reference = inference.predict(model, codes, encoding)
 # the same numbers either way; the receptive-field method is faster on big

@@ -27,7 +27,7 @@ preset = "quick"
 results_dir = "results"
 min_n = 10  # pair cells with fewer sequences are left blank
 seed = 42
-n_boot = 2000  # bootstrap resamples of the variant families
+n_boot = 2000  # bootstrap resamples of the similarity units
 
 # %% tags=["remove-cell"]
 # On Google Colab, install camformer first; elsewhere this cell does nothing. camformer asks for
@@ -49,8 +49,8 @@ from IPython.display import Markdown, display
 from camformer import hierarchy as H
 from camformer import interaction as I
 from camformer import motifs as M
-from camformer.data import (load_test_pairs, load_test_table,
-                            subset_membership, variant_families)
+from camformer.bootstrap import test_set_units
+from camformer.data import load_test_table, subset_membership
 from camformer.plot_motifs import heatmap_panels
 from camformer.report import record
 
@@ -73,7 +73,7 @@ motifs = H.figure8_motifs()
 IME1, UME6 = H.motif_named(motifs, "IME1"), H.motif_named(motifs, "UME6")
 table = load_test_table()
 y = table["expression"].to_numpy()
-family = variant_families(table["id"].to_numpy(), load_test_pairs())
+unit = test_set_units(table["id"].to_numpy())
 scan = H.scan_library(table["seq"], motifs)
 M.motif_counts(scan.hits, scan.presence, motifs)
 
@@ -100,13 +100,13 @@ heatmap_panels([
          label="mean (0-17 scale)")])
 plt.show()
 singles, rho = H.singles_agreement(y, scan.presence, paper, order,
-                                   families=family, n_boot=n_boot, seed=seed)
+                                   families=unit, n_boot=n_boot, seed=seed)
 
 # %% tags=["remove-input"]
 display(Markdown(
     f"Blank cells hold fewer than {min_n} test sequences. Across the "
     f"{rho['cells']} single motifs, the test library's means and the "
-    f"paper's training-data means {H.rank_text(rho)}; variant families "
+    f"paper's training-data means {H.rank_text(rho)}; similarity units "
     "resampled."))
 singles.rename(index=H.short_name).round(3)
 
@@ -118,8 +118,9 @@ singles.rename(index=H.short_name).round(3)
 # first three against "neither", "both" against "IME1 only", and the **interaction contrast**
 # both − IME1 only − UME6 only + neither, which is zero when the two motifs' effects add. The
 # test library is made of families of near-identical variants (SNVs, motif perturbations,
-# tilings of one background), so every interval resamples whole variant families
-# (`camformer.data.variant_families`), and the five comparisons are corrected together (Holm):
+# tilings of one background) and of near copies that no pair lists, so every interval
+# resamples whole similarity units, the ones chapter 03_training builds
+# (`camformer.bootstrap.test_set_units`), and the five comparisons are corrected together (Holm):
 # a verdict is stated only when the 95% interval excludes zero and the corrected p < 0.05.
 
 # %%
@@ -135,7 +136,7 @@ display(Markdown(
     "apart."))
 
 # %%
-groups, contrasts = I.group_contrasts(y, has_ime1, has_ume6, families=family,
+groups, contrasts = I.group_contrasts(y, has_ime1, has_ume6, families=unit,
                                       n_boot=n_boot, seed=seed)
 display(groups.round(3))
 I.contrast_view(contrasts)
@@ -160,7 +161,7 @@ display(Markdown(
 # %%
 rs = subset_membership(table)["random"].to_numpy()
 r_groups, r_contrasts = I.group_contrasts(
-    y[rs], has_ime1[rs], has_ume6[rs], families=family[rs],
+    y[rs], has_ime1[rs], has_ume6[rs], families=unit[rs],
     n_boot=n_boot, seed=seed)
 I.contrast_view(r_contrasts)
 
@@ -181,7 +182,7 @@ display(Markdown(
 # %%
 record(results_dir, preset, "motifs", **H.hierarchy_facts(groups, contrasts),
        **H.hierarchy_facts(r_groups, r_contrasts, prefix="random_"),
-       n_ime1_ume6_nested=int(nested.sum()), n_families=int(family.max() + 1),
+       n_ime1_ume6_nested=int(nested.sum()), n_units=len(set(unit)),
        **H.rank_verdict(rho).facts("rho_singles_with_paper"))
 
 # %% tags=["remove-input"]

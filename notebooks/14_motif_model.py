@@ -53,8 +53,8 @@ from IPython.display import Markdown, display
 
 from camformer import hierarchy as H, interaction as I, motifs as M
 from camformer.book import describe_model, explained_model
-from camformer.data import (load_published_predictions, load_test_pairs,
-                            load_test_table, variant_families)
+from camformer.bootstrap import test_set_units
+from camformer.data import load_published_predictions, load_test_table
 from camformer.inference import model_encoding
 from camformer.plot_motifs import figure8bc, heatmap_panels
 from camformer.report import record
@@ -86,7 +86,8 @@ plt.show()
 # The test library is scanned for the paper's 19 Figure 8 motifs as in chapter 13_motifs, and
 # the hierarchy's contrasts (`camformer.interaction.group_contrasts`) are computed on the
 # held-out sequences only, once with their measured expression and once with the model's
-# predictions, on the same resamples of their variant families. Two contrasts are tested, IME1
+# predictions, on the same resamples of their similarity units (variant families joined with
+# near copies, chapter 03_training). Two contrasts are tested, IME1
 # without UME6 against neither and the interaction, the two the hierarchy rests on (Holm over
 # the two); the others are shown with their intervals. A tested contrast "agrees" when both
 # verdicts are decided and the same. A model's predictions shift with its training (even with
@@ -98,13 +99,13 @@ plt.show()
 motifs = H.figure8_motifs()
 IME1, UME6 = H.motif_named(motifs, "IME1"), H.motif_named(motifs, "UME6")
 table = load_test_table()
-family = variant_families(table["id"].to_numpy(), load_test_pairs())
+unit = test_set_units(table["id"].to_numpy())
 scan = H.scan_library(table["seq"], motifs)
 rows = pd.Index(table["id"]).get_indexer(info["predictions"]["id"])
 predicted = info["predictions"]["prediction"].to_numpy()  # held-out only
 compared = H.predicted_vs_measured(
     table["expression"].to_numpy()[rows], predicted, scan.has(IME1)[rows],
-    scan.has(UME6)[rows], families=family[rows], n_boot=n_boot, seed=seed)
+    scan.has(UME6)[rows], families=unit[rows], n_boot=n_boot, seed=seed)
 H.comparison_view(compared)
 
 # %% tags=["remove-input"]
@@ -135,7 +136,7 @@ heatmap_panels([dict(
     (M.pair_effects(presence, predicted, order), "This model, held-out"))])
 plt.show()
 fig8 = H.pair_rank_agreement(predicted, presence, paper, order, min_n=min_n,
-                             families=family[rows], n_boot=n_boot, seed=seed)
+                             families=unit[rows], n_boot=n_boot, seed=seed)
 
 # %% tags=["remove-input"]
 display(Markdown(
@@ -147,14 +148,28 @@ display(Markdown(
 # ## Inserting the motifs into held-out backgrounds
 #
 # The model can also be asked directly. In the measured sequences with both motifs IME1's site
-# lies inside UME6's, so `camformer.hierarchy.nested_insertion` writes UME6's consensus at
-# position 30 and IME1's at the offset the data show most often (35): "IME1 alone" at 35,
-# "UME6 alone" at 30, "IME1 inside UME6" both. The interaction is (IME1 inside UME6 − UME6
-# alone) − (IME1 alone − background), per background: zero for a model that adds the two
-# motifs' effects. The control "apart" keeps IME1 at 35 and moves UME6 to 60. A consensus next
-# to background letters can complete the other motif, so only backgrounds in which FIMO finds
-# exactly the motifs written in each edit are kept. Intervals resample backgrounds; verdicts are
-# drawn for IME1 alone and the two interactions (Holm over the three), the rest are shown.
+# lies inside UME6's, so `camformer.hierarchy.nested_insertion` writes UME6's consensus
+# (ATTAGCCGCCGA) at position 30 and IME1's (CCGCCGAG) at the offset the data show most often
+# (35): "IME1 alone" at 35, "UME6 alone" at 30, "IME1 inside UME6" both. UME6's consensus ends
+# in IME1's first seven letters, so "IME1 inside UME6" differs from "UME6 alone" in one letter
+# (G at 42), while "IME1 alone" writes all eight. Comparing those two edits would set a
+# one-letter edit against an eight-letter one: negative whenever IME1 raises expression,
+# whatever UME6 does. The fair interaction edits the same letter in both contexts: (IME1 inside
+# UME6 − UME6 alone) − (IME1 alone − IME1's seven shared letters alone at 35). It is a 2 × 2
+# design in UME6's own letters (ATTAG at 30–34) and IME1's own letter (G at 42), with the
+# shared CCGCCGA in all four edits, so it is zero on every background for any model that adds
+# per-position effects (`tests/test_hierarchy.py` checks this).
+#
+# **What the nested design can and cannot separate.** It can tell whether UME6's own letters
+# change what IME1's own letter adds. It cannot ask whether IME1's site as a whole acts
+# differently inside UME6: seven of IME1's eight letters are UME6's, so they cannot be present
+# in one context and absent in the other. The control "apart" keeps IME1 at 35 and moves UME6
+# to 60, where the two share no letter: (IME1 and UME6 apart − UME6 apart) − (IME1 alone −
+# background) is fair as it stands, and asks whether the two whole sites interact at a
+# distance. A consensus next to background letters can complete the other motif, so only
+# backgrounds in which FIMO finds exactly the motifs written in each edit (none in the seven
+# shared letters) are kept. Intervals resample backgrounds; verdicts are drawn for IME1 alone
+# and the two interactions (Holm over the three), the rest are shown.
 
 # %%
 backgrounds = H.random_backgrounds(table, scan.presence, rows, n_backgrounds,
@@ -170,8 +185,8 @@ e = {name: I.contrast_text(row) for name, row in effects.iterrows()}
 display(Markdown(
     f"The first table: the share of the {len(backgrounds)} backgrounds in "
     "which FIMO finds each motif after each edit; "
-    f"{insertion.kept.sum()} keep every edit as written. On them the "
-    "interaction is "
+    f"{insertion.kept.sum()} keep every edit as written. On them the fair "
+    "interaction of UME6's own letters with IME1's own letter is "
     f"{e['interaction, IME1 inside UME6']}; with UME6 apart, "
     f"{e['interaction, IME1 and UME6 apart']}. "
     f"**{H.insertion_conclusion(effects)}**"))

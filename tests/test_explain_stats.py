@@ -76,18 +76,3 @@ def test_interval_text():
     assert es.interval_text(0.4213, 0.38, 0.471) == "0.42 (95% CI 0.38 to 0.47)"
     assert es.interval_text(np.nan, 0, 1) == "undefined"
     assert es.stated(es.verdict(2.0, 1.0, 3.0, above="", below="", undecided=""), 1) == "2.0 (95% CI 1.0 to 3.0)"
-
-
-def test_test_set_families_join_through_unsampled_sequences():
-    """In the bundled pairs, SNV 0 has reference 67, and 67 is the reference of other variants:
-    a sample without 67 still puts its variants in one family; an unknown id is an error."""
-    from camformer.data import load_test_pairs
-
-    pairs = load_test_pairs()
-    siblings = pairs.loc[pairs["ref_id"] == 67, "alt_id"].to_numpy()[:2]
-    assert len(siblings) == 2
-    family = es.test_set_families(np.concatenate([siblings, [67]]))
-    assert len(set(family)) == 1
-    assert len(set(es.test_set_families(siblings))) == 1  # without their reference
-    with pytest.raises(KeyError, match="not in the DREAM test table"):
-        es.test_set_families(np.array([-5]))

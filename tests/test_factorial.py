@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy import stats
+
 from camformer import factorial
 
 
@@ -59,8 +61,78 @@ def test_largest_factor_follows_the_numbers(effect_a, effect_b, words, decided):
                                        n_boot=500)
     assert words in ranking.verdict.words and ranking.verdict.decided is decided
     assert ranking.top == ranking.shares.index[0] and ranking.shares.index[-1] == "residual"
-    assert (ranking.shares["ci_low"] <= ranking.shares["share"]).all()
-    assert (ranking.shares["share"] <= ranking.shares["ci_high"]).all()
+    assert (ranking.shares["ci_low"] <= ranking.shares["corrected"]).all()
+    assert (ranking.shares["corrected"] <= ranking.shares["ci_high"]).all()
+    assert ranking.leader == (ranking.top if decided else "undecided")
+    # One contrast for the estimate and the interval: the top share minus the runner-up's.
+    shares = ranking.shares
+    lead = shares.loc[ranking.top, "share"] - shares.loc[ranking.runner_up, "share"]
+    lead_bias = shares.loc[ranking.top, "bias"] - shares.loc[ranking.runner_up, "bias"]
+    assert ranking.verdict.estimate == pytest.approx(lead - lead_bias)
+    assert ranking.verdict.ci_low <= ranking.verdict.estimate <= ranking.verdict.ci_high
+
+
+def _heteroscedastic_grid(seed: int, null_b: bool = True):
+    """Two optimisers whose runs' noise differs sixfold (sd 0.12 and 0.02), crossed with a
+    four-level factor B (no effect when ``null_b``) and a five-level C: one run per cell, twice."""
+    rng = np.random.default_rng(seed)
+    runs = pd.DataFrame(itertools.product(["Lion", "AdamW"], "pqrs", "vwxyz", range(2)),
+                        columns=["opt", "B", "C", "rep"])
+    sd = np.where(runs["opt"] == "Lion", 0.12, 0.02)
+    runs["y"] = (0.1 * (runs["opt"] == "AdamW") + (0.0 if null_b else 0.05) * (runs["B"] == "q")
+                 + 0.03 * runs["C"].map(dict(zip("vwxyz", range(5)))) + sd * rng.normal(size=len(runs)))
+    return runs, sd
+
+
+def test_wild_bootstrap_redraws_each_runs_noise_with_its_own_spread():
+    runs, sd = _heteroscedastic_grid(0)
+    factors = ["opt", "B", "C"]
+    draws = factorial.wild_responses(runs, factors, "y", n_boot=400, seed=1)
+    x = factorial._design(runs, factors)
+    fitted = x @ np.linalg.lstsq(x, runs["y"].to_numpy(), rcond=None)[0]
+    resid = runs["y"].to_numpy() - fitted
+    leverage = np.diag(x @ np.linalg.pinv(x))
+    # By hand: every draw is the fitted value plus or minus the leverage-scaled residual.
+    np.testing.assert_allclose(np.abs(draws - fitted[:, None]), np.tile(np.abs(resid / np.sqrt(1 - leverage))[:, None],
+                                                                         (1, 400)), rtol=1e-9)
+    assert set(np.unique(np.sign(draws - fitted[:, None]))) <= {-1.0, 1.0}
+    # The redrawn noise of each optimiser's runs has that optimiser's spread, as known from the
+    # true noise (sd 0.12 and 0.02; a residual also carries a little of the other runs' noise,
+    # through the fitted means: E e_i^2 = ((I - P) S (I - P))_ii, 0.12 and 0.033 here), averaged over
+    # 30 grids; residuals pooled over runs would give both the same spread.
+    keep = np.eye(len(runs)) - x @ np.linalg.pinv(x)
+    expected = np.diag(keep @ np.diag(sd ** 2) @ keep) / (1 - leverage)
+    lion = (runs["opt"] == "Lion").to_numpy()
+    drawn = {True: [], False: []}
+    for seed in range(30):
+        grid, _ = _heteroscedastic_grid(seed)
+        noise = factorial.wild_responses(grid, factors, "y", n_boot=50, seed=seed) - fitted_values(grid, x)[:, None]
+        for rows in (True, False):
+            drawn[rows].append((noise[lion == rows] ** 2).mean())
+    for rows in (True, False):
+        assert np.sqrt(np.mean(drawn[rows])) == pytest.approx(np.sqrt(expected[lion == rows].mean()), rel=0.1)
+    assert np.mean(drawn[True]) > 8 * np.mean(drawn[False])  # pooled residuals: the same for both
+
+
+def fitted_values(grid, x):
+    y = grid["y"].to_numpy()
+    return x @ np.linalg.lstsq(x, y, rcond=None)[0]
+
+
+def test_share_bias_correction_on_a_factor_without_effect():
+    """B has no effect, so its true share is 0; noise gives its estimate a positive share (the
+    upward bias of a sum of squares), which the bootstrap's bias estimate removes on average."""
+    raw, corrected = [], []
+    for seed in range(40):
+        runs, _ = _heteroscedastic_grid(seed)
+        shares = factorial.largest_factor(runs, ["opt", "B", "C"], "y", n_boot=200, seed=seed).shares
+        raw.append(shares.loc["B", "share"])
+        corrected.append(shares.loc["B", "corrected"])
+    raw, corrected = np.array(raw), np.array(corrected)
+    spread = corrected.std(ddof=1) / np.sqrt(len(corrected))
+    assert raw.mean() > 8 * spread  # biased upward: every raw share is positive
+    assert abs(corrected.mean()) < 3 * spread  # unbiased within its standard error
+    assert abs(corrected.mean()) < raw.mean() / 4
 
 
 def test_wilcoxon_p_matches_r():
@@ -203,3 +275,43 @@ def test_verdict_text_carries_the_interval():
     assert text == "AdamW above Lion (AdamW − Lion +0.300, 95% interval +0.100 to +0.500)"
     nan = float("nan")
     assert factorial.verdict_text(Verdict("undecided", 0.2, nan, nan, False), "d").endswith("(d +0.200, no interval)")
+
+
+def test_residual_spread_by_hand():
+    # y = A + noise of +-1 in level x and +-3 in level y of B; the additive fit takes out A and B
+    runs = pd.DataFrame(itertools.product("pq", "xy", range(2)), columns=["A", "B", "rep"])
+    noise = np.where(runs["B"] == "x", 1.0, 3.0) * np.where(runs["rep"] == 0, 1.0, -1.0)
+    runs["y"] = (runs["A"] == "q") + noise
+    spread = factorial.residual_spread(runs, ["A", "B"], "y", by="B")
+    assert spread.to_dict() == pytest.approx({"x": 1.0, "y": 3.0})
+
+
+def test_holm_seed_verdicts_adjust_the_three_together():
+    """Per-seed effects built by hand: the optimiser's is steady (stays decided); the loss's has
+    p between 0.05 / 2 and 0.05, decided alone but not after Holm over three (it ranks second:
+    p times 2); which matters more is undecided either way."""
+    opt = np.array([0.03, 0.035, 0.03, 0.032, 0.031])
+    loss = np.array([0.02, 0.04, 0.005, 0.03, 0.01])
+    rows = []
+    for s in range(5):
+        for o, lo in itertools.product(("AdamW", "Lion"), ("L1", "MSE")):
+            # main effects exactly opt[s] and loss[s] in seed s (no interaction)
+            rows.append({"optimizer": o, "loss": lo, "seed": s,
+                         "r": 0.5 + opt[s] * (o == "AdamW") + loss[s] * (lo == "L1")})
+    effects = factorial.seed_paired_effects(pd.DataFrame(rows), ["optimizer", "loss"], "r")
+    np.testing.assert_allclose(effects.per_seed["optimizer"], opt)
+    np.testing.assert_allclose(effects.per_seed["loss"], loss)
+    p_loss = stats.ttest_1samp(loss, 0).pvalue
+    assert 0.05 / 2 < p_loss < 0.05 and effects.verdicts["loss"].decided  # decided alone
+    holm = factorial.holm_seed_verdicts(effects, "optimizer", "loss")
+    p = [holm.p["optimizer"], holm.p["loss"], holm.p["difference"]]
+    assert p == pytest.approx([stats.ttest_1samp(opt, 0).pvalue, p_loss, stats.ttest_1samp(opt - loss, 0).pvalue])
+    from camformer.verdicts import holm as holm_adjust
+
+    np.testing.assert_allclose(list(holm.p_holm.values()), holm_adjust(p))
+    assert holm.verdicts["optimizer"].words == "AdamW above Lion" and holm.verdicts["optimizer"].decided
+    assert holm.verdicts["loss"].words == "no clear difference between L1 and MSE"
+    assert not holm.verdicts["loss"].decided
+    assert holm.verdicts["loss"].ci_low == effects.verdicts["loss"].ci_low  # the interval is kept
+    assert holm.p_holm["loss"] == pytest.approx(2 * p_loss) and holm.p_holm["loss"] > 0.05
+    assert not holm.verdicts["difference"].decided and holm.leader == "undecided"

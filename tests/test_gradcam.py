@@ -112,9 +112,11 @@ def test_region_verdict_goes_every_way():
     assert "more of the map" in region_verdict({"share": 0.9, "ci_low": 0.85, "ci_high": 0.95}).words
     assert "flanks hold more" in region_verdict({"share": 0.5, "ci_low": 0.45, "ci_high": 0.55}).words
     assert not region_verdict({"share": 0.73, "ci_low": 0.6, "ci_high": 0.8}).decided
-    about = region_verdict({"share": 0.73, "ci_low": 0.72, "ci_high": 0.77}, "layer x")
-    assert about.words == "at layer x the variable region holds about its share of positions (within 5 points)"
-    assert about.decided
+    # A narrow interval around the share is still only "no evidence", never "about its share".
+    about = region_verdict({"share": 0.73, "ci_low": 0.72, "ci_high": 0.74}, "layer x")
+    assert about.words == ("at layer x this sample shows no evidence that the variable region holds more or "
+                           "less of the map than its share of positions")
+    assert not about.decided
     assert region_verdict({"share": np.nan, "ci_low": np.nan, "ci_high": np.nan}).words.startswith("undefined")
 
 

@@ -34,19 +34,19 @@ def test_groups_widen_the_interval():
     base, offset = rng.normal(size=40), rng.normal(scale=0.8, size=40)
     y = np.repeat(base, 25) + 0.1 * rng.normal(size=1000)  # 40 families of 25 near-copies
     yhat = np.repeat(base + offset, 25) + 0.1 * rng.normal(size=1000)
-    alone = judged_correlation(y, yhat, n_boot=300)
-    by_family = judged_correlation(y, yhat, n_boot=300, groups=np.repeat(np.arange(40), 25))
+    alone = judged_correlation(y, yhat, threshold=0.0, n_boot=300)
+    by_family = judged_correlation(y, yhat, threshold=0.0, n_boot=300, groups=np.repeat(np.arange(40), 25))
     assert by_family.ci_high - by_family.ci_low > 2 * (alone.ci_high - alone.ci_low)
 
 
 def test_undefined_correlation_says_why():
     y = np.arange(10.0)
-    flat = judged_correlation(y, np.ones(10))
+    flat = judged_correlation(y, np.ones(10), threshold=0.0)
     assert flat.words == "undefined (the predictions are constant)" and not flat.decided
     assert np.isnan(flat.estimate) and flat.facts("r") == {"r_verdict": flat.words, "r_decided": False}
-    assert judged_correlation(np.ones(10), y).words == "undefined (the measured values are constant)"
+    assert judged_correlation(np.ones(10), y, threshold=0.0).words == "undefined (the measured values are constant)"
     with pytest.raises(ValueError, match="metric must be one of"):
-        judged_correlation(y, y, "kendall_tau")
+        judged_correlation(y, y, "kendall_tau", threshold=0.0)
 
 
 def test_describe_reads_the_verdict():
@@ -55,5 +55,5 @@ def test_describe_reads_the_verdict():
 
     assert describe(Verdict("above 0.80", 0.8333, 0.8211, 0.8456, True), "Pearson r") == (
         "Pearson r = 0.833 (95% interval 0.821 to 0.846, above 0.80)")
-    flat = judged_correlation(np.arange(5.0), np.zeros(5))
+    flat = judged_correlation(np.arange(5.0), np.zeros(5), threshold=0.0)
     assert describe(flat, "Spearman ρ") == "Spearman ρ is undefined (the predictions are constant)"

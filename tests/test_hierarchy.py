@@ -174,7 +174,7 @@ def test_hierarchy_verdict_and_facts():
     facts = H.hierarchy_facts(groups, table, prefix="r_")
     assert facts["r_ime1_effect"] == pytest.approx(2.0) and facts["r_ime1_ume6_interaction"] == pytest.approx(-3.0)
     assert (facts["r_n_ime1"], facts["r_n_ume6"], facts["r_n_ime1_ume6"], facts["r_n_neither"]) == (30, 20, 30, 20)
-    assert facts["r_n_ime1_ume6_families"] == 30 and facts["r_hierarchy_verdict"] == "holds"
+    assert facts["r_n_ime1_ume6_units"] == 30 and facts["r_hierarchy_verdict"] == "holds"
     assert facts["r_ime1_ume6_interaction_verdict"] == "below the sum of their effects alone"
 
 
@@ -250,13 +250,20 @@ def backgrounds(n, seed=0):
 def test_insertion_design_keeps_a_in_place_and_moves_b():
     design = H.insertion_design("M1.A", "M2.B", 5, position=30, apart=60)
     assert design == {"A alone": {"M1.A": 35}, "B alone": {"M2.B": 30}, "A inside B": {"M1.A": 35, "M2.B": 30},
+                      "A's shared letters": {"M1.A[shared]": 35},
                       "B apart": {"M2.B": 60}, "A and B apart": {"M1.A": 35, "M2.B": 60}}
 
 
+INSIDE = "interaction, IME1 inside UME6"
+
+
 @pytest.mark.parametrize("ab, inside, conclusion", [
-    (0.0, "IME1 adds the same inside UME6 (no interaction)", "as a purely additive model would"),
-    (-1.0, "IME1 adds less inside UME6 than alone", "has learnt that UME6's context takes away from IME1's gain"),
-    (0.5, "IME1 adds more inside UME6 than alone", "has learnt that UME6's context adds to IME1's effect"),
+    (0.0, "no evidence that completing IME1 adds differently inside UME6 (the interval holds zero)",
+     "shows no evidence"),
+    (-1.0, "completing IME1 adds less inside UME6 than without UME6's own letters",
+     "The model has learnt an interaction: completing IME1 adds less inside UME6"),
+    (0.5, "completing IME1 adds more inside UME6 than without UME6's own letters",
+     "The model has learnt an interaction: completing IME1 adds more inside UME6"),
 ])
 def test_nested_insertion_additive_and_planted_interactions(ab, inside, conclusion):
     motifs, a, b, hits = real_motifs()
@@ -267,14 +274,64 @@ def test_nested_insertion_additive_and_planted_interactions(ab, inside, conclusi
     # On the kept backgrounds the model sees exactly the motifs written: known changes.
     assert table.loc["IME1 alone", "difference"] == pytest.approx(0.25)
     assert table.loc["UME6 alone", "difference"] == pytest.approx(-0.75)
-    assert table.loc["interaction, IME1 inside UME6", "difference"] == pytest.approx(ab)
-    assert table.loc["interaction, IME1 inside UME6", "words"] == inside
+    # The fair contrast: zero, within its interval, without a planted interaction; the planted one with.
+    row = table.loc[INSIDE]
+    assert row["difference"] == pytest.approx(ab)
+    assert row["ci_low"] <= ab <= row["ci_high"]
+    assert row["words"] == inside and row["decided"] == (ab != 0.0)
     # Presence does not depend on position: apart, the interaction is the same.
     assert table.loc["interaction, IME1 and UME6 apart", "difference"] == pytest.approx(ab)
     assert conclusion in H.insertion_conclusion(table)
-    # Today's old test (A inside B below A alone) would call the purely additive model an interaction:
-    if ab == 0.0:
-        assert table.loc["IME1 inside UME6", "ci_high"] < table.loc["IME1 alone", "ci_low"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_nested_contrast_is_zero_for_any_additive_model(seed):
+    """A model whose output is a sum of per-position effects: the fair contrast is 0 on every
+    background (the old one, (inside − UME6 alone) − (IME1 alone − background), was minus the
+    effect of the seven shared letters), and so is its interval; undecided."""
+    motifs, a, b, hits = real_motifs()
+    model = PositionWeights(110, seed=seed)
+    codes = backgrounds(120, seed=100 + seed)
+    result = H.nested_insertion(model, codes, motifs, a, b, hits, encoding="onehot")
+    p = result.predictions
+    per_background = (p["IME1 inside UME6"] - p["UME6 alone"]) - (p["IME1 alone"] - p["IME1's shared letters"])
+    assert np.abs(per_background).max() < 1e-4
+    table = result.contrasts(("IME1", "UME6"), n_boot=200)
+    row = table.loc[INSIDE]
+    assert abs(row["difference"]) < 1e-4 and row["ci_low"] <= 0 <= row["ci_high"] + 1e-9
+    assert abs(row["ci_low"]) < 1e-4 and abs(row["ci_high"]) < 1e-4 and not row["decided"]
+    # The unfair contrast would have called this additive model an interaction.
+    w = model.weight.detach().numpy().astype(np.float64)
+    kept = codes[result.kept]
+    shared = np.mean([sum(w[ALPHABET.index(c), 35 + i] - w[s[35 + i], 35 + i] for i, c in enumerate("CCGCCGA"))
+                      for s in kept])
+    unfair = (p["IME1 inside UME6"] - p["UME6 alone"] - p["IME1 alone"] + p["background"]).mean()
+    assert unfair == pytest.approx(-shared, abs=1e-4) and abs(shared) > 0.1
+
+
+def test_the_nested_contrast_finds_an_interaction_built_into_positions():
+    """An additive model plus one built-in interaction of UME6's own letters (ATTAG at 30..34)
+    with IME1's own letter (G at 42): the fair contrast is exactly that interaction."""
+    motifs, a, b, hits = real_motifs()
+
+    class Planted(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.additive = PositionWeights(110, seed=3)
+
+        def forward(self, x):
+            letters = x[:, :4].argmax(dim=1)
+            own_b = (letters[:, 30:35] == torch.tensor([ALPHABET.index(c) for c in "ATTAG"])).all(dim=1)
+            own_a = letters[:, 42] == ALPHABET.index("G")
+            return self.additive(x) - 0.8 * (own_a & own_b).float()
+
+    result = H.nested_insertion(Planted(), backgrounds(120, seed=300), motifs, a, b, hits, encoding="onehot")
+    table = result.contrasts(("IME1", "UME6"), n_boot=200)
+    row = table.loc[INSIDE]
+    assert row["difference"] == pytest.approx(-0.8, abs=1e-4) and row["decided"]
+    assert row["ci_high"] < 0
+    # Apart, UME6's own letters sit elsewhere: no interaction there.
+    assert table.loc["interaction, IME1 and UME6 apart", "difference"] == pytest.approx(0.0, abs=1e-4)
 
 
 def test_nested_insertion_on_a_linear_model_by_hand():
@@ -296,11 +353,25 @@ def test_nested_insertion_on_a_linear_model_by_hand():
     table = result.contrasts(("IME1", "UME6"), n_boot=100)
     assert table.loc["IME1 alone", "difference"] == pytest.approx(change([("CCGCCGAG", 35)]), abs=1e-4)
     assert table.loc["UME6 alone", "difference"] == pytest.approx(change([("ATTAGCCGCCGA", 30)]), abs=1e-4)
+    # Both contexts gain the same one letter, G at 42.
+    own = change([("G", 42)])
+    assert table.loc["IME1's own letters after UME6", "difference"] == pytest.approx(own, abs=1e-4)
+    assert table.loc["IME1's own letters after its shared letters", "difference"] == pytest.approx(own, abs=1e-4)
     # Apart, the sites share no letter: a per-letter additive model has no interaction at all.
     assert table.loc["interaction, IME1 and UME6 apart", "difference"] == pytest.approx(0.0, abs=1e-4)
-    # Nested, the seven shared letters CCGCCGA (35..41) count in both singles but once in the pair.
-    shared = change([("CCGCCGA", 35)])
-    assert table.loc["interaction, IME1 inside UME6", "difference"] == pytest.approx(-shared, abs=1e-4)
+    assert table.loc[INSIDE, "difference"] == pytest.approx(0.0, abs=1e-4)
+
+
+def test_nested_insertion_refuses_a_nesting_without_a_fair_contrast():
+    motifs, a, b, hits = real_motifs()
+    codes = backgrounds(5)
+    wrong = dict(motifs)
+    wrong[a] = motifs[a][::-1, :]  # complementary letters: the consensus no longer matches UME6's end
+    with pytest.raises(ValueError, match="disagree where they overlap"):
+        H.nested_insertion(PositionWeights(110), codes, wrong, a, b, hits, encoding="onehot")
+    inside = hits.assign(start=[12, 10], end=[20, 22])  # IME1 wholly inside UME6: no letter of its own
+    with pytest.raises(ValueError, match="end past it"):
+        H.nested_insertion(PositionWeights(110), codes, motifs, a, b, inside, encoding="onehot")
 
 
 def test_nested_insertion_keeps_only_backgrounds_where_alone_means_alone():
@@ -324,20 +395,18 @@ def test_nested_insertion_keeps_only_backgrounds_where_alone_means_alone():
 
 
 def test_insertion_conclusion_follows_the_verdicts():
-    def table(alone, interaction):
-        rows = {"IME1 alone": alone, "interaction, IME1 inside UME6": interaction}
-        return pd.DataFrame([{"words": w, "decided": d} for w, d in rows.values()], index=list(rows))
+    contrast = [c for c in H.insertion_contrasts() if c.name == INSIDE][0]
 
-    up, unsure = ("raises", True), ("does not clearly change", False)
-    less, more = ("IME1 adds less inside UME6 than alone", True), ("IME1 adds more inside UME6 than alone", True)
-    assert H.insertion_conclusion(table(up, less)) == \
-        "The model has learnt that UME6's context takes away from IME1's gain."
-    assert H.insertion_conclusion(table(unsure, less)) == "In the model, IME1 adds less inside UME6 than alone."
-    assert H.insertion_conclusion(table(up, more)) == "The model has learnt that UME6's context adds to IME1's effect."
-    assert "purely additive" in H.insertion_conclusion(table(up, ("IME1 adds the same inside UME6 (no interaction)",
-                                                                  False)))
-    too_few = ("cannot be computed (too few sequences)", False)
-    assert H.insertion_conclusion(table(up, too_few)) == \
+    def table(words, decided):
+        return pd.DataFrame([{"words": words, "decided": decided}], index=[INSIDE])
+
+    assert H.insertion_conclusion(table(contrast.below, True)) == \
+        f"The model has learnt an interaction: {contrast.below}."
+    assert H.insertion_conclusion(table(contrast.above, True)) == \
+        f"The model has learnt an interaction: {contrast.above}."
+    undecided = H.insertion_conclusion(table(contrast.undecided, False))
+    assert "no evidence" in undecided and "not evidence that they add up" in undecided
+    assert H.insertion_conclusion(table("cannot be computed (too few sequences)", False)) == \
         "The interaction cannot be computed (too few sequences)."
 
 

@@ -59,7 +59,7 @@ def test_group_contrasts_known_means():
     y, has_a, has_b = np.tile(Y, 10), np.tile(HAS_A, 10), np.tile(HAS_B, 10)
     groups, table = I.group_contrasts(y, has_a, has_b, names=("A", "B"), n_boot=200, seed=1)
     assert groups["mean"].tolist() == pytest.approx([-1.0, 3.0, 0.0, 1.0])
-    assert groups["n"].tolist() == [30, 30, 20, 20] and groups["families"].tolist() == [30, 30, 20, 20]
+    assert groups["n"].tolist() == [30, 30, 20, 20] and groups["units"].tolist() == [30, 30, 20, 20]
     assert list(table.index) == ["A without B", "B without A", "A and B", "A and B vs A without B", "interaction"]
     assert table["difference"].tolist() == pytest.approx([2.0, -1.0, -2.0, -4.0, -1 - 3 - 0 + 1])
     assert table["key"].tolist() == ["a_effect", "b_effect", "a_b_effect", "a_b_vs_a", "a_b_interaction"]
@@ -67,7 +67,7 @@ def test_group_contrasts_known_means():
     assert (table["p_holm"] >= table["p_value"]).all()
     # Families: the ten copies of a sequence are one family; they count once among the families.
     groups, _ = I.group_contrasts(y, has_a, has_b, names=("A", "B"), families=np.tile(np.arange(10), 10), n_boot=200)
-    assert groups["families"].tolist() == [3, 3, 2, 2] and groups.loc["A only", "n"] == 30
+    assert groups["units"].tolist() == [3, 3, 2, 2] and groups.loc["A only", "n"] == 30
     # With 10 sequences, a group of 2 is empty in about 11% of resamples: no interval is made up.
     _, few = I.group_contrasts(Y, HAS_A, HAS_B, names=("A", "B"), n_boot=200)
     assert few["ci_low"].isna().all() and (few["words"] == I.TOO_FEW).all()
@@ -81,7 +81,7 @@ def simulated(effect_a, effect_b, interaction, n=4000, seed=0):
 
 
 @pytest.mark.parametrize("interaction, words", [
-    (0.0, "indistinguishable from the sum of their effects"),
+    (0.0, "not shown to differ from the sum of their effects"),
     (-0.6, "below the sum of their effects alone"),
     (0.6, "above the sum of their effects alone"),
 ])

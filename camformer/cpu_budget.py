@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import math
 import os
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 #: The environment variable that sets the budget outright (a whole number, at least 1).
 ENV_VAR = "CAMFORMER_CPUS"
@@ -221,5 +223,53 @@ def cpu_budget(cgroup_root: str | Path = CGROUP_ROOT, proc_cgroup: str | Path = 
                      quota=quota, override=override)
 
 
+@contextmanager
+def quota_cgroup(cpus: float, cgroup_root: str | Path = CGROUP_ROOT) -> Iterator[Path]:
+    """A new cgroup with a quota of ``cpus`` CPUs (for tests and benchmarks; needs root).
+
+    Made under cgroup v2 at ``cgroup_root`` where its cpu controller is enabled there, else in
+    cgroup v1's cpu hierarchy (``cgroup_root/cpu``); removed on exit (once no process is in
+    it). Yields the ``cgroup.procs`` file: a process joins by writing its pid there.
+
+    Raises
+    ------
+    OSError
+        Where no cgroup with a cpu controller can be made (not root, read-only, no controller).
+    """
+    root = Path(cgroup_root)
+    name = f"camformer-{uuid.uuid4().hex[:10]}"
+    period = 100_000
+    quota = max(1_000, round(cpus * period))
+    attempts = []
+    subtree = root / "cgroup.subtree_control"
+    if subtree.is_file() and "cpu" in subtree.read_text().split():
+        attempts.append((root / name, {"cpu.max": f"{quota} {period}"}))
+    for v1 in _V1_CPU_DIRS:
+        if (root / v1 / "cpu.cfs_quota_us").is_file():
+            attempts.append((root / v1 / name, {"cpu.cfs_period_us": str(period), "cpu.cfs_quota_us": str(quota)}))
+            break
+    errors = []
+    for directory, files in attempts:
+        try:
+            directory.mkdir()
+        except OSError as error:
+            errors.append(f"{directory}: {error}")
+            continue
+        try:
+            for file, text in files.items():
+                (directory / file).write_text(text + "\n")
+        except OSError as error:
+            directory.rmdir()
+            errors.append(f"{directory}: {error}")
+            continue
+        try:
+            yield directory / "cgroup.procs"
+        finally:
+            directory.rmdir()
+        return
+    raise OSError(f"no cgroup with a cpu controller could be made under {root}"
+                  + (f" ({'; '.join(errors)})" if errors else ""))
+
+
 __all__ = ["CpuBudget", "ENV_VAR", "affinity_count", "cgroup_cpu_quota", "cgroup_paths", "cpu_budget",
-           "parse_cfs", "parse_cpu_max"]
+           "parse_cfs", "parse_cpu_max", "quota_cgroup"]

@@ -5,14 +5,15 @@ root with a writable cgroup, from a real cgroup with a quota of one CPU."""
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from camformer.cpu_budget import ENV_VAR, cgroup_cpu_quota, cgroup_paths, cpu_budget, parse_cfs, parse_cpu_max
+from camformer.cpu_budget import (ENV_VAR, cgroup_cpu_quota, cgroup_paths, cpu_budget, parse_cfs, parse_cpu_max,
+                                  quota_cgroup)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -146,46 +147,48 @@ def test_this_machine_reads_without_error():
 
 # ---------------------------------------------------------------------------- a real cgroup
 
-def _make_one_cpu_cgroup() -> tuple[Path, Path]:
-    """A fresh cgroup with a quota of one CPU (v2 where its cpu controller is on, else v1's cpu
-    hierarchy); returns (its directory, the file a process joins it by). Skips where it cannot."""
-    if os.geteuid() != 0:
-        pytest.skip("making a cgroup needs root")
-    root = Path("/sys/fs/cgroup")
-    name = f"camformer-test-{uuid.uuid4().hex[:8]}"
-    attempts = []
-    subtree = root / "cgroup.subtree_control"
-    if subtree.exists() and "cpu" in subtree.read_text().split():
-        attempts.append((root / name, "cpu.max", "100000 100000\n"))
-    if (root / "cpu" / "cpu.cfs_quota_us").exists():
-        attempts.append((root / "cpu" / name, "cpu.cfs_quota_us", "100000\n"))
-    for directory, limit, text in attempts:
-        try:
-            directory.mkdir()
-        except OSError:
-            continue
-        try:
-            if limit == "cpu.cfs_quota_us":
-                (directory / "cpu.cfs_period_us").write_text("100000\n")
-            (directory / limit).write_text(text)
-            return directory, directory / "cgroup.procs"
-        except OSError:
-            directory.rmdir()
-    pytest.skip("no writable cgroup with a cpu controller here")
+def unlink_files(directory: Path) -> None:
+    """A real cgroup's files go with its directory; a fake's must go first."""
+    for file in directory.iterdir():
+        file.unlink()
+
+
+def test_quota_cgroup_writes_the_quota_and_removes_the_cgroup(tmp_path):
+    v2 = tmp_path / "v2"
+    write(v2 / "cgroup.subtree_control", "cpu memory\n")
+    with quota_cgroup(1.5, v2) as procs:
+        assert (procs.parent / "cpu.max").read_text() == "150000 100000\n"
+        assert parse_cpu_max((procs.parent / "cpu.max").read_text(), "cpu.max") == 1.5
+        unlink_files(procs.parent)
+    assert not procs.parent.exists()
+    v1 = tmp_path / "v1"
+    write(v1 / "cpu" / "cpu.cfs_quota_us", "-1\n")
+    with quota_cgroup(1, v1) as procs:
+        assert parse_cfs((procs.parent / "cpu.cfs_quota_us").read_text(),
+                         (procs.parent / "cpu.cfs_period_us").read_text(), "q") == 1.0
+        unlink_files(procs.parent)
+    assert not procs.parent.exists()
+    with pytest.raises(OSError, match="no cgroup with a cpu controller"):
+        with quota_cgroup(1, tmp_path / "nothing"):
+            pass
 
 
 def test_a_process_in_a_real_one_cpu_cgroup_gets_a_budget_of_one():
-    directory, procs = _make_one_cpu_cgroup()
-    try:
+    if os.geteuid() != 0:
+        pytest.skip("making a cgroup needs root")
+    with ExitStack() as stack:
+        try:
+            procs = stack.enter_context(quota_cgroup(1.0))
+        except OSError as error:
+            pytest.skip(str(error))
         code = ("from camformer.cpu_budget import cpu_budget; b = cpu_budget(); "
                 "print(b.cpus, b.quota, b.affinity)")
         # the shell joins the cgroup, then becomes python: the budget is computed inside it
         child = subprocess.run(["sh", "-c", f'echo $$ > "{procs}" && exec "$0" -c "$1"', sys.executable, code],
                                capture_output=True, text=True, timeout=120,
-                               env={**os.environ, "PYTHONPATH": str(REPO)} | {ENV_VAR: ""})
+                               env={**os.environ, "PYTHONPATH": str(REPO), ENV_VAR: ""})
         assert child.returncode == 0, child.stderr
         cpus, quota, affinity = child.stdout.split()
         assert (int(cpus), float(quota)) == (1, 1.0)
         assert int(affinity) == len(os.sched_getaffinity(0))
-    finally:
-        directory.rmdir()
+    assert not procs.parent.exists()  # removed

@@ -21,7 +21,8 @@ from .data import ENCODINGS, SequenceData
 from .models import (GRID_SIZES, SIZE_ARCHITECTURES, GridConfig, ModelConfig, build_model, count_parameters,
                      grid_configs)
 from .presets import PAPER_SEEDS
-from .train import TrainConfig, train
+from .train import TrainConfig
+from .workers import TrainRun, train_runs
 
 # The published scoreboards' factor columns and the names the book uses for them.
 SCOREBOARD_FACTORS = {"Seq_Enc": "encoding", "LossFn": "loss function", "Optimizer": "optimiser",
@@ -66,37 +67,40 @@ def grid_train_config(grid, base: TrainConfig) -> TrainConfig:
 
 
 def retrain_grid(grids, seeds, base: TrainConfig, data: Mapping[str, SequenceData],
-                 progress: bool = True, architecture: str | None = None) -> pd.DataFrame:
+                 progress: bool = True, architecture: str | None = None, workers: int | None = None,
+                 threads: int = 1) -> pd.DataFrame:
     """Train each grid run with each seed on ``data``; one row per (run, seed).
 
     ``architecture`` (e.g. ``"micro"``) replaces the grid's model size for every run: a slice of
     the grid's training choices (loss, optimiser, scheduler, encoding) on a model a CPU can train.
+    The runs are independent: :func:`camformer.workers.train_runs` trains them side by side,
+    ``workers`` at once (default: as many as the CPU budget holds), each on ``threads`` torch
+    threads, so a run's numbers do not depend on the machine's cores or on what runs beside it.
 
     Returns
     -------
     pandas.DataFrame
         ``id, name, size, encoding, loss, optimizer, scheduler, seed, epochs, val_pearson,
-        val_spearman, test_pearson, test_spearman, seconds`` (the test columns need a ``"test"``
-        split).
+        val_spearman, test_pearson, test_spearman, seconds, threads`` (the test columns need a
+        ``"test"`` split; ``threads``: the run's torch threads).
     """
     jobs = [(g, s) for g in grids for s in seeds]
-    if progress:
-        from tqdm import tqdm
-
-        jobs = tqdm(jobs, desc="grid runs", unit="run")
-    rows = []
+    runs = []
     for grid, seed in jobs:
         config = grid_train_config(grid, replace(base, seed=seed, progress=False))
         if architecture is not None:
             config = replace(config, model=architecture)
-        model = build_model(ModelConfig(config.model, ENCODINGS[grid.encoding]))
-        result = train(model, data, config)
+        runs.append(TrainRun(ModelConfig(config.model, ENCODINGS[grid.encoding]), config))
+    results = train_runs(runs, data, workers=workers, threads=threads, progress=progress)
+    rows = []
+    for (grid, seed), result in zip(jobs, results):
         m = result.metrics
         rows.append({"id": grid.id, "name": grid.name, "size": architecture or grid.size, "encoding": grid.encoding,
                      "loss": grid.loss, "optimizer": grid.optimizer, "scheduler": grid.scheduler, "seed": seed,
                      "epochs": len(result.history), "val_pearson": m["val_pearson"],
                      "val_spearman": m["val_spearman"], "test_pearson": m.get("test_pearson", np.nan),
-                     "test_spearman": m.get("test_spearman", np.nan), "seconds": m["seconds"]})
+                     "test_spearman": m.get("test_spearman", np.nan), "seconds": m["seconds"],
+                     "threads": m["threads"]})
     return pd.DataFrame(rows)
 
 

@@ -59,6 +59,7 @@ from .checkpoint import (
     CHECKPOINT, HISTORY, atomic_save, config_differences, load_checkpoint, rng_state, set_rng_state,
     write_text_atomic,
 )
+from .cpu_budget import cpu_budget
 from .data import ENCODINGS, SequenceData
 from .encoding import encode
 from .distributed import (
@@ -124,8 +125,10 @@ class TrainConfig:
         ``"auto"`` take this process's GPU, ``cuda:$LOCAL_RANK``
         (:func:`camformer.distributed.resolve_device`).
     num_threads : int or None
-        ``torch.set_num_threads`` for CPU training (``None``: leave as is); the previous count
-        is restored when training ends.
+        ``torch.set_num_threads`` for CPU training. ``None``: torch's count, capped at the CPU
+        budget (:func:`camformer.cpu_budget.cpu_budget`, the cgroup quota included), so a
+        container with a quota of one CPU trains on one thread, not on every visible core. The
+        previous count is restored when training ends.
     eval_batch_size : int
         Batch size for validation and prediction.
     progress : bool
@@ -489,8 +492,9 @@ def _set_up(model: nn.Module, data: Mapping[str, SequenceData], config: TrainCon
     device = resolve_device(config.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if config.num_threads and device.type == "cpu":
-        torch.set_num_threads(config.num_threads)
+    if device.type == "cpu":
+        # torch counts the visible cores; threads beyond the budget wait on each other in turns
+        torch.set_num_threads(config.num_threads or min(torch.get_num_threads(), cpu_budget().cpus))
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} does not divide among {world} processes")
     net = unwrap(model)

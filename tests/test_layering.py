@@ -24,14 +24,14 @@ LAYERS: list[set[str]] = [
     {"cli", "book", "apply"},
     {"published", "safe_pickle", "model_archive"},
     {"grid", "presets"},
-    {"train", "distributed", "checkpoint"},
+    {"train", "distributed", "checkpoint", "workers"},
     {"ism", "gradcam", "attribution", "embedding", "motifs", "hierarchy", "gc_content"},
     {"plot_eval", "plot_grid", "plot_interpret", "plot_models", "plot_motifs", "report", "agreement", "audit"},
     {"models"},
     {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts", "interaction", "explain_stats",
      "heldout"},
     {"inference", "encoding"},
-    {"data", "fetch", "sequence_files", "similarity"},
+    {"data", "fetch", "sequence_files", "similarity", "cpu_budget"},
 ]
 EXPLAINERS = LAYERS[4]
 # What a module may use at most (beyond the modules of its own layer).

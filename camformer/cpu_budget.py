@@ -63,7 +63,8 @@ class CpuBudget:
     def describe(self) -> str:
         """One line saying where ``cpus`` came from, e.g. ``"1 CPU (2 in the affinity mask,
         cgroup quota 1.5 CPUs)"``."""
-        quota = "no cgroup quota" if self.quota is None else f"cgroup quota {self.quota:g} CPUs"
+        quota = "no cgroup quota" if self.quota is None else \
+            f"cgroup quota {self.quota:g} CPU{'s' if self.quota != 1 else ''}"
         where = f"{ENV_VAR}={self.override}" if self.override is not None else \
             f"{self.affinity} in the affinity mask, {quota}"
         return f"{self.cpus} CPU{'s' if self.cpus != 1 else ''} ({where})"

@@ -6,8 +6,8 @@ wait for each other, and a core busy with something else stalls them all. Run si
 processes of one thread each, they keep the cores busy without waiting (benchmarks/RESULTS.md).
 
 The thread count of a run is fixed (``threads``, 1 unless asked) and recorded with its result,
-never taken from the machine: the same run gives the same bits on a machine with 2 cores or 64,
-alone or beside other runs. How many run at once follows the CPU budget
+never taken from the machine: on CPUs of one kind (the same vector kernels) the same run gives
+the same bits with 2 cores or 64, alone or beside other runs. How many run at once follows the CPU budget
 (:func:`camformer.cpu_budget.cpu_budget`: the affinity mask capped by the cgroup quota), so a
 container with a quota of one CPU runs one at a time. Workers are started with ``spawn`` (a
 fresh interpreter: no thread pool inherited through ``fork``), so, as with any ``spawn``, a
@@ -21,8 +21,12 @@ of (model, training) configurations, for example several seeds of one recipe.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -50,12 +54,13 @@ def worker_count(jobs: int, threads: int = 1, cpus: int | None = None) -> int:
     return max(1, min(jobs, cpus // threads))
 
 
-def _start_worker(threads: int, shared: Any) -> None:
+def _start_worker(threads: int, shared_file: str) -> None:
     import torch
 
     global _SHARED
     torch.set_num_threads(threads)
-    _SHARED = shared
+    with open(shared_file, "rb") as f:
+        _SHARED = pickle.load(f)
 
 
 def _call(fn: Callable[[Any, Any], Any], job: Any) -> Any:
@@ -90,33 +95,41 @@ def map_in_workers(fn: Callable[[J, Any], R], jobs: Sequence[J], *, workers: int
     workers = worker_count(len(jobs), threads) if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers = {workers}: at least 1 is needed")
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    with ExitStack() as stack:
+        bar = None
+        if progress:
+            from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), desc=desc, unit="run")
-    try:
+            bar = stack.enter_context(tqdm(total=len(jobs), desc=desc, unit="run"))
         if workers == 1 or len(jobs) <= 1:
             return _map_here(fn, jobs, threads, shared, bar)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(threads, shared)) as pool:
-            futures = [pool.submit(_call, fn, job) for job in jobs]
-            results = []
-            for future in futures:  # in the jobs' order, whichever finishes first
-                try:
-                    results.append(future.result())
-                except BrokenProcessPool as error:
-                    raise RuntimeError(
-                        f"a worker process ended abruptly while running {desc}: out of memory, or a script "
-                        f"that starts workers without an `if __name__ == \"__main__\":` guard (each worker "
-                        f"imports the main script again)") from error
-                if bar is not None:
-                    bar.update()
-            return results
-    finally:
-        if bar is not None:
-            bar.close()
+        # ``shared`` goes through a file, not the start-up pipe: CPython's spawn writes the
+        # initializer's arguments into that pipe while still holding its read end, so a worker
+        # that dies while starting (a script without the main guard) would hang this process
+        # once the data fills the pipe; through a file the pool reports the death instead.
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="camformer-workers-"))
+        shared_file = os.path.join(scratch, "shared.pickle")
+        with open(shared_file, "wb") as f:
+            pickle.dump(shared, f, protocol=pickle.HIGHEST_PROTOCOL)
+        pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                                       initargs=(threads, shared_file)))
+        futures = [pool.submit(_call, fn, job) for job in jobs]
+        results = []
+        for future in futures:  # in the jobs' order, whichever finishes first
+            try:
+                results.append(future.result())
+            except BrokenProcessPool as error:
+                raise RuntimeError(
+                    f"a worker process ended abruptly while running {desc}: out of memory, or a script "
+                    f"that starts workers without an `if __name__ == \"__main__\":` guard (each worker "
+                    f"imports the main script again)") from error
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the jobs not started yet are not run
+                raise
+            if bar is not None:
+                bar.update()
+        return results
 
 
 def _map_here(fn, jobs, threads, shared, bar) -> list:

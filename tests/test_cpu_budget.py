@@ -79,6 +79,11 @@ def test_v2_quota_caps_the_mask(tmp_path, text, affinity, cpus):
     assert budget(tmp_path / "cg", proc, affinity).cpus == cpus
 
 
+def test_describe_says_where_the_count_came_from(tmp_path):
+    proc = v2_tree(tmp_path / "cg", {"/": "100000 100000"}, "/")
+    assert budget(tmp_path / "cg", proc, 2).describe() == "1 CPU (2 in the affinity mask, cgroup quota 1 CPU)"
+
+
 def test_v2_the_smallest_quota_along_the_path_counts(tmp_path):
     root = tmp_path / "cg"
     proc = v2_tree(root, {"/": "max 100000", "/a": "200000 100000", "/a/b": "max 100000",

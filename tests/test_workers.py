@@ -5,7 +5,10 @@ bits of the same run trained alone."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,3 +118,16 @@ def test_training_threads_default_to_the_cpu_budget(monkeypatch):
     finally:
         torch.set_num_threads(1)
 
+
+
+def test_a_script_without_the_main_guard_gets_an_error_not_a_hang(tmp_path):
+    # Each spawned worker imports the script again and fails there; with megabytes of shared
+    # data in the start-up pipe, CPython's spawn used to wait on the dead worker for ever.
+    script = tmp_path / "unguarded.py"
+    script.write_text("import numpy as np\nfrom camformer.workers import map_in_workers\n"
+                      "print(map_in_workers(max, [1, 2, 3], workers=2, shared=np.zeros(4_000_000, np.uint8)))\n")
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,
+                           env={**os.environ, "PYTHONPATH": str(root)})
+    assert child.returncode != 0
+    assert 'without an `if __name__ == "__main__":` guard' in child.stderr

@@ -234,7 +234,9 @@ def agreement_table(profiles: dict[str, np.ndarray], reference: str, *, groups: 
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-#: Mean correlations within this distance of 0 count as unrelated (a small effect by convention).
+#: Mean correlations whose whole interval lies within this distance of 0 count as unrelated: an
+#: equivalence margin at Cohen's small effect, r = 0.1 (J. Cohen, Statistical Power Analysis for the
+#: Behavioral Sciences, 2nd ed., 1988, ch. 3), so 'unrelated' claims less than a small effect.
 NEGLIGIBLE_R = 0.1
 
 

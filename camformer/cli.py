@@ -204,7 +204,7 @@ def _train(args: argparse.Namespace) -> int:
                              "fetch` and pass its path with --train-file")
         check_input_file(args.train_file)
     if args.run_dir is None:
-        args.run_dir = str(Path("results") / args.preset)
+        args.run_dir = str(Path("runs") / args.preset)  # not results/: the book keeps its own model there
         print(f"run directory: {args.run_dir} (the default for --preset {args.preset}; --run-dir chooses another)")
     # Kept: training writes into it next (and processes under torchrun check it at the same time).
     _check_output_folder(args.run_dir, "--run-dir", keep=True)
@@ -240,7 +240,7 @@ def _add_train(sub) -> None:
                    help="quick (default: the book's model, CPU, minutes), paper (the published recipe, GPU, needs "
                         "--train-file), smoke (seconds, to test the machinery) or grid_slice (chapter 07's runs)")
     p.add_argument("--run-dir", help="checkpoints, history, split and the final model go here "
-                                     "(default: results/PRESET)")
+                                     "(default: runs/PRESET)")
     p.add_argument("--train-file", help="the challenge's training file (paper preset; see `camformer data fetch`)")
     p.add_argument("--epochs", type=_positive, help="at most this many epochs (default: the preset's)")
     p.add_argument("--batch-size", type=_positive, help="sequences per optimiser step (default: the preset's)")

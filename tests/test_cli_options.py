@@ -305,13 +305,13 @@ def test_train_has_a_default_run_directory_and_says_when_it_resumes(work, capsys
     argv = ["train", "--preset", "smoke", "--no-progress"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "run directory: results/smoke (the default for --preset smoke" in out and "resuming" not in out
-    assert (work / "results" / "smoke" / "model" / "model.pt").exists()
-    assert "use it with --model results/smoke/model" in out
+    assert "run directory: runs/smoke (the default for --preset smoke" in out and "resuming" not in out
+    assert (work / "runs" / "smoke" / "model" / "model.pt").exists()
+    assert "use it with --model runs/smoke/model" in out
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "resuming the run in results/smoke from its checkpoint after epoch 2 (of at most 2)" in out
-    assert len(pd.read_csv(work / "results" / "smoke" / "history.csv")) == 2
+    assert "resuming the run in runs/smoke from its checkpoint after epoch 2 (of at most 2)" in out
+    assert len(pd.read_csv(work / "runs" / "smoke" / "history.csv")) == 2
 
 
 def test_choose_device_on_a_machine_with_one_gpu_and_on_one_without(monkeypatch):

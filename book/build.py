@@ -232,6 +232,7 @@ def show_parameters(notebook_path: Path) -> None:
 def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Path) -> float:
     """Run each chapter with papermill into the staging folder; returns the total seconds."""
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     timings = timings_path(results_dir, preset)
@@ -259,6 +260,9 @@ def execute(chapters: list[Page], preset: str, results_dir: Path, stage_dir: Pat
                 f"chapter {page.name} failed in cell {error.exec_count}: {error.ename}: {error.evalue}\n"
                 f"  the executed notebook, with the traceback, is {output}"
             ) from None
+        except DeadKernelError:
+            raise BuildError(f"chapter {page.name}: its kernel died (most often: out of memory; the system log "
+                             f"says, e.g. `dmesg | grep -i oom`); the notebook as far as it ran is {output}") from None
         seconds = time.perf_counter() - start
         show_parameters(output)
         total += seconds

@@ -68,6 +68,8 @@ def attribute(
     baseline : tensor ``(C, L)`` or ``(N, C, L)``, or float, optional
         Reference input for IG and DeepLift; ``None`` means zeros. Ignored by saliency.
     batch_size : int
+        Sequences per batch; for IG also the most points of the integration path per forward pass
+        (captum's ``internal_batch_size``), so memory does not grow with ``n_steps``.
     device : str or torch.device, optional
         ``None``: where the model's parameters are.
     **kwargs
@@ -102,6 +104,8 @@ def attribute(
                 else:
                     base = torch.as_tensor(baseline, dtype=x.dtype, device=device)
                     base = base[i : i + batch_size] if base.ndim == 3 else base.expand_as(x)
+                if method == "integrated_gradients":  # its n_steps points of a batch, in batches too
+                    kwargs.setdefault("internal_batch_size", batch_size)
                 attr = explainer.attribute(x, baselines=base, **kwargs)
             out.append(attr.detach().float().cpu())
     return torch.cat(out)

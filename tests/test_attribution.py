@@ -156,3 +156,28 @@ def test_agreement_best_is_undecided_when_intervals_overlap_and_undefined_when_b
     assert np.isnan(table.loc["other", "mean_r"]) and table.loc["other", "n_undefined"] == 5
     verdicts, best, closest = agreement_verdicts(table)
     assert verdicts["other"].words.startswith("undefined") and closest == "undefined"
+
+
+def test_integrated_gradients_run_the_path_in_batches_of_at_most_batch_size():
+    """IG evaluates n_steps points per sequence: 32 x 256 at once is 8,192 inputs, which for
+    Camformer Original on a CPU ran out of 24 GB. The path goes through in batches of batch_size."""
+    torch.manual_seed(0)
+    seen = []
+
+    class Recording(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Conv1d(4, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 7, 1))
+
+        def forward(self, x):
+            seen.append(len(x))
+            return self.net(x)
+
+    model, X = Recording(), torch.randn(10, 4, 9)
+    got = attribute(model, X, "integrated_gradients", n_steps=32, batch_size=4, device="cpu")
+    assert max(seen) <= 4 and sum(seen) >= 10 * 32
+    seen.clear()
+    whole = attribute(model, X, "integrated_gradients", n_steps=32, batch_size=10, internal_batch_size=320,
+                      device="cpu")
+    assert max(seen) == 320  # one pass when asked for
+    torch.testing.assert_close(got, whole, atol=1e-5, rtol=1e-5)

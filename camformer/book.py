@@ -222,8 +222,8 @@ def describe_model(info: dict) -> str:
         if stand_in is not None:
             return (":::{warning}\n**A rehearsal, not the paper's model.** The archive explained here stands in "
                     f"for the paper's: it was checked against `{stand_in}` (`$CAMFORMER_STAND_IN_PREDICTIONS`), "
-                    "not against the authors' published predictions, and every number below is of the "
-                    "stand-in.\n:::\n\n" + sentence)
+                    "not against the authors' published predictions. Every number below comes from the stand-in "
+                    "archive or from that file, never from the paper's model.\n:::\n\n" + sentence)
         return sentence
     sentence = (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
                 f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")

@@ -19,13 +19,11 @@ Any option after the rehearsal's own goes to ``book/build.py``. Exit code: the b
 from __future__ import annotations
 
 import argparse
-import http.server
+import inspect
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,11 +32,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
 from authors_archives import authors_code, authors_package, build_archive  # noqa: E402
+from screenshot import serve  # noqa: E402  (book/ is this script's folder: its sibling)
 
 from camformer import data, published  # noqa: E402
+from camformer.book import explained_model  # noqa: E402
 from camformer.inference import predict  # noqa: E402
 
-CHECK_N = 512  # what camformer.book.explained_model asks the self-check to compare (its check_n)
+# How many test sequences camformer.book.explained_model has the self-check compare (its check_n).
+CHECK_N = inspect.signature(explained_model).parameters["check_n"].default
 
 
 def stand_in_archives(work: Path, seed: int = 0) -> Path:
@@ -70,18 +71,6 @@ def stand_in_predictions(archives: Path, out: Path, check_n: int = CHECK_N, seed
     return out
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # the build's output stays the build's
-        pass
-
-
-def serve(folder: Path) -> http.server.ThreadingHTTPServer:
-    """``folder`` over HTTP on 127.0.0.1 (a free port), in a daemon thread."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      epilog="Other options are passed to book/build.py.")
@@ -93,17 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work / "cache", ignore_errors=True)  # new archives: their checksums are pinned afresh
     archives = stand_in_archives(work, args.seed)
     predictions = stand_in_predictions(archives, work / "stand_in_predictions.tsv.gz")
-    server = serve(archives)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    env = {**os.environ, published.MIRROR_ENV: url, data.STAND_IN_PREDICTIONS_ENV: str(predictions),
-           "CAMFORMER_DATA_DIR": str(work / "cache"), "NO_PROXY": "127.0.0.1,localhost"}
-    env.pop(published.OFFLINE_ENV, None)
-    print(f"rehearsal: stand-in archives served from {url}; predictions {predictions}", flush=True)
-    try:
+    with serve(archives) as url:
+        env = {**os.environ, published.MIRROR_ENV: url, data.STAND_IN_PREDICTIONS_ENV: str(predictions),
+               "CAMFORMER_DATA_DIR": str(work / "cache"), "NO_PROXY": "127.0.0.1,localhost"}
+        env.pop(published.OFFLINE_ENV, None)
+        print(f"rehearsal: stand-in archives served from {url}; predictions {predictions}", flush=True)
         return subprocess.run([sys.executable, str(REPO_ROOT / "book" / "build.py"), *build_args],
                               env=env, cwd=REPO_ROOT).returncode
-    finally:
-        server.shutdown()
 
 
 if __name__ == "__main__":

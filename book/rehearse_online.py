@@ -35,11 +35,11 @@ from authors_archives import authors_code, authors_package, build_archive  # noq
 from screenshot import serve  # noqa: E402  (book/ is this script's folder: its sibling)
 
 from camformer import data, published  # noqa: E402
-from camformer.book import explained_model  # noqa: E402
+from camformer.book import explained_models  # noqa: E402
 from camformer.inference import predict  # noqa: E402
 
-# How many test sequences camformer.book.explained_model has the self-check compare (its check_n).
-CHECK_N = inspect.signature(explained_model).parameters["check_n"].default
+# How many test sequences camformer.book.explained_models has the self-check compare (its check_n).
+CHECK_N = inspect.signature(explained_models).parameters["check_n"].default
 
 
 def stand_in_archives(work: Path, seed: int = 0) -> Path:

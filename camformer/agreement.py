@@ -13,6 +13,10 @@ compares the records of two builds (:func:`camformer.report.load_records`) key b
   record ``k`` whose build also recorded ``k_ci_low`` and ``k_ci_high`` agrees when each build's
   ``k`` lies in the other's ``[k_ci_low, k_ci_high]`` (the two bounds are judged with ``k``, not
   on their own);
+- **per-model evidence is listed but not judged**: a key ending in ``_models`` holds each model of
+  a seed ensemble's own value, or how many models agree (:mod:`camformer.ensemble`); two builds
+  that trained their own models share the ensemble's conclusion, not each model's numbers
+  (:func:`is_per_model`);
 - **other numbers are listed but not judged** (their difference is shown);
 - a key recorded by only one of the builds is a disagreement.
 """
@@ -27,12 +31,18 @@ import pandas as pd
 from .report import load_records, numbers_dir
 
 RUN_ONLY_RULE = "a key named `seconds` or ending in `_seconds` measures the machine, not the result"
+PER_MODEL_RULE = "a key ending in `_models` holds each model's own value, not the ensemble's conclusion"
 COLUMNS = ["section", "key", "kind", "a", "b", "judged", "agrees", "note"]
 
 
 def is_run_only(key: str) -> bool:
     """Whether ``key`` measures the machine (:data:`RUN_ONLY_RULE`), so two builds may differ."""
     return key == "seconds" or key.endswith("_seconds")
+
+
+def is_per_model(key: str) -> bool:
+    """Whether ``key`` holds per-model evidence of a seed ensemble (:data:`PER_MODEL_RULE`)."""
+    return key.endswith("_models")
 
 
 def _is_number(value) -> bool:
@@ -49,6 +59,8 @@ def _show(value) -> str:
         return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
@@ -69,6 +81,8 @@ def _compare_section(section: str, a: dict, b: dict) -> list[dict]:
         va, vb = a.get(key), b.get(key)
         if is_run_only(key):
             rows.append(_row(section, key, "run-only", va, vb, False, None, "excluded: " + RUN_ONLY_RULE))
+        elif is_per_model(key):
+            rows.append(_row(section, key, "per-model", va, vb, False, None, "not judged: " + PER_MODEL_RULE))
         elif key not in a or key not in b:
             rows.append(_row(section, key, "missing", va, vb, True, False,
                              f"recorded only by build {'A' if key in a else 'B'}"))
@@ -102,7 +116,7 @@ class Agreement:
     ----------
     table : DataFrame
         One row per record key: ``section``, ``key``, ``kind`` (``conclusion``, ``interval``,
-        ``number``, ``run-only`` or ``missing``), ``a``, ``b`` (the values), ``judged``, ``agrees``
+        ``number``, ``per-model``, ``run-only`` or ``missing``), ``a``, ``b`` (the values), ``judged``, ``agrees``
         (``None`` where not judged) and ``note``.
     """
 
@@ -126,7 +140,8 @@ class Agreement:
         return (f"{judged - len(self.disagreements)} of {judged} judged records agree "
                 f"({int(kinds.get('conclusion', 0))} conclusions, {int(kinds.get('interval', 0))} numbers "
                 f"with intervals, {int(kinds.get('missing', 0))} recorded by one build only); "
-                f"{int(kinds.get('number', 0))} numbers without an interval listed, not judged; "
+                f"{int(kinds.get('number', 0))} numbers without an interval and "
+                f"{int(kinds.get('per-model', 0))} per-model records listed, not judged; "
                 f"{int(kinds.get('run-only', 0))} run-only keys excluded")
 
     def markdown(self, labels: tuple[str, str] = ("A", "B"), *, unjudged: bool = False) -> str:

@@ -1,24 +1,30 @@
-"""The book's plumbing: the model its training chapter saves, and the model each chapter explains.
+"""The book's plumbing: the models its training chapter saves, and the models each chapter explains.
 
-The training chapter (``notebooks/03_training``) saves the book's own model with
-:func:`save_book_model`: its weights, encoding, the dataset it was trained on and its split ids
-(so that only held-out sequences are ever scored or explained), and its held-out predictions.
-The interpretation chapters ask :func:`explained_model` for the model to explain: the paper's
-own published model where it can be fetched and passes its self-check
-(:mod:`camformer.published`), else the book's model; the returned ``info`` says which.
+The training chapter (``notebooks/03_training``) trains a seed ensemble (k models of one recipe
+that differ only in their seed) and saves it with :func:`save_book_ensemble`: each model's
+weights, encoding, the dataset it was trained on and its split ids (so that only held-out
+sequences are ever scored or explained), and its held-out predictions. The interpretation
+chapters ask :func:`explained_models` for the models to explain: the paper's own published model
+where it can be fetched and passes its self-check (:mod:`camformer.published`), else the book's
+ensemble, whose conclusions hold only where every model reaches them (:mod:`camformer.ensemble`);
+the returned ``info`` says which.
 
 A published archive that was downloaded but *refused* (it did not match its pinned checksum, could
 not be read as the model, or did not reproduce the published predictions) is a defect, not an
-offline build: :func:`explained_model` then warns (:class:`PublishedRefusedWarning`), appends the
+offline build: :func:`explained_models` then warns (:class:`PublishedRefusedWarning`), appends the
 reason to ``logs/published_refused.log`` (which ``book/build.py`` prints as a warning), and
 :func:`describe_model` puts a warning box on the page.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -83,7 +89,81 @@ def load_book_model(results_dir: str | Path, preset: str) -> tuple[nn.Module, pd
     return load_model(out / "model"), pd.read_csv(out / HELDOUT_PREDICTIONS, sep="\t")
 
 
-def explained_model(
+# Models of the training chapter's seed ensemble, per preset (others: 1). Three fit the quick book's
+# 15 minutes on 2 AVX2 cores (benchmarks/RESULTS.md); the paper preset trains one on a GPU.
+ENSEMBLE_SIZES = {"smoke": 3, "quick": 3}
+ENSEMBLE_FILE = "ensemble.json"  # in the book's model folder: the seeds and threads of its seed ensemble
+ENSEMBLE_DIR = "ensemble"  # the members after the first: {book_model_dir}/ensemble/seed_{seed}/
+
+
+def ensemble_seeds(preset: str, n: int = 0) -> tuple[int, ...]:
+    """The seeds of the training chapter's ensemble: the first ``n`` of the paper's ten
+    (:data:`camformer.presets.PAPER_SEEDS`; ``n = 0``: the preset's :data:`ENSEMBLE_SIZES`, else 1).
+
+    >>> ensemble_seeds("quick"), ensemble_seeds("paper"), ensemble_seeds("quick", 5)
+    ((42, 23, 47), (42,), (42, 23, 47, 56, 89))
+    """
+    from .presets import PAPER_SEEDS
+
+    n = n or ENSEMBLE_SIZES.get(preset, 1)
+    if not 1 <= n <= len(PAPER_SEEDS):
+        raise ValueError(f"n_models = {n}: the ensemble takes 1 to {len(PAPER_SEEDS)} of the paper's seeds")
+    return PAPER_SEEDS[:n]
+
+
+def save_book_ensemble(members: Sequence[tuple[int, nn.Module, pd.DataFrame]], results_dir: str | Path,
+                       preset: str, *, dataset: str, split: dict[str, np.ndarray], threads: int,
+                       encoding: str | None = None) -> Path:
+    """Save the training chapter's seed ensemble: k models of one recipe that differ in their seed.
+
+    The first member is the book's model (:func:`save_book_model`, in ``{results_dir}/{preset}``,
+    which ``camformer predict --model results/PRESET`` takes); member ``i > 0`` goes to
+    ``{results_dir}/{preset}/ensemble/seed_{seed}/`` in the same layout; ``ensemble.json`` lists
+    the seeds in order and the torch threads each trained with.
+
+    Parameters
+    ----------
+    members : sequence of (seed, model, predictions)
+        ``predictions``: the model's held-out predictions, columns ``id, prediction``.
+    threads : int
+        torch threads per run (a run's bits depend on it, so it is recorded).
+    """
+    if not members:
+        raise ValueError("no models to save")
+    seeds = [int(seed) for seed, _, _ in members]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds {seeds}: each member of a seed ensemble needs its own seed")
+    out = book_model_dir(results_dir, preset)
+    shutil.rmtree(out / ENSEMBLE_DIR, ignore_errors=True)  # no member of an earlier, larger ensemble is left
+    for i, (seed, model, predictions) in enumerate(members):
+        where = (results_dir, preset) if i == 0 else (out / ENSEMBLE_DIR, f"seed_{seed}")
+        save_book_model(model, predictions, *where, dataset=dataset, split=split, encoding=encoding)
+    (out / ENSEMBLE_FILE).write_text(json.dumps({"seeds": seeds, "threads": int(threads)}, indent=1))
+    return out
+
+
+def load_book_ensemble(results_dir: str | Path, preset: str) -> list[tuple[str, nn.Module, pd.DataFrame]]:
+    """The models saved by :func:`save_book_ensemble`, in order: ``(label, model, predictions)``
+    with labels ``"seed 42"``, ...; a book model saved alone (:func:`save_book_model`) is an
+    ensemble of one, labelled ``"the book's model"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the missing file, and saying to run the training chapter first.
+    """
+    out = book_model_dir(results_dir, preset)
+    first = load_book_model(results_dir, preset)
+    if not (out / ENSEMBLE_FILE).exists():
+        return [("the book's model", *first)]
+    seeds = json.loads((out / ENSEMBLE_FILE).read_text())["seeds"]
+    members = [(f"seed {seeds[0]}", *first)]
+    for seed in seeds[1:]:
+        members.append((f"seed {seed}", *load_book_model(out / ENSEMBLE_DIR, f"seed_{seed}")))
+    return members
+
+
+def explained_models(
     results_dir: str | os.PathLike,
     preset: str,
     *,
@@ -92,14 +172,16 @@ def explained_model(
     cache_dir: str | os.PathLike | None = None,
     url: str | None = None,
     timeout: float | tuple[float, float] = (5.0, 30.0),
-) -> tuple[nn.Module, dict]:
-    """The model a chapter explains: the paper's, where it can be fetched and passes
-    :func:`camformer.published.self_check`; else the book's own (:func:`load_book_model`).
+) -> tuple[list[nn.Module], dict]:
+    """The models a chapter explains: the paper's, where it can be fetched and passes
+    :func:`camformer.published.self_check` (one fixed model); else the book's seed ensemble
+    (:func:`load_book_ensemble`), whose conclusions a chapter states only where every model
+    reaches them (:mod:`camformer.ensemble`).
 
     Parameters
     ----------
     results_dir, preset
-        Where the training chapter saved the book's model, and its preset.
+        Where the training chapter saved the book's models, and its preset.
     prefer : {"original", "mini", "book"}
         Which published model to try ("book": do not try).
     check_n : int or None
@@ -110,14 +192,17 @@ def explained_model(
 
     Returns
     -------
-    (nn.Module, dict)
-        The model in eval mode, and ``info``: ``model`` (e.g. ``"Camformer Original (published,
-        seed 42)"`` or ``"the book's model (quick preset)"``), ``published`` (bool), ``source``
-        (the download URL and cached file, or the model's folder), ``self_check`` (the
-        :func:`camformer.published.self_check` result, or None), ``reason`` (why the book's model is used, or None),
-        ``refused`` (True where the published archive was downloaded but refused: a defect),
-        ``predictions`` (held-out predictions, columns ``id, prediction``: the authors' published
-        test-set predictions, or the book's model's on its held-out ids).
+    (list of nn.Module, dict)
+        The models in eval mode, and ``info``: ``model`` (e.g. ``"Camformer Original (published,
+        seed 42)"`` or ``"the book's seed ensemble (quick preset, 4 models)"``), ``labels`` (one
+        name per model, e.g. ``"seed 42"``), ``published`` (bool), ``source`` (the download URL and
+        cached file, or the models' folder), ``self_check`` (the
+        :func:`camformer.published.self_check` result, or None), ``reason`` (why the book's
+        models are used, or None), ``refused`` (True where the published archive was downloaded
+        but refused: a defect), ``predictions`` (held-out predictions, columns ``id, prediction``
+        and, for an ensemble, one more column per model label; ``prediction`` is the first
+        model's: the authors' published test-set predictions, or the book's first model's on
+        its held-out ids).
 
     Raises
     ------
@@ -142,26 +227,33 @@ def explained_model(
                 reason = why_not_published(err, log_file(results_dir, preset, "published_weights.log"))
                 refused = is_refusal(err)
                 if refused:
-                    message = f"{spec.title} was refused, so the book's model is explained instead: {reason}"
+                    message = f"{spec.title} was refused, so the book's models are explained instead: {reason}"
                     warnings.warn(message, PublishedRefusedWarning, stacklevel=2)
                     with open(log_file(results_dir, preset, REFUSED_LOG), "a", encoding="utf-8") as log:
                         log.write(message + "\n")
             else:
                 table = load_published_predictions()[["id", spec.name]]
-                return model, {
-                    "model": spec.title, "published": True,
+                return [model], {
+                    "model": spec.title, "labels": [spec.title], "published": True,
                     "source": f"{weights_url(prefer, url)} (cached as {cached})",
                     "self_check": check, "reason": None, "refused": False,
                     "predictions": table.rename(columns={spec.name: "prediction"}),
                 }
     else:
-        reason = "The book's own model was asked for (`prefer='book'`)."
+        reason = "The book's own models were asked for (`prefer='book'`)."
     try:
-        model, predictions = load_book_model(results_dir, preset)
+        members = load_book_ensemble(results_dir, preset)
     except FileNotFoundError as err:
         raise FileNotFoundError(f"{err}; and the published model is not available: {reason}") from None
-    return model, {
-        "model": f"the book's model ({preset} preset)", "published": False,
+    labels = [label for label, _, _ in members]
+    predictions = members[0][2][["id", "prediction"]]
+    if len(members) > 1:
+        for label, _, table in members:
+            predictions = predictions.merge(table.rename(columns={"prediction": label}), on="id", validate="1:1")
+    what = (f"the book's model ({preset} preset)" if len(members) == 1
+            else f"the book's seed ensemble ({preset} preset, {len(members)} models)")
+    return [model for _, model, _ in members], {
+        "model": what, "labels": labels, "published": False,
         "source": str(Path(results_dir) / preset / "model"), "self_check": None, "reason": reason,
         "refused": refused, "predictions": predictions,
     }
@@ -208,7 +300,7 @@ def why_not_published(error: BaseException, log: Path | None = None) -> str:
 def describe_model(info: dict) -> str:
     """One Markdown sentence for a chapter's first lines: which model it explains, and why.
 
-    ``info`` as returned by :func:`explained_model`.
+    ``info`` as returned by :func:`explained_models`.
     """
     if info["published"]:
         from .data import stand_in_predictions
@@ -225,8 +317,17 @@ def describe_model(info: dict) -> str:
                     "not against the authors' published predictions. Every number below comes from the stand-in "
                     "archive or from that file, never from the paper's model.\n:::\n\n" + sentence)
         return sentence
-    sentence = (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
-                f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")
+    labels = info.get("labels", [])
+    if len(labels) > 1:
+        sentence = (f"**This chapter explains {info['model']}**: {len(labels)} models of one recipe, differing only in "
+                    f"their seed ({', '.join(labels)}), trained in chapter 03_training (`{info['source']}` and "
+                    f"beside it), on promoters they did not train on. Every model is asked each question on its "
+                    f"own; a conclusion is stated only where all {len(labels)} reach it, and numbers are the mean "
+                    f"over the models with a 95% interval between models. The paper's own weights are not used "
+                    f"here. {info['reason']}")
+    else:
+        sentence = (f"**This chapter explains {info['model']}**, trained in chapter 03_training (`{info['source']}`), "
+                    f"on promoters it did not train on. The paper's own weights are not used here. {info['reason']}")
     if info.get("refused"):
         return (":::{warning}\n**The paper's published weights were refused.** They were downloaded, but "
                 f"{info['reason'][0].lower() + info['reason'][1:]} This is a defect of this build or of the "
@@ -240,7 +341,7 @@ def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:
 
     Parameters
     ----------
-    info : dict from :func:`explained_model` (its ``predictions``: ids and the model's predictions)
+    info : dict from :func:`explained_models` (its ``predictions``: ids and the models' predictions)
     n : int
         Sample size (all of them if there are fewer).
     seed : int
@@ -248,12 +349,80 @@ def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame with columns ``id, seq, expression, prediction`` (measured expression from
-    the bundled test table)
+    the bundled test table) and, for an ensemble, one more prediction column per model label
     """
     from .data import load_test_table
 
-    predictions = info["predictions"].set_index("id")["prediction"]
+    predictions = info["predictions"].set_index("id")
     ids = np.sort(np.random.default_rng(seed).choice(predictions.index.to_numpy(), size=min(n, len(predictions)),
                                                      replace=False))
     table = load_test_table().set_index("id").loc[ids, ["seq", "expression"]]
-    return table.assign(prediction=predictions.loc[ids].to_numpy()).reset_index()
+    return table.join(predictions.loc[ids]).reset_index()
+
+
+@dataclass(frozen=True)
+class Explaining:
+    """What an interpretation chapter starts from (:func:`explaining`).
+
+    Attributes
+    ----------
+    models : list of nn.Module
+        In eval mode: the paper's published model, or the book's seed ensemble.
+    info : dict
+        :func:`explained_models`' ``info`` (``labels``: one name per model).
+    sample : pandas.DataFrame
+        :func:`heldout_sample`: ``id, seq, expression, prediction`` (and one prediction column
+        per model of an ensemble), in id order.
+    units : np.ndarray
+        ``(N,)`` the sample's similarity units (:func:`camformer.bootstrap.test_set_units`).
+    boot : dict
+        ``groups``, ``n_boot`` and ``seed``: the keyword arguments of every bootstrap interval
+        over the sample's promoters.
+    codes : np.ndarray
+        ``(N, 110)`` int8 base codes of the sample (:func:`camformer.data.encode_sequences`).
+    threads : int
+        torch threads the chapter runs with (the CPU budget).
+    """
+
+    models: list
+    info: dict
+    sample: pd.DataFrame
+    units: np.ndarray
+    boot: dict
+    codes: np.ndarray
+    threads: int
+
+    @property
+    def labels(self) -> list[str]:
+        return self.info["labels"]
+
+    @property
+    def measured(self) -> np.ndarray:
+        """``(N,)`` the sample's measured expression."""
+        return self.sample["expression"].to_numpy()
+
+    def markdown(self) -> str:
+        """:func:`describe_model`'s sentence, for the chapter's first lines."""
+        return describe_model(self.info)
+
+
+def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: int, seed: int = 0,
+               n_boot: int = 1000) -> Explaining:
+    """An interpretation chapter's set-up in one call: the models to explain
+    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters with their
+    similarity units and encoded bases, and torch's threads set to the CPU budget
+    (:func:`camformer.cpu_budget.cpu_budget`), so a container with a quota of one CPU does not
+    run two threads that wait on each other."""
+    import torch
+
+    from .bootstrap import test_set_units
+    from .cpu_budget import cpu_budget
+    from .data import encode_sequences
+
+    threads = cpu_budget().cpus
+    torch.set_num_threads(threads)
+    models, info = explained_models(results_dir, preset, prefer=prefer)
+    sample = heldout_sample(info, n, seed)
+    units = test_set_units(sample["id"].to_numpy())
+    return Explaining(models, info, sample, units, {"groups": units, "n_boot": n_boot, "seed": seed},
+                      encode_sequences(sample["seq"].tolist()), threads)

@@ -174,7 +174,7 @@ def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 100
     ----------
     predictions : pandas.DataFrame
         The explained model's held-out predictions, columns ``id, prediction`` (test-set ids;
-        ``camformer.book.explained_model``'s ``info["predictions"]``).
+        ``camformer.book.explained_models``'s ``info["predictions"]``).
     model_name : str
         For the panel's title.
     n_boot, seed

@@ -37,7 +37,8 @@ with 4 input channels)
     the max-pool sits in block 3 instead of block 5, so blocks 4-6 run on 26 positions. It
     needs about 1/10 of Mini's arithmetic per sequence (:func:`count_macs`): on a 2-core AVX2
     CPU in fp32 it trains three epochs of the quick preset's data in under five minutes, where
-    Mini manages about one (benchmarks/RESULTS.md).
+    Mini manages about one (benchmarks/RESULTS.md); the quick preset trains three of them (a
+    seed ensemble) for two epochs each.
 """
 
 from __future__ import annotations

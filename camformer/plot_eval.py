@@ -568,23 +568,28 @@ def learning_curves(history: pd.DataFrame, *, loss: str = "loss", suptitle: str 
     """Training and validation loss, and validation r and ρ, after each epoch (ticks on whole epochs).
 
     ``history`` has columns ``epoch, train_loss, val_loss, val_pearson, val_spearman`` (a
-    ``camformer.train.TrainResult.history``). Returns the figure.
+    ``camformer.train.TrainResult.history``) and, for a seed ensemble, ``seed``: one line per seed
+    in each quantity's colour, the legend saying so. Returns the figure.
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 2, figsize=(7, 3))
-    epochs = history["epoch"]
+    runs = list(history.groupby("seed", sort=False)) if "seed" in history else [(None, history)]
+    each = f" (a line per seed, {len(runs)})" if len(runs) > 1 else ""
     for ax, columns, labels, ylabel, title in (
             (axes[0], ("train_loss", "val_loss"), ("training", "validation"), f"{loss} loss", "Loss"),
             (axes[1], ("val_pearson", "val_spearman"), ("Pearson r", "Spearman ρ"), "validation correlation",
              "Validation")):
-        for column, label in zip(columns, labels):
-            ax.plot(epochs, history[column], "o-", label=label)
+        for colour, (column, label) in enumerate(zip(columns, labels)):
+            for i, (_, run) in enumerate(runs):
+                ax.plot(run["epoch"], run[column], "o-", color=f"C{colour}", alpha=1.0 if len(runs) == 1 else 0.6,
+                        lw=1.5 if len(runs) == 1 else 1.0, ms=4 if len(runs) == 1 else 3,
+                        label=label + each if i == 0 else None)
         ax.set(xlabel="epoch", ylabel=ylabel, title=title)
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, fontsize=8 if each else None)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlim(epochs.min() - 0.25, epochs.max() + 0.25)
+        ax.set_xlim(history["epoch"].min() - 0.25, history["epoch"].max() + 0.25)
     if suptitle:
         fig.suptitle(suptitle, fontsize=9)
     fig.tight_layout()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -193,6 +193,34 @@ def run_preset(
     return train(model, data, replace(config, encoding=encoding), run_dir=run_dir)
 
 
+def run_seeds(config: TrainConfig, seeds: Sequence[int], data: Mapping[str, SequenceData], *, threads: int = 1,
+              workers: int | None = None) -> list[TrainResult]:
+    """A seed ensemble: the preset's model trained once per seed on the same ``data`` (the same
+    split), side by side in worker processes of ``threads`` torch threads each
+    (:func:`camformer.workers.train_runs`; as many at once as the CPU budget holds).
+
+    ``config.seed`` made the split; each run replaces it by its own seed, which sets the initial
+    weights, the batches' order and the dropout. A run's bits depend on its seed and ``threads``
+    only, not on the machine's cores or on what runs beside it (on CPUs of one kind).
+
+    Returns
+    -------
+    list of TrainResult
+        One per seed, in order; ``metrics["threads"]`` records ``threads``.
+    """
+    from .models import ModelConfig
+    from .workers import TrainRun, train_runs
+
+    if not seeds:
+        raise ValueError("no seeds: a seed ensemble needs at least one")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds {list(seeds)}: each run of a seed ensemble needs its own seed")
+    encoding = config.encoding or "onehot"
+    model = ModelConfig(config.model, ENCODINGS[encoding])
+    runs = [TrainRun(model, replace(config, encoding=encoding, seed=int(seed))) for seed in seeds]
+    return train_runs(runs, data, threads=threads, workers=workers)
+
+
 def save_run_model(result: TrainResult, directory: str | Path, config: TrainConfig,
                    data: Mapping[str, SequenceData]) -> Path:
     """Save a trained model with what it takes to use it again (:func:`camformer.models.save_model`):
@@ -206,4 +234,5 @@ def save_run_model(result: TrainResult, directory: str | Path, config: TrainConf
                       split={name: part.ids for name, part in data.items()})
 
 
-__all__ = ["PAPER_SEEDS", "subsample_split", "quick_data", "paper_data", "preset_data", "run_preset", "save_run_model"]
+__all__ = ["PAPER_SEEDS", "subsample_split", "quick_data", "paper_data", "preset_data", "run_preset", "run_seeds",
+           "save_run_model"]

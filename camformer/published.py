@@ -27,7 +27,7 @@ Loading such a file the usual way (``torch.load(..., weights_only=False)``) impo
 
 :func:`self_check` then predicts the bundled DREAM test set and compares with the authors'
 published predictions of the same model; :func:`load_checked` does it once per downloaded
-tarball and remembers the result in the cache. :func:`camformer.book.explained_model` gives the
+tarball and remembers the result in the cache. :func:`camformer.book.explained_models` gives the
 book the paper's model where all this succeeds, and the book's own model otherwise, and says which.
 Every failure raises :class:`PublishedModelError`, :class:`UnsafePickleError`,
 :class:`SelfCheckError` or :class:`camformer.fetch.FetchError`, naming the file and the member.

@@ -132,3 +132,23 @@ def test_compare_builds_script_prints_both_builds_and_exits_by_agreement(tmp_pat
     assert script.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 1
     assert "**1 records disagree.**" in capsys.readouterr().out
     assert script.main([str(tmp_path / "a"), str(tmp_path / "none")]) == 2
+
+
+def test_per_model_evidence_is_listed_not_judged():
+    # Two builds that trained their own seed ensembles: the ensemble's conclusion must agree, each
+    # model's value need not (they are different models); "_models" keys are listed, not judged.
+    a = _records(s={"r": 0.10, "r_ci_low": 0.02, "r_ci_high": 0.18, "r_verdict": "agrees",
+                    "r_models": [0.08, 0.10, 0.12], "r_agreeing_models": "3 of 3", "models": 3})
+    b = _records(s={"r": 0.12, "r_ci_low": 0.05, "r_ci_high": 0.19, "r_verdict": "agrees",
+                    "r_models": [0.15, 0.09, 0.12], "r_agreeing_models": "3 of 3", "models": 3})
+    agreement = compare_records(a, b)
+    table = agreement.table.set_index("key")
+    assert agreement.ok
+    assert table.loc[["r_models", "r_agreeing_models"], "kind"].tolist() == ["per-model", "per-model"]
+    assert not table.loc[["r_models", "r_agreeing_models"], "judged"].any()
+    assert "0.08, 0.1, 0.12" in agreement.markdown(unjudged=True)
+    # The ensemble's own conclusion and its size are still judged.
+    flipped = compare_records(a, _records(s={**dict(zip(b["key"], b["value"])), "r_verdict": "undecided"}))
+    assert flipped.disagreements["key"].tolist() == ["r_verdict"]
+    assert compare_records(a, _records(s={**dict(zip(b["key"], b["value"])), "models": 4})).disagreements[
+        "key"].tolist() == ["models"]

@@ -40,7 +40,7 @@ def test_count_macs_by_hand():
 def test_quick_preset_is_fixed_fp32_work():
     cfg = TrainConfig.preset("quick")
     assert (cfg.model, cfg.amp, cfg.max_epochs, cfg.train_size, cfg.val_size, cfg.test_size) == (
-        "micro", "off", 3, None, None, None)
+        "micro", "off", 2, None, None, None)
     assert (cfg.loss, cfg.optimizer, cfg.scheduler, cfg.max_lr, cfg.batch_size, cfg.weight_decay) == (
         "Huber", "AdamW", "OneCycleLR", 5e-3, 64, 0.1)
     assert not hasattr(cfg, "time_limit_s")  # no wall-clock cut-off decides what is trained

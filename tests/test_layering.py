@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"ism", "gradcam", "attribution", "embedding", "motifs", "hierarchy", "gc_content"},
     {"plot_eval", "plot_grid", "plot_interpret", "plot_models", "plot_motifs", "report", "agreement", "audit"},
     {"models"},
-    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts", "interaction", "explain_stats",
+    {"metrics", "bootstrap", "leaderboard", "seeds", "factorial", "verdicts", "interaction", "explain_stats", "ensemble",
      "heldout"},
     {"inference", "encoding"},
     {"data", "fetch", "sequence_files", "similarity", "cpu_budget"},

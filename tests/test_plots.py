@@ -340,6 +340,20 @@ def test_learning_curves_plot_each_column_over_whole_epochs():
     plt.close(fig)
 
 
+def test_learning_curves_draw_one_line_per_seed_of_an_ensemble():
+    one = {"epoch": [1, 2], "train_loss": [2.0, 1.0], "val_loss": [2.5, 2.0], "val_pearson": [0.5, 0.6],
+           "val_spearman": [0.4, 0.55]}
+    history = pd.concat([pd.DataFrame(one).assign(seed=42), pd.DataFrame(one).assign(seed=23, val_pearson=[0.3, 0.7])])
+    fig = plot_eval.learning_curves(history)
+    left, right = fig.axes
+    assert len(left.lines) == len(right.lines) == 4  # two quantities x two seeds
+    assert [line.get_ydata().tolist() for line in right.lines[:2]] == [[0.5, 0.6], [0.3, 0.7]]
+    # one colour per quantity, one legend entry per quantity that says what the lines are
+    assert right.lines[0].get_color() == right.lines[1].get_color() != right.lines[2].get_color()
+    assert right.get_legend_handles_labels()[1] == ["Pearson r (a line per seed, 2)", "Spearman ρ (a line per seed, 2)"]
+    plt.close(fig)
+
+
 def test_seed_radar_draws_each_models_seed_means_on_closed_spokes():
     row = {f"{s}_{k}": 0.5 for s in metrics.SUBSETS[1:] for k in ("pearson", "spearman")}
     grid = pd.DataFrame([{**row, "Model": m, "Seed": seed, "pearson": 0.9 - k / 10 + seed / 100, "spearman": 0.8,

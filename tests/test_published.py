@@ -24,7 +24,7 @@ from camformer.cli import main
 from camformer.data import test_set_data
 from camformer.encoding import encode
 from camformer.models import camformer_mini, count_parameters
-from camformer.book import REFUSED_LOG, PublishedRefusedWarning, describe_model, explained_model, \
+from camformer.book import REFUSED_LOG, PublishedRefusedWarning, describe_model, explained_models, \
     save_book_model
 from camformer.inference import predict
 
@@ -252,8 +252,9 @@ def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
     root, cache, server = served
     url = f"{server.url}/Camformer_219.tar.gz"
     monkeypatch.setenv(published.OFFLINE_ENV, "1")
-    model, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url)
-    assert info["model"] == "the book's model (quick preset)" and not info["published"]
+    models, info = explained_models(book_results, "quick", prefer="mini", cache_dir=cache, url=url)
+    assert info["model"] == "the book's model (quick preset)" and not info["published"] and len(models) == 1
+    assert info["labels"] == ["the book's model"]
     assert "CAMFORMER_OFFLINE=1" in info["reason"] and server.requests == []
     assert list(info["predictions"]["id"]) == [1, 2]
     monkeypatch.delenv(published.OFFLINE_ENV)
@@ -262,7 +263,7 @@ def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
     dead_url = f"{dead.url}/Camformer_219.tar.gz"
     dead.httpd.server_close()
     start = time.monotonic()
-    _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=dead_url)
+    _, info = explained_models(book_results, "quick", prefer="mini", cache_dir=cache, url=dead_url)
     assert "could not be downloaded" in info["reason"] and time.monotonic() - start < 20
     # one plain sentence on the page; the exception itself in the log it names
     log = book_results / "quick" / "logs" / "published_weights.log"
@@ -273,14 +274,14 @@ def test_book_model_falls_back_and_says_why(served, book_results, monkeypatch):
     assert not refused_log.exists()
     # Weights that do not reproduce the published predictions (these are made up): refused, loudly.
     with pytest.warns(PublishedRefusedWarning, match="Camformer Mini .*was refused"):
-        _, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
+        _, info = explained_models(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
     assert not info["published"] and "did not reproduce the authors' published predictions" in info["reason"]
     assert "SelfCheckError" in log.read_text()
     assert info["refused"] and describe_model(info).startswith(":::{warning}\n**The paper's published weights "
                                                                "were refused.**")
     assert refused_log.read_text().count("was refused") == 1
     with pytest.raises(FileNotFoundError, match="did not reproduce"), pytest.warns(PublishedRefusedWarning):
-        explained_model(book_results, "paper", prefer="mini", cache_dir=cache, url=url, check_n=8)
+        explained_models(book_results, "paper", prefer="mini", cache_dir=cache, url=url, check_n=8)
 
 
 def test_book_model_uses_the_published_model_that_passes(served, book_results, monkeypatch):
@@ -293,10 +294,11 @@ def test_book_model_uses_the_published_model_that_passes(served, book_results, m
     fake = pd.DataFrame({"id": test.ids[rows], "original": 0.0,
                          "mini": predict(model, test.codes[rows], "onehotWithP")})
     monkeypatch.setattr(published, "load_published_predictions", lambda: fake)
-    got, info = explained_model(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
+    [got], info = explained_models(book_results, "quick", prefer="mini", cache_dir=cache, url=url, check_n=8)
     assert info["model"] == "Camformer Mini (published, seed 42)" and info["published"]
     assert info["self_check"]["n"] == 8 and info["self_check"]["passed"] and info["reason"] is None
     assert url in info["source"] and list(info["predictions"].columns) == ["id", "prediction"]
+    assert info["labels"] == ["Camformer Mini (published, seed 42)"]
     assert got.encoding == "onehotWithP"
 
 

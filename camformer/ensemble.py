@@ -39,13 +39,16 @@ from .verdicts import Verdict
 UNDECIDED = "undecided"  # the consensus of labels (e.g. "which method is closest") that differ between models
 
 
-def between_models_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+def between_models_interval(values: Sequence[float], level: float = 0.95,
+                            bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """The mean of k models' values and its t interval over models.
 
     Parameters
     ----------
     values : sequence of float, length k >= 2
     level : float
+    bounds : (float, float), optional
+        The values the quantity can take (a correlation: ``(-1, 1)``): the interval is cut to them.
 
     Returns
     -------
@@ -68,7 +71,10 @@ def between_models_interval(values: Sequence[float], level: float = 0.95) -> tup
         raise ValueError(f"level = {level}: it must lie between 0 and 1")
     mean = float(x.mean())
     half = float(t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
-    return mean, mean - half, mean + half
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return mean, low, high
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,8 @@ class Across:
 
 
 def across_models(verdicts: Sequence[Verdict], labels: Sequence[str] | None = None, *,
-                  undecided: str | None = None, level: float = 0.95) -> Across:
+                  undecided: str | None = None, level: float = 0.95,
+                  bounds: tuple[float, float] | None = None) -> Across:
     """The ensemble's verdict on one question from each model's own verdict.
 
     Parameters
@@ -145,8 +152,8 @@ def across_models(verdicts: Sequence[Verdict], labels: Sequence[str] | None = No
     undecided : str, optional
         The words where the models differ. Default: the words of the first undecided model, or,
         where every model decided but not alike, ``"undecided: the models disagree"``.
-    level : float
-        Of the between-model interval.
+    level, bounds : float, (float, float)
+        Of the between-model interval (:func:`between_models_interval`).
 
     Returns
     -------
@@ -182,7 +189,7 @@ def across_models(verdicts: Sequence[Verdict], labels: Sequence[str] | None = No
         text = next((v.words for v in verdicts if not v.decided), "undecided: the models disagree")
     estimates = [v.estimate for v in verdicts]
     if all(np.isfinite(estimates)):
-        mean, low, high = between_models_interval(estimates, level)
+        mean, low, high = between_models_interval(estimates, level, bounds)
     else:
         mean = low = high = math.nan
     return Across(Verdict(text, mean, low, high, decided), verdicts, labels)

@@ -113,7 +113,7 @@ def judged_ensemble(y: np.ndarray, predictions: Mapping[str, np.ndarray], *, gro
     for metric in _ESTIMATORS:
         per_model = [judged_correlation(y, predictions[label], metric, threshold=0.0, groups=groups,
                                         n_boot=n_boot, seed=seed) for label in labels]
-        out[metric] = across_models(per_model, labels)
+        out[metric] = across_models(per_model, labels, bounds=(-1.0, 1.0))
     mean = np.mean([np.asarray(predictions[label], np.float64) for label in labels], axis=0)
     out["mean_prediction"] = {metric: judged_correlation(y, mean, metric, threshold=0.0, groups=groups,
                                                          n_boot=n_boot, seed=seed) for metric in _ESTIMATORS}

@@ -138,3 +138,60 @@ def test_heldout_sample_draws_only_heldout_ids_in_order():
     assert row["prediction"] == dict(zip(ids, [0.5, 1.5, 2.5, 3.5, 4.5]))[row["id"]]
     assert row["seq"] == table.set_index("id").loc[row["id"], "seq"]
     assert heldout_sample(info, 3, seed=1).equals(sample) and len(heldout_sample(info, 99)) == 5
+
+
+def test_book_ensemble_round_trip_and_explained_models(tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+
+    from camformer import published
+    from camformer.book import ENSEMBLE_FILE, describe_model, explained_models, load_book_ensemble, \
+        save_book_ensemble
+
+    split = {"train": np.array([7, 8]), "val": np.array([9]), "test": np.array([1, 3])}
+    members = []
+    for seed in (42, 23, 47):
+        torch.manual_seed(seed)
+        members.append((seed, models.camformer_micro(5).eval(),
+                        pd.DataFrame({"id": [1, 3], "prediction": [seed / 100, -seed / 100]})))
+    out = save_book_ensemble(members, tmp_path, "quick", dataset="test_library", split=split, threads=1,
+                             encoding="onehotWithP")
+    assert json.loads((out / ENSEMBLE_FILE).read_text()) == {"seeds": [42, 23, 47], "threads": 1}
+    loaded = load_book_ensemble(tmp_path, "quick")
+    assert [label for label, _, _ in loaded] == ["seed 42", "seed 23", "seed 47"]
+    x = torch.rand(2, 5, 110)
+    for (_, model, _), (_, got, heldout) in zip(members, loaded):
+        torch.testing.assert_close(got(x), model(x))
+    assert loaded[2][2]["prediction"].tolist() == [0.47, -0.47]
+    monkeypatch.setenv(published.OFFLINE_ENV, "1")
+    got, info = explained_models(tmp_path, "quick", prefer="book")
+    assert len(got) == 3 and info["labels"] == ["seed 42", "seed 23", "seed 47"]
+    assert info["model"] == "the book's seed ensemble (quick preset, 3 models)"
+    assert list(info["predictions"].columns) == ["id", "prediction", "seed 42", "seed 23", "seed 47"]
+    assert info["predictions"]["seed 23"].tolist() == [0.23, -0.23]
+    assert "a conclusion is stated only where all 3 reach it" in describe_model(info)
+    # A smaller ensemble saved over a larger one leaves none of the old members behind.
+    save_book_ensemble(members[:1], tmp_path, "quick", dataset="test_library", split=split, threads=1)
+    assert [label for label, _, _ in load_book_ensemble(tmp_path, "quick")] == ["seed 42"]
+    with pytest.raises(ValueError, match="its own seed"):
+        save_book_ensemble(members[:1] * 2, tmp_path, "quick", dataset="test_library", split=split, threads=1)
+
+
+def test_run_seeds_trains_each_seed_as_train_alone_would():
+    from dataclasses import replace
+
+    from camformer.presets import run_seeds
+    from camformer.workers import TrainRun, train_runs
+
+    config = TrainConfig.preset("smoke", train_size=128, val_size=64, test_size=64, max_epochs=1)
+    data = quick_data(128, 64, 64, seed=config.seed)
+    results = run_seeds(config, (42, 23), data, threads=1, workers=1)
+    assert [r.metrics["threads"] for r in results] == [1, 1]
+    assert not np.array_equal(results[0].test_predictions, results[1].test_predictions)  # seeds differ
+    from camformer.data import ENCODINGS
+    alone = train_runs([TrainRun(models.ModelConfig("micro", ENCODINGS["onehotWithP"]),
+                                 replace(config, encoding="onehotWithP", seed=23))], data, threads=1, workers=1)
+    np.testing.assert_array_equal(results[1].test_predictions, alone[0].test_predictions)
+    with pytest.raises(ValueError, match="its own seed"):
+        run_seeds(config, (1, 1), data)

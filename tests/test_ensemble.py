@@ -24,6 +24,7 @@ def test_between_models_interval_by_hand():
     hits = [low <= 1.0 <= high for low, high in
             (between_models_interval(rng.normal(1.0, 2.0, 5))[1:] for _ in range(4000))]
     assert 0.94 < np.mean(hits) < 0.96
+    assert between_models_interval([0.9, 0.95, 0.99], bounds=(-1, 1))[2] == 1.0
     with pytest.raises(ValueError, match="at least 2"):
         between_models_interval([0.4])
     with pytest.raises(ValueError, match="not a number"):

@@ -57,3 +57,36 @@ def test_describe_reads_the_verdict():
         "Pearson r = 0.833 (95% interval 0.821 to 0.846, above 0.80)")
     flat = judged_correlation(np.arange(5.0), np.zeros(5), threshold=0.0)
     assert describe(flat, "Spearman ρ") == "Spearman ρ is undefined (the predictions are constant)"
+
+
+def test_judged_ensemble_by_model_across_models_and_averaged():
+    from camformer.ensemble import between_models_interval
+    from camformer.heldout import ensemble_facts, ensemble_sentence, ensemble_table, judged_ensemble
+
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=600)
+    noise = {"seed 42": 0.3, "seed 23": 0.5, "seed 47": 1.2}  # r about 0.96, 0.89, 0.64
+    predictions = {label: y + s * rng.normal(size=600) for label, s in noise.items()}
+    judged = judged_ensemble(y, predictions, n_boot=200)
+    r = judged["pearson_r"]
+    per_model = [pearson_r(y, p) for p in predictions.values()]
+    assert [v.estimate for v in r.per_model] == pytest.approx(per_model)
+    assert (r.verdict.estimate, r.verdict.ci_low, r.verdict.ci_high) == pytest.approx(
+        between_models_interval(per_model, bounds=(-1, 1)))
+    assert r.verdict.ci_high == 1.0  # the t interval over three spread models is cut at a correlation's bound
+    assert r.verdict.decided and r.verdict.words == "above 0.00" and r.agreement() == "3 of 3 models"
+    averaged = np.mean(list(predictions.values()), axis=0)
+    assert judged["mean_prediction"]["pearson_r"].estimate == pytest.approx(pearson_r(y, averaged))
+    # only the third model misses the project's 0.80 target, and the sentence names it
+    assert judged["below_target"] == ["seed 47"]
+    assert "Seed 47 is below the project's target of 0.80" in ensemble_sentence(judged)
+    table = ensemble_table(judged)
+    assert list(table.index[:3]) == list(noise) and table.shape == (5, 2)
+    records = ensemble_facts(judged)
+    assert records["heldout_pearson_models"] == pytest.approx(per_model) and records["models_below_target"] == 1
+    assert records["heldout_pearson_agreeing_models"] == "3 of 3" and "mean_prediction_spearman" in records
+    # one model: its own verdict, its interval over units, no per-model records
+    alone = judged_ensemble(y, {"seed 42": predictions["seed 42"]}, n_boot=200)
+    assert "heldout_pearson_models" not in ensemble_facts(alone)
+    assert ensemble_sentence(alone).startswith("Pearson r = ")
+    assert "The model reaches the project's target" in ensemble_sentence(alone)

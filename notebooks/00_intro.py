@@ -156,8 +156,9 @@ else:
 #     -p preset quick -p results_dir results
 # ```
 #
-# Chapters that use a trained model read it from `results/{preset}/model/`, which the training
-# chapter writes, so run that one first. The rocket icon at the top of each chapter opens the
+# Chapters that use a trained model read it from `results/{preset}/model/` (the first seed of
+# the book's seed ensemble; the others lie under `results/{preset}/ensemble/`), which the
+# training chapter writes, so run that one first. The rocket icon at the top of each chapter opens the
 # notebook on [Binder](https://mybinder.org) (the environment of `environment.yml`) or on
 # [Colab](https://colab.research.google.com).
 #

@@ -43,6 +43,37 @@ def book_model_dir(results_dir: str | Path, preset: str) -> Path:
     return Path(results_dir) / preset
 
 
+def chapter_start(preset: str, n_boot: int, *, smoke_n_boot: int = 50, dpi: int = 120) -> int:
+    """Start a chapter: its figures drawn at ``dpi``, and the number of bootstrap resamples it draws.
+
+    On the ``smoke`` preset, which runs only the code path, the chapter draws ``smoke_n_boot``
+    resamples (or ``n_boot`` where that is fewer); on every other preset ``n_boot``.
+
+    Parameters
+    ----------
+    preset : str
+        The chapter's preset (``smoke``, ``quick``, ``paper``, ...).
+    n_boot : int
+        The chapter's ``n_boot`` parameter, at least 1.
+    smoke_n_boot : int
+        The resamples on ``smoke``, at least 1.
+    dpi : int
+        Matplotlib's ``figure.dpi`` for the chapter's figures, at least 1.
+
+    Returns
+    -------
+    int
+        The number of resamples the chapter draws.
+    """
+    for name, value in (("n_boot", n_boot), ("smoke_n_boot", smoke_n_boot), ("dpi", dpi)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["figure.dpi"] = dpi
+    return min(n_boot, smoke_n_boot) if preset == "smoke" else n_boot
+
+
 def save_book_model(model: nn.Module, predictions: pd.DataFrame, results_dir: str | Path, preset: str, *,
                     dataset: str, split: dict[str, np.ndarray], encoding: str | None = None) -> Path:
     """Save the model the book's training chapter trained and its held-out predictions.

@@ -45,10 +45,9 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import bootstrap, data, metrics, plot_eval, report, seeds
+from camformer import book, bootstrap, data, metrics, plot_eval, report, seeds
 
-plt.rcParams["figure.dpi"] = 120
-n_boot = 50 if preset == "smoke" else n_boot  # smoke: the code path only
+n_boot = book.chapter_start(preset, n_boot)  # fewer resamples on smoke
 table, pairs = data.load_test_table(), data.load_test_pairs()
 published = data.load_published_predictions().set_index("id")
 preds = {"Original": published["original"], "Mini": published["mini"]}

@@ -41,10 +41,9 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import bootstrap, data, plot_eval, report, seeds
+from camformer import book, bootstrap, data, plot_eval, report, seeds
 
-plt.rcParams["figure.dpi"] = 120
-n_boot = 50 if preset == "smoke" else n_boot  # smoke: the code path only
+n_boot = book.chapter_start(preset, n_boot)  # fewer resamples on smoke
 media = ("complex", "defined")
 scatter = {m: data.load_paper_table(f"Native_{m}_Camformer_scatter.csv.gz")
            for m in media}

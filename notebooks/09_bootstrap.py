@@ -47,10 +47,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import bootstrap, data, plot_eval, report
+from camformer import book, bootstrap, data, plot_eval, report
 
-plt.rcParams["figure.dpi"] = 120
-n_boot = 200 if preset == "smoke" else n_boot  # smoke: the code path only
+n_boot = book.chapter_start(preset, n_boot, smoke_n_boot=200)
 sets = {"native promoters (n = 3,733)": "Native_test_n-3733",
         "random promoters (n = 2,954)": "Random_test_n-2954"}
 boot = {name: data.load_paper_table(f"Fig6_SoTA_{f}_violinplots.csv")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from camformer.book import log_file, why_not_published
+from camformer.book import chapter_start, log_file, why_not_published
 from camformer.fetch import FetchError, HashMismatchError
 from camformer.published import PublishedModelError, SelfCheckError
 
@@ -23,3 +23,29 @@ def test_one_plain_sentence_and_the_details_in_a_log(tmp_path, error, words):
     assert type(error).__name__ in log.read_text() and str(error) in log.read_text()
     assert str(log) in sentence
     assert why_not_published(error) == sentence.split(";")[0] + "."
+
+
+@pytest.mark.parametrize("preset, n_boot, smoke, expected", [
+    ("quick", 1000, 50, 1000), ("paper", 1000, 50, 1000), ("smoke", 1000, 50, 50),
+    ("smoke", 10000, 200, 200), ("smoke", 20, 50, 20),  # never more on smoke than asked for
+])
+def test_a_chapter_draws_fewer_resamples_only_on_smoke(preset, n_boot, smoke, expected):
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context():
+        assert chapter_start(preset, n_boot, smoke_n_boot=smoke, dpi=97) == expected
+        assert plt.rcParams["figure.dpi"] == 97
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"n_boot": 0}, "n_boot"), ({"n_boot": 1.5}, "n_boot"), ({"n_boot": True}, "n_boot"),
+    ({"n_boot": 10, "smoke_n_boot": 0}, "smoke_n_boot"), ({"n_boot": 10, "dpi": -1}, "dpi"),
+])
+def test_a_bad_chapter_parameter_is_refused_before_anything_changes(kwargs, name):
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context():
+        before = plt.rcParams["figure.dpi"]
+        with pytest.raises(ValueError, match=f"^{name} must be a whole number of at least 1"):
+            chapter_start("quick", **kwargs)
+        assert plt.rcParams["figure.dpi"] == before

@@ -133,7 +133,8 @@ class Across:
         ``key_agreeing_models`` (``"3 of 4"``)."""
         out = dict(self.verdict.facts(key))
         if self.k > 1:
-            out[f"{key}_models"] = [float(v.estimate) for v in self.per_model]
+            # a model whose statistic is undefined gives None (JSON null), not a NaN
+            out[f"{key}_models"] = [float(v.estimate) if np.isfinite(v.estimate) else None for v in self.per_model]
             out[f"{key}_agreeing_models"] = f"{self.agreeing} of {self.k}"
         return out
 
@@ -253,10 +254,12 @@ def table(combined: Mapping[str, Across], names: Mapping[str, str] | None = None
     for key, across in combined.items():
         v = across.verdict
         row = {"": (names or {}).get(key, key)}
-        row |= {label: round(m.estimate, digits) for label, m in zip(across.labels, across.per_model)}
+        row |= {label: round(m.estimate, digits) if np.isfinite(m.estimate) else "—"
+                for label, m in zip(across.labels, across.per_model)}
         interval = (f" [{v.ci_low:+.{digits}f}, {v.ci_high:+.{digits}f}]"
                     if np.isfinite(v.ci_low) and np.isfinite(v.ci_high) else "")
-        row["mean [95% CI over models]" if across.k > 1 else "estimate [95% CI]"] = f"{v.estimate:+.{digits}f}{interval}"
+        value = f"{v.estimate:+.{digits}f}{interval}" if np.isfinite(v.estimate) else "—"
+        row["mean [95% CI over models]" if across.k > 1 else "estimate [95% CI]"] = value
         row["verdict"] = v.words
         row["models agreeing"] = across.agreement()
         rows.append(row)

@@ -67,6 +67,9 @@ def test_an_undefined_model_value_leaves_the_mean_undefined():
     undefined = Verdict("undefined (constant maps)", math.nan, math.nan, math.nan, False)
     across = across_models([_v(0.3), undefined])
     assert not across.verdict.decided and math.isnan(across.verdict.estimate)
+    assert across.facts("e")["e_models"] == [0.3, None]  # JSON null, not NaN
+    shown = table({"e": across})
+    assert shown.loc["e", "model 2"] == "—" and shown.loc["e", "mean [95% CI over models]"] == "—"
 
 
 def test_consensus_of_labels():

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
 from typing import Mapping
 
 import numpy as np
@@ -788,6 +787,8 @@ def _view(combined: Mapping[str, Across], names: Mapping[str, str], shown) -> pd
     first = combined[next(iter(names))]
     untested = [names[key] for key in names if key in shown]
     view.loc[untested, "verdict"] = "not tested"
+    undefined = [names[key] for key in names if not np.isfinite(combined[key].verdict.estimate)]
+    view.loc[undefined, view.columns[first.k]] = "—"  # not "+nan": the verdict says why
     if first.k == 1:
         return view.drop(columns=[*first.labels, "models agreeing"])
     view.loc[untested, "models agreeing"] = ""

@@ -470,6 +470,7 @@ def test_one_model_records_as_before_and_identical_models_agree_k_of_k():
 
 def test_models_that_differ_leave_the_verdict_undecided():
     from camformer import ensemble
+    from camformer.verdicts import Verdict
 
     q = questions()
     labels = ["seed 1", "seed 2"]
@@ -493,6 +494,12 @@ def test_models_that_differ_leave_the_verdict_undecided():
     assert list(single.columns) == ["estimate [95% CI]", "verdict"]
     assert list(single.index) == list(found[0].effects.index)
     assert single.loc["UME6 alone", "verdict"] == "not tested"
+    assert single.loc["IME1 alone", "estimate [95% CI]"].startswith("+0.250 [")
+    # An undefined estimate shows a dash, and its verdict says why.
+    gone = dict(one, insertion_ime1=ensemble.combine(
+        [{"x": Verdict("cannot be computed (too few sequences)", np.nan, np.nan, np.nan, False)}], ["seed 1"])["x"])
+    view = H.insertion_view(found[0].effects, gone, found[0].shown)
+    assert view.loc["IME1 alone"].tolist() == ["—", "cannot be computed (too few sequences)"]
 
 
 def test_insertion_conclusion_of_k_models():

@@ -168,7 +168,7 @@ def rank_agreement(estimate, samples, reference, *, ci: float = 0.95) -> dict:
     dict ``rho, ci_low, ci_high`` (NaN with fewer than 3 cells) and ``cells``: the number of cells
     with a finite estimate and reference, the only ones compared
     """
-    from scipy.stats import spearmanr
+    from scipy.stats import rankdata, spearmanr
 
     from camformer.bootstrap import percentile_interval
 
@@ -177,12 +177,21 @@ def rank_agreement(estimate, samples, reference, *, ci: float = 0.95) -> dict:
     estimate, reference = estimate[defined], reference[defined]
     if len(estimate) < 3:
         return {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cells": len(estimate)}
-    drawn = []
-    for row in np.asarray(samples, np.float64)[:, defined]:
-        keep = np.isfinite(row)
+    rows = np.asarray(samples, np.float64)[:, defined]
+    drawn, used = np.full(len(rows), np.nan), np.zeros(len(rows), bool)
+    complete = np.isfinite(rows).all(axis=1)
+    if complete.any():  # every cell defined: Pearson's r of the ranks, all resamples at once
+        x = rankdata(rows[complete], axis=1)
+        x -= x.mean(axis=1, keepdims=True)
+        y = rankdata(reference) - (len(reference) + 1) / 2
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant resample: NaN, as spearmanr
+            drawn[complete] = (x @ y) / np.sqrt((x * x).sum(axis=1) * (y @ y))
+        used[complete] = True
+    for i in np.flatnonzero(~complete):
+        keep = np.isfinite(rows[i])
         if keep.sum() >= 3:
-            drawn.append(spearmanr(row[keep], reference[keep]).statistic)
-    low, high = percentile_interval(np.asarray(drawn), ci)
+            drawn[i], used[i] = spearmanr(rows[i, keep], reference[keep]).statistic, True
+    low, high = percentile_interval(drawn[used], ci)
     return {"rho": float(spearmanr(estimate, reference).statistic), "ci_low": low, "ci_high": high,
             "cells": len(estimate)}
 
@@ -422,9 +431,11 @@ class InsertionEdits:
         """One model's predictions of every edit (:func:`camformer.inference.predict`)."""
         from camformer.inference import predict
 
-        predictions = pd.DataFrame({label: predict(model, codes, encoding=encoding, batch_size=batch_size,
-                                                   device=device).astype(np.float64) if len(codes) else np.zeros(0)
-                                    for label, codes in self.edited.items()})
+        n = len(self.kept.nonzero()[0])
+        every = np.concatenate(list(self.edited.values()))  # one call for all edits: (edits x n, L)
+        values = (predict(model, every, encoding=encoding, batch_size=batch_size, device=device).astype(np.float64)
+                  if n else np.zeros(0))
+        predictions = pd.DataFrame({label: values[i * n:(i + 1) * n] for i, label in enumerate(self.edited)})
         return NestedInsertion(predictions, self.design, self.configurations, self.kept, self.contains)
 
 

@@ -94,6 +94,25 @@ def test_rank_agreement_by_hand():
     assert H.rank_text({"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan}) == verdict.words
 
 
+def test_rank_agreement_is_spearmanr_resample_by_resample():
+    from scipy.stats import spearmanr
+
+    from camformer.bootstrap import percentile_interval
+
+    rng = np.random.default_rng(5)
+    reference = rng.normal(size=8)
+    samples = rng.normal(size=(300, 8)) + reference
+    samples[:40, 2] = np.nan  # some resamples lose a cell
+    samples[40:45, :6] = np.nan  # and some too many to rank
+    samples[46, :3] = [2.0, 2.0, 1.0]  # ties
+    drawn = [spearmanr(r[np.isfinite(r)], reference[np.isfinite(r)]).statistic for r in samples
+             if np.isfinite(r).sum() >= 3]
+    low, high = percentile_interval(np.asarray(drawn))
+    out = H.rank_agreement(reference.copy(), samples, reference)
+    assert out["rho"] == pytest.approx(1.0)
+    assert out["ci_low"] == pytest.approx(low, abs=1e-12) and out["ci_high"] == pytest.approx(high, abs=1e-12)
+
+
 def test_singles_and_pair_agreement_on_a_known_library():
     rng = np.random.default_rng(0)
     presence = pd.DataFrame(rng.random((600, 3)) < 0.4, columns=["a", "b", "c"])

@@ -367,14 +367,14 @@ def describe_model(info: dict) -> str:
     return sentence
 
 
-def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:
+def heldout_sample(info: dict, n: int | None, seed: int = 0) -> pd.DataFrame:
     """A seeded sample of the sequences a chapter's model never trained on, in id order.
 
     Parameters
     ----------
     info : dict from :func:`explained_models` (its ``predictions``: ids and the models' predictions)
-    n : int
-        Sample size (all of them if there are fewer).
+    n : int or None
+        Sample size (all of them if there are fewer; None: all of them).
     seed : int
 
     Returns
@@ -385,8 +385,8 @@ def heldout_sample(info: dict, n: int, seed: int = 0) -> pd.DataFrame:
     from .data import load_test_table
 
     predictions = info["predictions"].set_index("id")
-    ids = np.sort(np.random.default_rng(seed).choice(predictions.index.to_numpy(), size=min(n, len(predictions)),
-                                                     replace=False))
+    size = len(predictions) if n is None else min(n, len(predictions))
+    ids = np.sort(np.random.default_rng(seed).choice(predictions.index.to_numpy(), size=size, replace=False))
     table = load_test_table().set_index("id").loc[ids, ["seq", "expression"]]
     return table.join(predictions.loc[ids]).reset_index()
 
@@ -437,11 +437,11 @@ class Explaining:
         return describe_model(self.info)
 
 
-def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: int, seed: int = 0,
+def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: int | None, seed: int = 0,
                n_boot: int = 1000) -> Explaining:
     """An interpretation chapter's set-up in one call: the models to explain
     (:func:`explained_models`), a seeded sample of ``n`` held-out promoters with their
-    similarity units and encoded bases, and torch's threads set to the CPU budget
+    similarity units and encoded bases (``n = None``: all of them), and torch's threads set to the CPU budget
     (:func:`camformer.cpu_budget.cpu_budget`), so a container with a quota of one CPU does not
     run two threads that wait on each other."""
     import torch

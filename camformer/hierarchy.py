@@ -11,13 +11,17 @@ learnt of it), built on :mod:`camformer.motifs` (scanning) and :mod:`camformer.i
 - :func:`scan_library`: FIMO hits and presence on the sequences' 80-nt random regions;
 - :func:`singles_agreement`, :func:`pair_rank_agreement`: how motif means rank like the paper's,
   with intervals;
-- :func:`predicted_vs_measured`: the hierarchy's contrasts on measured and predicted expression
-  of the same sequences, and whether their verdicts agree;
-- :func:`motif_free_backgrounds`, :func:`nested_insertion`, :func:`insertion_conclusion`:
-  writing IME1 into UME6 the way the measured sequences have it, and the interaction a model
-  predicts;
-- :func:`hierarchy_facts`, :func:`model_facts`: the numbers the book records (flat dicts of
-  :func:`camformer.report.record` keys).
+- :func:`motif_free_backgrounds`, :func:`insertion_edits`, :func:`nested_insertion`,
+  :func:`insertion_conclusion`: writing IME1 into UME6 the way the measured sequences have it,
+  and the interaction a model predicts;
+- :func:`hierarchy_facts`, :func:`measured_hierarchy_sentence`: the measured hierarchy's records
+  (flat dicts of :func:`camformer.report.record` keys) and the sentence they allow;
+- :class:`MotifQuestions`, :func:`model_findings`: what one model learnt (its predicted held-out
+  contrasts beside the measured ones, its pair means against Figure 8b, its insertion
+  contrasts), asked of each model of a seed ensemble alike; :func:`model_records`,
+  :func:`heldout_view`, :func:`insertion_view`, :func:`across_text`: the k models' results
+  (:func:`camformer.ensemble.combine`: concluded only where all reach it) as records, tables and
+  prose.
 
 Motifs are named ``"<matrix id>.<TF name>"`` (``"MA0320.1.IME1"``); facts are keyed by the
 lower-case TF names (``ime1_effect``).
@@ -27,11 +31,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from camformer import motifs as M
+from camformer.ensemble import Across, across_models
+from camformer.verdicts import Verdict
 
 PAPER_PAIRS = "combinations.train.fc.txt"
 
@@ -161,7 +168,7 @@ def rank_agreement(estimate, samples, reference, *, ci: float = 0.95) -> dict:
     dict ``rho, ci_low, ci_high`` (NaN with fewer than 3 cells) and ``cells``: the number of cells
     with a finite estimate and reference, the only ones compared
     """
-    from scipy.stats import spearmanr
+    from scipy.stats import rankdata, spearmanr
 
     from camformer.bootstrap import percentile_interval
 
@@ -170,12 +177,21 @@ def rank_agreement(estimate, samples, reference, *, ci: float = 0.95) -> dict:
     estimate, reference = estimate[defined], reference[defined]
     if len(estimate) < 3:
         return {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cells": len(estimate)}
-    drawn = []
-    for row in np.asarray(samples, np.float64)[:, defined]:
-        keep = np.isfinite(row)
+    rows = np.asarray(samples, np.float64)[:, defined]
+    drawn, used = np.full(len(rows), np.nan), np.zeros(len(rows), bool)
+    complete = np.isfinite(rows).all(axis=1)
+    if complete.any():  # every cell defined: Pearson's r of the ranks, all resamples at once
+        x = rankdata(rows[complete], axis=1)
+        x -= x.mean(axis=1, keepdims=True)
+        y = rankdata(reference) - (len(reference) + 1) / 2
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant resample: NaN, as spearmanr
+            drawn[complete] = (x @ y) / np.sqrt((x * x).sum(axis=1) * (y @ y))
+        used[complete] = True
+    for i in np.flatnonzero(~complete):
+        keep = np.isfinite(rows[i])
         if keep.sum() >= 3:
-            drawn.append(spearmanr(row[keep], reference[keep]).statistic)
-    low, high = percentile_interval(np.asarray(drawn), ci)
+            drawn[i], used[i] = spearmanr(rows[i, keep], reference[keep]).statistic, True
+    low, high = percentile_interval(drawn[used], ci)
     return {"rho": float(spearmanr(estimate, reference).statistic), "ci_low": low, "ci_high": high,
             "cells": len(estimate)}
 
@@ -251,51 +267,6 @@ def pair_rank_agreement(values, presence: pd.DataFrame, reference: pd.DataFrame,
         return {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan, "cells": int(keep.sum())}
     estimate, samples = resampled_means(values, masks[:, keep], groups=families, n_boot=n_boot, seed=seed)
     return rank_agreement(estimate, samples, ref[keep])
-
-
-def predicted_vs_measured(measured, predicted, has_a, has_b, *, families=None,
-                          names: tuple[str, str] = ("IME1", "UME6"), tested=("{A} without {B}", "interaction"),
-                          n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """The hierarchy test (:func:`camformer.interaction.group_contrasts`) on the same sequences'
-    measured and predicted expression, on the same resamples, side by side.
-
-    ``tested`` names the contrasts that get verdicts (``{A}``, ``{B}`` stand for ``names``); by
-    default A alone and the interaction, the two the hierarchy rests on. A model's predictions
-    change with its training (even with the CPU's instruction set), so the chapter concludes
-    only what it sets out to test; the other contrasts are shown with their intervals.
-
-    Returns
-    -------
-    DataFrame indexed by contrast: ``key``; for ``which`` in measured, predicted: ``{which}``
-    (estimate), ``{which}_ci_low``, ``{which}_ci_high``, ``{which}_words``, ``{which}_decided``;
-    and ``agreement`` (:func:`camformer.interaction.directions_agree`).
-    """
-    from camformer.interaction import directions_agree, group_contrasts
-
-    A, B = names
-    tested = [t.format(A=A, B=B) for t in tested]
-    parts = {}
-    for which, values in (("measured", measured), ("predicted", predicted)):
-        _, parts[which] = group_contrasts(values, has_a, has_b, names=names, families=families, n_boot=n_boot,
-                                          seed=seed, tested=tested)
-    columns = {"difference": "", "ci_low": "_ci_low", "ci_high": "_ci_high", "words": "_words", "decided": "_decided"}
-    table = pd.concat([parts[w][list(columns)].rename(columns=lambda c, w=w: w + columns[c]) for w in parts], axis=1)
-    table.insert(0, "key", parts["measured"]["key"])
-    table.insert(1, "tested", parts["measured"]["tested"])
-    table["agreement"] = [directions_agree(parts["measured"].loc[c], parts["predicted"].loc[c]) for c in table.index]
-    return table
-
-
-def comparison_view(compared: pd.DataFrame) -> pd.DataFrame:
-    """A :func:`predicted_vs_measured` table for the page: for measured and predicted, the
-    difference with its 95% interval as text, and the agreement of their verdicts."""
-    def text(row, which):
-        low, high = row[f"{which}_ci_low"], row[f"{which}_ci_high"]
-        return f"{row[which]:+.3f}" + (f" ({low:+.3f} to {high:+.3f})" if np.isfinite(low) else "")
-
-    return pd.DataFrame({which: [text(row, which) for _, row in compared.iterrows()]
-                         for which in ("measured", "predicted")} | {"agreement": compared["agreement"].to_numpy()},
-                        index=compared.index)
 
 
 def motif_free_backgrounds(presence: pd.DataFrame, eligible, n: int, seed: int = 0) -> np.ndarray:
@@ -406,7 +377,7 @@ def insertion_contrasts(names: tuple[str, str] = ("IME1", "UME6")) -> tuple:
 
 @dataclass(frozen=True)
 class NestedInsertion:
-    """The insertion experiment (:func:`nested_insertion`).
+    """The insertion experiment (:func:`nested_insertion`, :meth:`InsertionEdits.predict`).
 
     Attributes
     ----------
@@ -437,11 +408,41 @@ class NestedInsertion:
                               insertion_contrasts(names))
 
 
-def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.DataFrame, *,
-                     position: int = 30, apart: int = 60, encoding: str | None = None, threshold: float = 1e-4,
-                     region: slice = M.RANDOM_REGION, batch_size: int = 1024, device=None) -> NestedInsertion:
+@dataclass(frozen=True)
+class InsertionEdits:
+    """The insertion experiment's edited sequences, before any model sees them
+    (:func:`insertion_edits`): what every model of an ensemble is asked about.
+
+    Attributes
+    ----------
+    edited : dict label -> uint8 codes ``(kept backgrounds, L)``: ``"background"`` and each edit of
+        ``design``, on the kept backgrounds only
+    design, configurations, kept, contains : as for :class:`NestedInsertion`
+    """
+
+    edited: dict
+    design: dict
+    configurations: pd.DataFrame
+    kept: np.ndarray
+    contains: pd.DataFrame
+
+    def predict(self, model, *, encoding: str | None = None, batch_size: int = 1024, device=None
+                ) -> NestedInsertion:
+        """One model's predictions of every edit (:func:`camformer.inference.predict`)."""
+        from camformer.inference import predict
+
+        n = len(self.kept.nonzero()[0])
+        every = np.concatenate(list(self.edited.values()))  # one call for all edits: (edits x n, L)
+        values = (predict(model, every, encoding=encoding, batch_size=batch_size, device=device).astype(np.float64)
+                  if n else np.zeros(0))
+        predictions = pd.DataFrame({label: values[i * n:(i + 1) * n] for i, label in enumerate(self.edited)})
+        return NestedInsertion(predictions, self.design, self.configurations, self.kept, self.contains)
+
+
+def insertion_edits(backgrounds, motifs: dict, a: str, b: str, hits: pd.DataFrame, *, position: int = 30,
+                    apart: int = 60, threshold: float = 1e-4, region: slice = M.RANDOM_REGION) -> InsertionEdits:
     """Write A and B into backgrounds alone, A inside B as the measured sequences have it, and
-    apart (:func:`insertion_design`), and predict every edit.
+    apart (:func:`insertion_design`), and keep the backgrounds where FIMO finds what was written.
 
     A's offset on B is the most common offset of A's overlapping hits on B in ``hits`` with both
     on the forward strand (:func:`camformer.motifs.overlap_configurations`). A is written first
@@ -453,17 +454,16 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
     A consensus written next to background letters can complete the other motif (UME6's
     consensus ends in IME1's first seven letters), so a background is kept only when FIMO
     (:func:`camformer.motifs.scan` of ``region``, p < ``threshold``) finds in each edit exactly
-    the motifs written there, and neither in the background itself.
+    the motifs written there, and neither in the background itself. No model is involved: the
+    edits are made once and every model predicts the same ones (:meth:`InsertionEdits.predict`).
 
     Parameters
     ----------
-    model : nn.Module mapping ``(N, C, L)`` to ``(N,)``
     backgrounds : uint8 codes ``(N, L)`` (full-length sequences)
     motifs : dict name -> ``(4, w)``, holding A and B
     a, b : motif names
     hits : FIMO hits (:func:`scan_library`) in which A's and B's overlaps are counted
     position, apart : B's start inside and apart (full-sequence coordinates, inside ``region``)
-    encoding, batch_size, device : see :func:`camformer.inference.predict`
 
     Raises
     ------
@@ -473,8 +473,6 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
         plus A's own letters, and no fair contrast exists); a site outside ``region``; or A and B
         overlapping in the "apart" edit.
     """
-    from camformer.inference import predict
-
     configurations = M.overlap_configurations(hits, a, b)
     forward = configurations[(configurations["strand_a"] == "+") & (configurations["strand_b"] == "+")]
     if forward.empty:
@@ -509,27 +507,56 @@ def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.
         expected = np.array([name in design.get(label, {}) for name in pair])
         kept &= (found.to_numpy() == expected).all(axis=1)
         contains[label] = found.mean()
-    predictions = pd.DataFrame({label: predict(model, codes[kept], encoding=encoding, batch_size=batch_size,
-                                               device=device).astype(np.float64) if kept.any() else np.zeros(0)
-                                for label, codes in edited.items()})
     contains = pd.DataFrame(contains).T.rename(columns=short_name)
-    return NestedInsertion(predictions, design, configurations, kept, contains)
+    return InsertionEdits({label: codes[kept] for label, codes in edited.items()}, design, configurations, kept,
+                          contains)
 
 
-def insertion_conclusion(table: pd.DataFrame, names: tuple[str, str] = ("IME1", "UME6")) -> str:
-    """The sentence the insertion experiment's :meth:`NestedInsertion.contrasts` allow about the
-    fair interaction of A inside B (computed from its verdict, never fixed). An interval that holds
-    zero is no evidence of an interaction; it is not evidence that the effects add up."""
+def nested_insertion(model, backgrounds, motifs: dict, a: str, b: str, hits: pd.DataFrame, *,
+                     position: int = 30, apart: int = 60, encoding: str | None = None, threshold: float = 1e-4,
+                     region: slice = M.RANDOM_REGION, batch_size: int = 1024, device=None) -> NestedInsertion:
+    """:func:`insertion_edits`, predicted by one model (:meth:`InsertionEdits.predict`).
+
+    Parameters
+    ----------
+    model : nn.Module mapping ``(N, C, L)`` to ``(N,)``
+    backgrounds, motifs, a, b, hits, position, apart, threshold, region : see :func:`insertion_edits`
+    encoding, batch_size, device : see :func:`camformer.inference.predict`
+    """
+    edits = insertion_edits(backgrounds, motifs, a, b, hits, position=position, apart=apart, threshold=threshold,
+                            region=region)
+    return edits.predict(model, encoding=encoding, batch_size=batch_size, device=device)
+
+
+def insertion_conclusion(result, names: tuple[str, str] = ("IME1", "UME6")) -> str:
+    """The sentence the insertion experiment allows about the fair interaction of A inside B,
+    computed from its verdict, never fixed.
+
+    ``result`` is one model's :meth:`NestedInsertion.contrasts` table, or the
+    :class:`camformer.ensemble.Across` of k models' verdicts on that interaction (its key
+    ``insertion_<a>_<b>_interaction``): a conclusion is drawn only where all k models reach it.
+    An interval that holds zero is no evidence of an interaction; it is not evidence that the
+    effects add up.
+    """
     A, B = (short_name(n) for n in names)
-    inter = table.loc[f"interaction, {A} inside {B}"]
-    contrast = [c for c in insertion_contrasts(names) if c.name == inter.name][0]
-    if inter["words"] != contrast.undecided and not inter["decided"]:
-        return f"The interaction {inter['words']}."
-    if not inter["decided"]:
-        return (f"The interval of the interaction holds zero: this experiment shows no evidence that, in the "
-                f"model, {B}'s own letters change what completing {A} adds. That is not evidence that they "
-                "add up: a smaller interaction would go unseen.")
-    return f"The model has learnt an interaction: {inter['words']}."
+    contrast = [c for c in insertion_contrasts(names) if c.name == f"interaction, {A} inside {B}"][0]
+    if isinstance(result, pd.DataFrame):
+        row = result.loc[contrast.name]
+        result = across_models([Verdict(row["words"], float(row.get("difference", np.nan)), np.nan, np.nan,
+                                        bool(row["decided"]))])
+    v, k = result.verdict, result.k
+    said = {m.words for m in result.per_model}
+    if v.decided:
+        return f"{'The model has' if k == 1 else f'All {k} models have'} learnt an interaction: {v.words}."
+    if said == {contrast.undecided}:
+        return (f"The interval of the interaction holds zero{'' if k == 1 else f' in all {k} models'}: this "
+                f"experiment shows no evidence that, in {'the model' if k == 1 else 'these models'}, {B}'s own "
+                f"letters change what completing {A} adds. That is not evidence that they add up: a smaller "
+                "interaction would go unseen.")
+    if len(said) == 1:
+        return f"The interaction {v.words}{'' if k == 1 else f' in all {k} models'}."
+    return (f"The models do not agree on the interaction ({result.agreement()}), so this experiment draws no "
+            "conclusion about it.")
 
 
 # ---------------------------------------------------------------------------- records
@@ -567,17 +594,233 @@ def hierarchy_facts(groups: pd.DataFrame, contrasts: pd.DataFrame, *, names: tup
     return facts
 
 
-def model_facts(compared: pd.DataFrame, *, keys=("ime1_effect", "ime1_ume6_effect", "ime1_ume6_interaction")
-                ) -> dict:
-    """Records of :func:`predicted_vs_measured` for the contrasts ``keys``: ``predicted_<key>`` and
-    ``measured_heldout_<key>`` with their intervals and, for a tested contrast, its verdicts,
-    whether decided and ``<key>_agreement`` (:func:`camformer.interaction.contrast_facts`)."""
+def measured_hierarchy_sentence(facts: Mapping, names: tuple[str, str] = ("IME1", "UME6")) -> str:
+    """The measured hierarchy of chapter 13_motifs in one sentence, from the records it made
+    (:func:`hierarchy_facts`, section ``motifs``): its verdicts, never fixed text; where they are
+    not recorded (the chapter did not run in this build), a sentence that says so and states none."""
+    A, B = (short_name(n) for n in names)
+    a, b = A.lower(), B.lower()
+    keys = (f"{a}_effect_verdict", f"{a}_{b}_effect_verdict", f"{a}_{b}_interaction_verdict", "hierarchy_verdict")
+    if not all(isinstance(facts.get(key), str) for key in keys):
+        return (f"Chapter 13_motifs has not recorded its measured contrasts in this build, so what {A} and {B} do "
+                "in the measured library is not restated here.")
+    alone, both, interaction, hierarchy = (facts[key] for key in keys)
+    return (f"In the measured test library (chapter 13_motifs), {A} without {B} {alone} expression against "
+            f"sequences with neither motif, {A} with {B} {both} it, and together the two are {interaction}: "
+            f"the paper's hierarchy {hierarchy} there.")
+
+
+# ---------------------------------------------------------------------------- what models learnt
+
+HELDOUT_TESTED = ("{A} without {B}", "interaction")  # the two contrasts the hierarchy rests on
+MODEL_KEYS = ("ime1_effect", "ime1_ume6_effect", "ime1_ume6_interaction")  # held-out contrasts recorded
+RANK_KEY = "rho_with_figure8_predicted"
+
+
+def _verdict(row) -> Verdict:
+    """One row of :func:`camformer.interaction.contrast_table` as a :class:`Verdict`."""
+    return Verdict(row["words"], float(row["difference"]), float(row["ci_low"]), float(row["ci_high"]),
+                   bool(row["decided"]))
+
+
+@dataclass(frozen=True)
+class MotifQuestions:
+    """What the motif chapter asks of every model, fixed before any model answers.
+
+    Attributes
+    ----------
+    measured : float ``(N,)``: measured expression of the held-out sequences
+    presence : bool DataFrame ``(N, motifs)``: which of them hold each motif (:attr:`LibraryScan.presence`)
+    families : ``(N,)``: their similarity units (:func:`camformer.bootstrap.test_set_units`), resampled
+    a, b : the motif names of A and B (``"MA0320.1.IME1"``, ...)
+    paper : :func:`paper_pair_effects`, whose ``Mean_pred`` the pair means are ranked against
+    order : the motifs in Figure 8b's order
+    edits : :func:`insertion_edits`, predicted by every model
+    min_n : pair cells with fewer sequences are not ranked
+    n_boot, seed : resampling; the same for every model, so their intervals use the same resamples
+    """
+
+    measured: np.ndarray
+    presence: pd.DataFrame
+    families: np.ndarray
+    a: str
+    b: str
+    paper: pd.DataFrame
+    order: list
+    edits: InsertionEdits
+    min_n: int = 10
+    n_boot: int = 2000
+    seed: int = 0
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return short_name(self.a), short_name(self.b)
+
+    def contrasts(self, values) -> pd.DataFrame:
+        """:func:`camformer.interaction.group_contrasts` of ``values`` (``(N,)``, measured or one
+        model's predictions) on the held-out groups; verdicts for :data:`HELDOUT_TESTED` only."""
+        from camformer.interaction import group_contrasts
+
+        A, B = self.names
+        return group_contrasts(np.asarray(values, np.float64), self.presence[self.a].to_numpy(bool),
+                               self.presence[self.b].to_numpy(bool), names=self.names, families=self.families,
+                               n_boot=self.n_boot, seed=self.seed,
+                               tested=[t.format(A=A, B=B) for t in HELDOUT_TESTED])[1]
+
+
+@dataclass(frozen=True)
+class ModelFindings:
+    """One model's answers to :class:`MotifQuestions` (:func:`model_findings`).
+
+    Attributes
+    ----------
+    verdicts : dict record key -> Verdict
+        ``predicted_<key>`` for each held-out contrast, every insertion contrast
+        (:func:`insertion_contrasts`' keys) and :data:`RANK_KEY`; shown contrasts carry no words.
+    shown : frozenset of str
+        The keys shown with their interval but not tested (no verdict is recorded for them).
+    contrasts : DataFrame
+        The held-out contrasts of the model's predictions (:meth:`MotifQuestions.contrasts`).
+    insertion : NestedInsertion
+    effects : DataFrame
+        :meth:`NestedInsertion.contrasts`.
+    ranks : dict
+        :func:`pair_rank_agreement` of the predicted pair means against Figure 8b's.
+    """
+
+    verdicts: dict
+    shown: frozenset
+    contrasts: pd.DataFrame
+    insertion: NestedInsertion
+    effects: pd.DataFrame
+    ranks: dict
+
+
+def model_findings(model, predicted, questions: MotifQuestions) -> ModelFindings:
+    """Ask one model the motif chapter's questions: its predicted held-out contrasts, how its
+    pair means rank against the paper's Figure 8b, and what it predicts for the insertion edits.
+
+    Parameters
+    ----------
+    model : nn.Module (its input encoding from :func:`camformer.inference.model_encoding`)
+    predicted : float ``(N,)``: the model's predictions of the held-out sequences of ``questions``
+    questions : MotifQuestions
+
+    Returns
+    -------
+    ModelFindings; combine k models' ``verdicts`` with :func:`camformer.ensemble.combine`.
+    """
+    from camformer.inference import model_encoding
+
+    q = questions
+    predicted = np.asarray(predicted, np.float64)
+    if predicted.shape != q.measured.shape:
+        raise ValueError(f"{predicted.shape} predictions for {q.measured.shape} held-out sequences")
+    contrasts = q.contrasts(predicted)
+    insertion = q.edits.predict(model, encoding=model_encoding(model))
+    effects = insertion.contrasts(q.names, n_boot=q.n_boot, seed=q.seed)
+    ranks = pair_rank_agreement(predicted, q.presence, q.paper, q.order, min_n=q.min_n, families=q.families,
+                                n_boot=q.n_boot, seed=q.seed)
+    verdicts = {f"predicted_{row['key']}": _verdict(row) for _, row in contrasts.iterrows()}
+    verdicts |= {row["key"]: _verdict(row) for _, row in effects.iterrows()}
+    verdicts[RANK_KEY] = rank_verdict(ranks)
+    shown = frozenset([f"predicted_{k}" for k in contrasts.loc[~contrasts["tested"], "key"]]
+                      + list(effects.loc[~effects["tested"], "key"]))
+    return ModelFindings(verdicts, shown, contrasts, insertion, effects, ranks)
+
+
+def agreement(measured: pd.DataFrame, combined: Mapping[str, Across]) -> dict[str, str]:
+    """For each tested held-out contrast: do the measured verdict and the models' agree
+    (:func:`camformer.interaction.directions_agree`)? The models' verdict is the ensemble's
+    (:func:`camformer.ensemble.across_models`): decided only where all models reach it, so a
+    contrast on which the models differ "cannot tell". Keys are the contrasts' record keys."""
+    from camformer.interaction import directions_agree
+
+    return {row["key"]: directions_agree(row, combined[f"predicted_{row['key']}"].verdict)
+            for _, row in measured[measured["tested"]].iterrows()}
+
+
+def model_records(measured: pd.DataFrame, combined: Mapping[str, Across], shown, *, keys=MODEL_KEYS) -> dict:
+    """The records of the motif chapter's model-dependent results and of the measured held-out
+    contrasts beside them.
+
+    - ``measured_heldout_<key>`` (with ``_ci_low``, ``_ci_high``, and for a tested contrast
+      ``_verdict`` and ``_decided``): the measured contrasts ``keys``, data only, recorded once;
+    - :func:`camformer.ensemble.facts` of ``combined`` for the held-out contrasts ``keys``
+      (``predicted_<key>``), every insertion contrast and :data:`RANK_KEY`: the mean over the
+      models with the between-model interval, the verdict reached by all models (one model: its
+      own, with its interval over promoters or backgrounds) and, with k > 1, ``_models`` and
+      ``_agreeing_models``. A contrast in ``shown`` (not tested) records its numbers only;
+    - ``<key>_agreement`` for each tested contrast of ``keys`` (:func:`agreement`).
+    """
+    from camformer.ensemble import facts
     from camformer.interaction import contrast_facts
 
-    rows = compared[compared["key"].isin(keys)]
-    facts: dict = {}
-    for which, prefix in (("predicted", "predicted_"), ("measured", "measured_heldout_")):
-        columns = {which: "difference", **{f"{which}_{c}": c for c in ("ci_low", "ci_high", "words", "decided")}}
-        facts.update(contrast_facts(rows.rename(columns=columns), prefix))
-    facts.update({f"{row['key']}_agreement": row["agreement"] for _, row in rows[rows["tested"]].iterrows()})
-    return facts
+    rows = measured[measured["key"].isin(keys)]
+    out = contrast_facts(rows, "measured_heldout_")
+    judged = {key: across for key, across in combined.items()
+              if not key.startswith("predicted_") or key.removeprefix("predicted_") in keys}
+    for key, value in facts(judged).items():
+        if any(key == f"{s}{end}" for s in shown for end in ("_verdict", "_decided", "_agreeing_models")):
+            continue  # an untested contrast has numbers, no verdict
+        out[key] = value
+    out |= {f"{key}_agreement": words for key, words in agreement(rows, combined).items()}
+    return out
+
+
+def across_text(across: Across, digits: int = 3) -> str:
+    """A result of k models as prose: ``"-0.024 (95% CI -0.054 to +0.008): <verdict>"`` for one
+    model (its interval over promoters); ``"-0.031 on average (95% CI between the 3 models -0.07
+    to +0.01): <verdict> (in 3 of 3 models)"`` for several. An untested result has no verdict;
+    an undefined one gives its words only."""
+    v = across.verdict
+    if not np.isfinite(v.estimate):
+        return v.words or "cannot be computed"
+    if not np.isfinite(v.ci_low):
+        number = f"{v.estimate:+.{digits}f}"
+    elif across.k == 1:
+        number = f"{v.estimate:+.{digits}f} (95% CI {v.ci_low:+.{digits}f} to {v.ci_high:+.{digits}f})"
+    else:
+        number = (f"{v.estimate:+.{digits}f} on average (95% CI between the {across.k} models "
+                  f"{v.ci_low:+.{digits}f} to {v.ci_high:+.{digits}f})")
+    return f"{number}: {across.stated()}" if v.words else number
+
+
+def _view(combined: Mapping[str, Across], names: Mapping[str, str], shown) -> pd.DataFrame:
+    """:func:`camformer.ensemble.table` of the keys in ``names`` (rows named by it, in its order);
+    a shown (untested) row says "not tested" instead of a verdict. With one model, its own column
+    and the count of models are left out (the estimate says it)."""
+    from camformer.ensemble import table
+
+    view = table({key: combined[key] for key in names}, names)
+    first = combined[next(iter(names))]
+    untested = [names[key] for key in names if key in shown]
+    view.loc[untested, "verdict"] = "not tested"
+    undefined = [names[key] for key in names if not np.isfinite(combined[key].verdict.estimate)]
+    view.loc[undefined, view.columns[first.k]] = "—"  # not "+nan": the verdict says why
+    if first.k == 1:
+        return view.drop(columns=[*first.labels, "models agreeing"])
+    view.loc[untested, "models agreeing"] = ""
+    return view
+
+
+def heldout_view(measured: pd.DataFrame, combined: Mapping[str, Across], shown) -> pd.DataFrame:
+    """The held-out contrasts for the page: the measured one (its 95% interval over similarity
+    units and verdict), each model's prediction, the mean over models with its between-model
+    interval, the models' verdict and :func:`agreement` with the measured verdict.
+
+    ``measured``: :meth:`MotifQuestions.contrasts` of the measured values; ``combined`` and
+    ``shown`` from :func:`camformer.ensemble.combine` and :class:`ModelFindings`."""
+    from camformer.interaction import contrast_text
+
+    view = _view(combined, {f"predicted_{row['key']}": name for name, row in measured.iterrows()}, shown)
+    view.insert(0, "measured", [contrast_text(row) for _, row in measured.iterrows()])
+    agreed = agreement(measured, combined)
+    view["agreement"] = [agreed.get(key, "not tested") for key in measured["key"]]
+    return view
+
+
+def insertion_view(effects: pd.DataFrame, combined: Mapping[str, Across], shown) -> pd.DataFrame:
+    """The insertion contrasts (rows of one model's :meth:`NestedInsertion.contrasts`, which name
+    them) for the page, across the models as :func:`heldout_view` shows them."""
+    return _view(combined, {row["key"]: name for name, row in effects.iterrows()}, shown)

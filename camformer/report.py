@@ -82,6 +82,14 @@ def load_records(results_dir: str | Path, preset: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["section", "key", "value"])
 
 
+def section_records(results_dir: str | Path, preset: str, section: str) -> dict:
+    """The numbers one section recorded (:func:`load_records`), as a dict key -> value; ``{}``
+    where it recorded none (its chapter has not run in this build): for a later chapter that
+    restates an earlier one's result from its records, never from fixed text."""
+    records = load_records(results_dir, preset)
+    return dict(records.loc[records["section"] == section, ["key", "value"]].itertuples(index=False))
+
+
 def chapter_titles(notebooks_dir: str | Path = "notebooks") -> dict[str, str]:
     """Each chapter's title (its ``# # `` heading), by name, from the Jupytext sources ``NN_name.py``."""
     titles = {}

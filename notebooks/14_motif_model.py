@@ -11,16 +11,17 @@
 # %% [markdown]
 # # What the model learnt of the hierarchy
 #
-# In the measured test library IME1 raises expression, IME1 together with UME6 lowers it, and
-# the two together are below the sum of their effects alone (chapter 13_motifs). Has a model
-# trained to predict expression learnt that? This chapter asks twice: by comparing its
-# predictions with the measurements on held-out sequences, and by writing the motifs into
-# held-out promoters that contain none of them. Beside this, it draws the paper's own Figure 8b
-# and 8c from the paper's published predicted means. The model explained is the paper's own
-# Camformer Original where its published weights can be fetched
-# (`camformer.book.explained_model`), else the book's own model from chapter 03_training; the
-# line below the imports says which. The steps are functions of `camformer.hierarchy` and
-# `camformer.interaction`.
+# Chapter 13_motifs tests the paper's hierarchy (IME1 raises expression, IME1 together with UME6
+# lowers it) on the measured test library, as interaction contrasts. Has a model trained to
+# predict expression learnt it? This chapter asks twice: by comparing its predictions with the
+# measurements on held-out sequences, and by writing the motifs into held-out promoters that
+# contain none of them. Beside this, it draws the paper's own Figure 8b and 8c from the paper's
+# published predicted means. The model explained is the paper's own Camformer Original where its
+# published weights can be fetched (`camformer.book.explained_models`); else it is the book's
+# seed ensemble from chapter 03_training, models of one recipe that differ only in their seed.
+# Each of them is asked every question on its own, and a conclusion is stated only where all
+# of them reach it. The lines below the imports say which. The steps are functions of
+# `camformer.hierarchy` and `camformer.interaction`.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -48,22 +49,20 @@ import time
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
-from camformer import hierarchy as H, interaction as I, motifs as M
-from camformer.book import describe_model, explained_model
-from camformer.bootstrap import test_set_units
+from camformer import book, ensemble, hierarchy as H, motifs as M
 from camformer.data import load_published_predictions, load_test_table
-from camformer.inference import model_encoding
 from camformer.plot_motifs import figure8bc, heatmap_panels
-from camformer.report import record
+from camformer.report import record, section_records
 
 started = time.perf_counter()
-torch.set_num_threads(2)
 n_boot = {"smoke": 500}.get(preset, n_boot)
-model, info = explained_model(results_dir, preset, prefer=explain)
-display(Markdown(describe_model(info)))
+ex = book.explaining(results_dir, preset, prefer=explain, n=None, seed=seed,
+                     n_boot=n_boot)
+display(Markdown(ex.markdown()))
+display(Markdown(H.measured_hierarchy_sentence(
+    section_records(results_dir, preset, "motifs"))))
 
 # %% [markdown]
 # ## The paper's Figure 8b (predicted) and 8c
@@ -85,70 +84,83 @@ plt.show()
 #
 # The test library is scanned for the paper's 19 Figure 8 motifs as in chapter 13_motifs, and
 # the hierarchy's contrasts (`camformer.interaction.group_contrasts`) are computed on the
-# held-out sequences only, once with their measured expression and once with the model's
+# held-out sequences only, once with their measured expression and once with each model's
 # predictions, on the same resamples of their similarity units (variant families joined with
 # near copies, chapter 03_training). Two contrasts are tested, IME1
 # without UME6 against neither and the interaction, the two the hierarchy rests on (Holm over
-# the two); the others are shown with their intervals. A tested contrast "agrees" when both
-# verdicts are decided and the same. A model's predictions shift with its training (even with
-# the CPU's instruction set), so the chapter concludes only what it sets out to test.
-# Predictions of the paper's model are on its training data's 0–17 scale, so only directions
-# compare.
+# the two); the others are shown with their intervals. Each model's verdict comes from its own
+# interval; the models' verdict is decided only where all of them reach the same one, and a
+# tested contrast "agrees" when that verdict and the measured one are both decided and the
+# same. With several models the number shown is their mean, with a 95% interval between the
+# models: what another training run of the recipe may give, which an interval over promoters
+# of one model does not cover. Predictions of the paper's model are on its training data's
+# 0–17 scale, so only directions compare.
 
 # %%
 motifs = H.figure8_motifs()
 IME1, UME6 = H.motif_named(motifs, "IME1"), H.motif_named(motifs, "UME6")
 table = load_test_table()
-unit = test_set_units(table["id"].to_numpy())
 scan = H.scan_library(table["seq"], motifs)
-rows = pd.Index(table["id"]).get_indexer(info["predictions"]["id"])
-predicted = info["predictions"]["prediction"].to_numpy()  # held-out only
-compared = H.predicted_vs_measured(
-    table["expression"].to_numpy()[rows], predicted, scan.has(IME1)[rows],
-    scan.has(UME6)[rows], families=unit[rows], n_boot=n_boot, seed=seed)
-H.comparison_view(compared)
+rows = pd.Index(table["id"]).get_indexer(ex.sample["id"])  # held-out only
+order = H.diagonal_order(paper, "Mean_pred")
+backgrounds = H.random_backgrounds(table, scan.presence, rows, n_backgrounds,
+                                   seed=seed)
+questions = H.MotifQuestions(
+    ex.measured, scan.presence.iloc[rows].reset_index(drop=True), ex.units,
+    IME1, UME6, paper, order,
+    H.insertion_edits(backgrounds, motifs, IME1, UME6, scan.hits),
+    min_n=min_n, n_boot=n_boot, seed=seed)
+measured = questions.contrasts(ex.measured)
+per_model = [H.model_findings(m, ex.sample.get(label, ex.sample["prediction"]),
+                              questions)
+             for m, label in zip(ex.models, ex.labels)]
+combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
+shown = per_model[0].shown
+H.heldout_view(measured, combined, shown)
 
 # %% tags=["remove-input"]
-a, i = compared.loc["IME1 without UME6"], compared.loc["interaction"]
-n_both = (scan.has(IME1) & scan.has(UME6))[rows].sum()
+agree, said = H.agreement(measured, combined), measured.set_index("key")["words"]
+n_both = (questions.presence[IME1] & questions.presence[UME6]).sum()
 display(Markdown(
-    f"On {len(rows):,} held-out sequences ({n_both} with both motifs), the "
-    f"model predicts that IME1 without UME6 {a['predicted_words']} expression "
-    f"(measured: {a['measured_words']}; {a['agreement']}) and that the two "
-    f"together are {i['predicted_words']} (measured: {i['measured_words']}; "
-    f"{i['agreement']}). The other contrasts are shown, not tested."))
+    f"On {len(rows):,} held-out sequences ({n_both} with both motifs), IME1 "
+    "without UME6 against neither, as predicted: "
+    f"{H.across_text(combined['predicted_ime1_effect'])} (measured: "
+    f"{said['ime1_effect']}; {agree['ime1_effect']}); the interaction, as "
+    f"predicted: {H.across_text(combined['predicted_ime1_ume6_interaction'])} "
+    "(measured: "
+    f"{said['ime1_ume6_interaction']}; {agree['ime1_ume6_interaction']}). "
+    "The other contrasts are shown, not tested."))
 
 # %% [markdown]
 # The same pair means from predictions on the **DREAM test library** (not the paper's
 # Figure 8b, which is on its training data): left, the paper's Camformer (Original, seed 42)
-# published predictions for all 71,103 test sequences; right, the model this chapter explains,
-# on its held-out sequences. Both are ordered as Figure 8b.
+# published predictions for all 71,103 test sequences; right, the first model this chapter
+# explains, on its held-out sequences. Both are ordered as Figure 8b.
 
 # %%
-order = H.diagonal_order(paper, "Mean_pred")
-presence = scan.presence.iloc[rows].reset_index(drop=True)
 published = load_published_predictions().set_index("id")["original"]
+first = ex.sample.get(ex.labels[0], ex.sample["prediction"])
 heatmap_panels([dict(
     values=H.named_matrix(e, "mean", order), n=H.named_matrix(e, "n", order),
     min_n=min_n, title=title, label="mean predicted") for e, title in (
     (M.pair_effects(scan.presence, table["id"].map(published), order),
      "Paper's Camformer, test library"),
-    (M.pair_effects(presence, predicted, order), "This model, held-out"))])
+    (M.pair_effects(questions.presence, first, order),
+     f"{ex.labels[0]}, held-out"))])
 plt.show()
-fig8 = H.pair_rank_agreement(predicted, presence, paper, order, min_n=min_n,
-                             families=unit[rows], n_boot=n_boot, seed=seed)
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"Blank cells hold fewer than {min_n} sequences. Over the {fig8['cells']} "
-    f"cells with at least {min_n} held-out sequences, the model's means and "
-    f"Figure 8b's {H.rank_text(fig8)}."))
+    f"Blank cells hold fewer than {min_n} sequences. Over the "
+    f"{per_model[0].ranks['cells']} cells with at least {min_n} held-out "
+    "sequences, the Spearman ρ of the predicted means with Figure 8b's is "
+    f"{H.across_text(combined[H.RANK_KEY], digits=2)}."))
 
 # %% [markdown]
 # ## Inserting the motifs into held-out backgrounds
 #
 # The model can also be asked directly. In the measured sequences with both motifs IME1's site
-# lies inside UME6's, so `camformer.hierarchy.nested_insertion` writes UME6's consensus
+# lies inside UME6's, so `camformer.hierarchy.insertion_edits` writes UME6's consensus
 # (ATTAGCCGCCGA) at position 30 and IME1's (CCGCCGAG) at the offset the data show most often
 # (35): "IME1 alone" at 35, "UME6 alone" at 30, "IME1 inside UME6" both. UME6's consensus ends
 # in IME1's first seven letters, so "IME1 inside UME6" differs from "UME6 alone" in one letter
@@ -168,35 +180,32 @@ display(Markdown(
 # background) is fair as it stands, and asks whether the two whole sites interact at a
 # distance. A consensus next to background letters can complete the other motif, so only
 # backgrounds in which FIMO finds exactly the motifs written in each edit (none in the seven
-# shared letters) are kept. Intervals resample backgrounds; verdicts are drawn for IME1 alone
-# and the two interactions (Holm over the three), the rest are shown.
+# shared letters) are kept; the edits are made once, and every model predicts the same ones.
+# Each model's intervals resample backgrounds, and its verdicts are drawn for IME1 alone and
+# the two interactions (Holm over the three); the rest are shown. The models' verdict is
+# decided only where all of them reach it.
 
 # %%
-backgrounds = H.random_backgrounds(table, scan.presence, rows, n_backgrounds,
-                                   seed=seed)
-insertion = H.nested_insertion(model, backgrounds, motifs, IME1, UME6,
-                               scan.hits, encoding=model_encoding(model))
-effects = insertion.contrasts((IME1, UME6), n_boot=n_boot, seed=seed)
-display(insertion.contains.round(2))
-I.contrast_view(effects)
+edits = questions.edits
+display(edits.contains.round(2))
+H.insertion_view(per_model[0].effects, combined, shown)
 
 # %% tags=["remove-input"]
-e = {name: I.contrast_text(row) for name, row in effects.iterrows()}
+inside = combined["insertion_ime1_ume6_interaction"]
 display(Markdown(
-    f"The first table: the share of the {len(backgrounds)} backgrounds in "
+    f"The first table: the share of the {len(edits.kept)} backgrounds in "
     "which FIMO finds each motif after each edit; "
-    f"{insertion.kept.sum()} keep every edit as written. On them the fair "
+    f"{edits.kept.sum()} keep every edit as written. On them the fair "
     "interaction of UME6's own letters with IME1's own letter is "
-    f"{e['interaction, IME1 inside UME6']}; with UME6 apart, "
-    f"{e['interaction, IME1 and UME6 apart']}. "
-    f"**{H.insertion_conclusion(effects)}**"))
+    f"{H.across_text(inside)}; with UME6 apart, "
+    f"{H.across_text(combined['insertion_ime1_ume6_interaction_apart'])}. "
+    f"**{H.insertion_conclusion(inside)}**"))
 
 # %%
-record(results_dir, preset, "motifs_model", model=info["model"],
-       n_heldout=len(rows), n_backgrounds=len(backgrounds),
-       n_backgrounds_kept=int(insertion.kept.sum()), **H.model_facts(compared),
-       **I.contrast_facts(effects),
-       **H.rank_verdict(fig8).facts("rho_with_figure8_predicted"))
+record(results_dir, preset, "motifs_model", model=ex.info["model"],
+       models=len(ex.models), n_heldout=len(rows),
+       n_backgrounds=len(edits.kept), n_backgrounds_kept=int(edits.kept.sum()),
+       **H.model_records(measured, combined, shown))
 
 # %% tags=["remove-input"]
 display(Markdown(f"Chapter computed in {time.perf_counter() - started:.0f} s."))

@@ -138,6 +138,9 @@ def test_heldout_sample_draws_only_heldout_ids_in_order():
     assert row["prediction"] == dict(zip(ids, [0.5, 1.5, 2.5, 3.5, 4.5]))[row["id"]]
     assert row["seq"] == table.set_index("id").loc[row["id"], "seq"]
     assert heldout_sample(info, 3, seed=1).equals(sample) and len(heldout_sample(info, 99)) == 5
+    # n = None: every held-out sequence, in id order, whatever the seed.
+    every = heldout_sample(info, None, seed=7)
+    assert every["id"].tolist() == sorted(ids) and every.equals(heldout_sample(info, None, seed=0))
 
 
 def test_book_ensemble_round_trip_and_explained_models(tmp_path, monkeypatch):

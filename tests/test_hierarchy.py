@@ -94,6 +94,25 @@ def test_rank_agreement_by_hand():
     assert H.rank_text({"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan}) == verdict.words
 
 
+def test_rank_agreement_is_spearmanr_resample_by_resample():
+    from scipy.stats import spearmanr
+
+    from camformer.bootstrap import percentile_interval
+
+    rng = np.random.default_rng(5)
+    reference = rng.normal(size=8)
+    samples = rng.normal(size=(300, 8)) + reference
+    samples[:40, 2] = np.nan  # some resamples lose a cell
+    samples[40:45, :6] = np.nan  # and some too many to rank
+    samples[46, :3] = [2.0, 2.0, 1.0]  # ties
+    drawn = [spearmanr(r[np.isfinite(r)], reference[np.isfinite(r)]).statistic for r in samples
+             if np.isfinite(r).sum() >= 3]
+    low, high = percentile_interval(np.asarray(drawn))
+    out = H.rank_agreement(reference.copy(), samples, reference)
+    assert out["rho"] == pytest.approx(1.0)
+    assert out["ci_low"] == pytest.approx(low, abs=1e-12) and out["ci_high"] == pytest.approx(high, abs=1e-12)
+
+
 def test_singles_and_pair_agreement_on_a_known_library():
     rng = np.random.default_rng(0)
     presence = pd.DataFrame(rng.random((600, 3)) < 0.4, columns=["a", "b", "c"])
@@ -122,45 +141,6 @@ def test_singles_and_pair_agreement_on_a_known_library():
 Y = np.tile([0.0, 2.0, 2.0, 3.0, 4.0, -1.0, 1.0, -2.0, -1.0, 0.0], 10)
 HAS_A = np.tile(np.array([0, 0, 1, 1, 1, 0, 0, 1, 1, 1], bool), 10)
 HAS_B = np.tile(np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool), 10)
-
-
-def test_predicted_vs_measured_agreement_both_ways():
-    compared = H.predicted_vs_measured(Y, 2 * Y + 1, HAS_A, HAS_B, n_boot=300, seed=1)
-    assert compared.loc["IME1 without UME6", "measured"] == pytest.approx(2.0)
-    assert compared.loc["IME1 without UME6", "predicted"] == pytest.approx(4.0)  # 2 * (3 - 1)
-    assert compared.loc["interaction", "predicted"] == pytest.approx(2 * -3.0)
-    # By default only A alone and the interaction are tested; the rest have intervals, no verdict.
-    assert compared["tested"].tolist() == [True, False, False, False, True]
-    assert compared["agreement"].tolist() == ["agree", "not tested", "not tested", "not tested", "agree"]
-    assert compared.loc["IME1 and UME6", "predicted_words"] == ""
-    assert compared.loc["IME1 and UME6", "predicted_ci_low"] < compared.loc["IME1 and UME6", "predicted"]
-    view = H.comparison_view(compared)
-    assert list(view.columns) == ["measured", "predicted", "agreement"]
-    row = compared.loc["IME1 without UME6"]
-    assert view.loc["IME1 without UME6", "predicted"] == \
-        f"+4.000 ({row['predicted_ci_low']:+.3f} to {row['predicted_ci_high']:+.3f})"
-    assert view["agreement"].tolist() == compared["agreement"].tolist()
-    every = H.predicted_vs_measured(Y, 2 * Y + 1, HAS_A, HAS_B, n_boot=300, seed=1,
-                                    tested=["{A} without {B}", "{B} without {A}", "{A} and {B}",
-                                            "{A} and {B} vs {A} without {B}", "interaction"])
-    assert (every["agreement"] == "agree").all()
-    flipped = H.predicted_vs_measured(Y, -Y, HAS_A, HAS_B, n_boot=300, seed=1, tested=["{A} and {B}", "interaction"])
-    assert flipped.loc[["IME1 and UME6", "interaction"], "agreement"].tolist() == ["disagree", "disagree"]
-    assert flipped.loc["IME1 and UME6", "predicted_words"] == "raises"
-    # Predictions that ignore the motifs: nothing is decided, so agreement cannot be told.
-    flat = H.predicted_vs_measured(Y, np.random.default_rng(0).normal(size=len(Y)) * 1e-3 + 1, HAS_A, HAS_B,
-                                   n_boot=300, seed=1)
-    assert flat.loc[["IME1 without UME6", "interaction"], "agreement"].tolist() == ["cannot tell"] * 2
-    facts = H.model_facts(compared)
-    assert facts["predicted_ime1_effect"] == pytest.approx(4.0)
-    assert facts["measured_heldout_ime1_ume6_interaction"] == pytest.approx(-3.0)
-    assert facts["ime1_ume6_interaction_agreement"] == "agree"
-    assert facts["predicted_ime1_ume6_effect"] == pytest.approx(2 * -2.0)
-    assert "predicted_ime1_ume6_effect_ci_low" in facts
-    # An untested contrast has numbers but no verdict and no agreement.
-    assert "predicted_ime1_ume6_effect_verdict" not in facts and "ime1_ume6_effect_agreement" not in facts
-    assert facts["predicted_ime1_effect_verdict"] == "raises" and facts["ime1_effect_agreement"] == "agree"
-    assert "predicted_ume6_effect" not in facts  # only the contrasts asked for
 
 
 def test_hierarchy_verdict_and_facts():
@@ -421,3 +401,166 @@ def test_scan_library_scans_the_random_region_only():
         {"seq_index": 1, "start": 23, "end": 31, "strand": "+"}]
     assert scan.has("MA0320.1.IME1").tolist() == [False, True]
     assert scan.presence.shape == (2, 1) and scan.seconds >= 0
+
+
+# ---------------------------------------------------------------------------- one model, k models
+
+def questions(n_boot=300):
+    """MotifQuestions on the groups of Y (A = IME1, B = UME6) and 60 random backgrounds."""
+    motifs, a, b, hits = real_motifs()
+    presence = pd.DataFrame({a: HAS_A, b: HAS_B})
+    paper = pair_table([(a, a, 1, 3.0), (b, b, 1, 0.0), (a, b, 1, -1.0)]).assign(Mean_pred=lambda t: t["mean"])
+    edits = H.insertion_edits(backgrounds(60), motifs, a, b, hits)
+    return H.MotifQuestions(Y, presence, np.arange(len(Y)), a, b, paper, [a, b], edits, min_n=10, n_boot=n_boot,
+                            seed=1)
+
+
+def motif_model(ab):
+    model = MotifPresence("CCGCCGAG", "ATTAGCCGCCGA", ab=ab)
+    model.encoding = "onehot"
+    return model
+
+
+SHOWN = {"predicted_ume6_effect", "predicted_ime1_ume6_effect", "predicted_ime1_ume6_vs_ime1", "insertion_ume6",
+         "insertion_ime1_inside_ume6", "insertion_ime1_completed_inside_ume6", "insertion_ime1_completed_alone"}
+
+
+def test_model_findings_of_one_model_by_hand():
+    q = questions()
+    found = H.model_findings(motif_model(-1.0), 2 * Y + 1, q)
+    v = found.verdicts
+    # Held-out groups: neither 1, A only 3, B only 0, both -1; predicted 2y + 1 doubles every contrast.
+    assert v["predicted_ime1_effect"].estimate == pytest.approx(4.0) and v["predicted_ime1_effect"].words == "raises"
+    assert v["predicted_ime1_ume6_interaction"].estimate == pytest.approx(-6.0)
+    assert v["predicted_ime1_ume6_interaction"].decided
+    assert found.shown == SHOWN and v["predicted_ime1_ume6_effect"].words == ""
+    # The insertion: the planted interaction (-1) and IME1's effect (0.25), as nested_insertion finds them.
+    assert v["insertion_ime1_ume6_interaction"].estimate == pytest.approx(-1.0)
+    assert v["insertion_ime1"].estimate == pytest.approx(0.25)
+    motifs, a, b, hits = real_motifs()
+    alone = H.nested_insertion(motif_model(-1.0), backgrounds(60), motifs, a, b, hits, encoding="onehot")
+    pd.testing.assert_frame_equal(found.effects, alone.contrasts(("IME1", "UME6"), n_boot=300, seed=1))
+    assert (found.insertion.kept == q.edits.kept).all()
+    # Pair means (IME1 3 -> 7, UME6 0 -> 1, both -1 -> -1) rank as the reference's 3, 0, -1.
+    assert found.ranks["rho"] == pytest.approx(1.0) and found.ranks["cells"] == 3
+    assert set(v) == {f"predicted_{k}" for k in ("ime1_effect", "ume6_effect", "ime1_ume6_effect",
+                                                 "ime1_ume6_vs_ime1", "ime1_ume6_interaction")} | {
+        c.key for c in H.insertion_contrasts()} | {H.RANK_KEY}
+    with pytest.raises(ValueError, match="predictions for"):
+        H.model_findings(motif_model(0.0), Y[:-1], q)
+
+
+def test_one_model_records_as_before_and_identical_models_agree_k_of_k():
+    from camformer import ensemble
+    from camformer.interaction import contrast_facts
+
+    q = questions()
+    found = H.model_findings(motif_model(-1.0), 2 * Y + 1, q)
+    measured = q.contrasts(Y)
+    one = ensemble.combine([found.verdicts], ["the model"])
+    records = H.model_records(measured, one, found.shown)
+    # One model: the records the chapter made before the ensemble, key for key.
+    kept = found.contrasts[found.contrasts["key"].isin(H.MODEL_KEYS)]
+    before = (contrast_facts(measured[measured["key"].isin(H.MODEL_KEYS)], "measured_heldout_")
+              | contrast_facts(kept, "predicted_") | contrast_facts(found.effects)
+              | H.rank_verdict(found.ranks).facts(H.RANK_KEY)
+              | {"ime1_effect_agreement": "agree", "ime1_ume6_interaction_agreement": "agree"})
+    assert records == before
+    # Three identical models: the same verdicts, in 3 of 3, with a zero-width interval between them.
+    three = ensemble.combine([found.verdicts] * 3, ["seed 1", "seed 2", "seed 3"])
+    records = H.model_records(measured, three, found.shown)
+    assert records["predicted_ime1_effect_verdict"] == "raises" and records["predicted_ime1_effect_decided"]
+    assert records["predicted_ime1_effect_agreeing_models"] == "3 of 3"
+    assert records["predicted_ime1_effect_models"] == pytest.approx([4.0] * 3)
+    assert records["predicted_ime1_effect_ci_low"] == pytest.approx(4.0) == records["predicted_ime1_effect_ci_high"]
+    assert records["insertion_ime1_ume6_interaction_verdict"] == found.verdicts["insertion_ime1_ume6_interaction"].words
+    assert records["ime1_effect_agreement"] == "agree"
+    # Shown contrasts: numbers, no verdict; held-out contrasts other than MODEL_KEYS are not recorded.
+    assert "predicted_ime1_ume6_effect_models" in records and "insertion_ume6_models" in records
+    assert not any(k.startswith(("predicted_ime1_ume6_effect_", "insertion_ume6_")) and
+                   k.endswith(("_verdict", "_decided", "_agreeing_models")) for k in records)
+    assert not any(k.startswith(("predicted_ume6_effect", "measured_heldout_ume6")) for k in records)
+    # A model's undefined statistic: null in the list of the models' values, never a NaN.
+    undefined = dict(three, rho_with_figure8_predicted=ensemble.combine(
+        [{"r": H.rank_verdict({"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan})}] * 3)["r"])
+    records = H.model_records(measured, undefined, found.shown)
+    assert records[f"{H.RANK_KEY}_models"] == [None] * 3 and f"{H.RANK_KEY}_verdict" in records
+
+
+def test_models_that_differ_leave_the_verdict_undecided():
+    from camformer import ensemble
+    from camformer.verdicts import Verdict
+
+    q = questions()
+    labels = ["seed 1", "seed 2"]
+    found = [H.model_findings(motif_model(-1.0), 2 * Y + 1, q), H.model_findings(motif_model(0.0), -Y, q)]
+    combined = ensemble.combine([f.verdicts for f in found], labels)
+    measured = q.contrasts(Y)
+    ime1 = combined["predicted_ime1_effect"]  # raises in one model, lowers in the other
+    assert not ime1.verdict.decided and ime1.verdict.words == "undecided: the models disagree"
+    assert H.agreement(measured, combined) == {"ime1_effect": "cannot tell", "ime1_ume6_interaction": "cannot tell"}
+    inside = combined["insertion_ime1_ume6_interaction"]  # planted in one model only
+    assert H.insertion_conclusion(inside).startswith("The models do not agree on the interaction (1 of 2 models")
+    view = H.heldout_view(measured, combined, found[0].shown)
+    assert list(view.columns) == ["measured", *labels, "mean [95% CI over models]", "verdict", "models agreeing",
+                                  "agreement"]
+    assert list(view.index) == list(measured.index)
+    assert view.loc["UME6 without IME1", "verdict"] == "not tested"
+    assert view.loc["interaction", "agreement"] == "cannot tell"
+    assert view.loc["IME1 without UME6", "seed 2"] == pytest.approx(-2.0)
+    one = ensemble.combine([found[0].verdicts], ["seed 1"])
+    single = H.insertion_view(found[0].effects, one, found[0].shown)
+    assert list(single.columns) == ["estimate [95% CI]", "verdict"]
+    assert list(single.index) == list(found[0].effects.index)
+    assert single.loc["UME6 alone", "verdict"] == "not tested"
+    assert single.loc["IME1 alone", "estimate [95% CI]"].startswith("+0.250 [")
+    # An undefined estimate shows a dash, and its verdict says why.
+    gone = dict(one, insertion_ime1=ensemble.combine(
+        [{"x": Verdict("cannot be computed (too few sequences)", np.nan, np.nan, np.nan, False)}], ["seed 1"])["x"])
+    view = H.insertion_view(found[0].effects, gone, found[0].shown)
+    assert view.loc["IME1 alone"].tolist() == ["—", "cannot be computed (too few sequences)"]
+
+
+def test_insertion_conclusion_of_k_models():
+    from camformer.ensemble import across_models
+    from camformer.verdicts import Verdict
+
+    contrast = [c for c in H.insertion_contrasts() if c.name == INSIDE][0]
+    down = [Verdict(contrast.below, x, x - 0.1, x + 0.05, True) for x in (-0.3, -0.2, -0.25)]
+    assert H.insertion_conclusion(across_models(down)) == \
+        f"All 3 models have learnt an interaction: {contrast.below}."
+    zero = [Verdict(contrast.undecided, x, -0.1, 0.1, False) for x in (0.01, -0.02)]
+    said = H.insertion_conclusion(across_models(zero))
+    assert said.startswith("The interval of the interaction holds zero in all 2 models") and "these models" in said
+    too_few = [Verdict("cannot be computed (too few sequences)", np.nan, np.nan, np.nan, False)] * 2
+    assert H.insertion_conclusion(across_models(too_few)) == \
+        "The interaction cannot be computed (too few sequences) in all 2 models."
+
+
+def test_across_text():
+    from camformer.ensemble import across_models
+    from camformer.verdicts import Verdict
+
+    one = across_models([Verdict("raises", 0.5, 0.25, 0.75, True)])
+    assert H.across_text(one) == "+0.500 (95% CI +0.250 to +0.750): raises"
+    three = across_models([Verdict("raises", x, x - 0.1, x + 0.1, True) for x in (1.0, 2.0, 3.0)])
+    assert H.across_text(three, digits=2) == \
+        "+2.00 on average (95% CI between the 3 models -0.48 to +4.48): raises (in 3 of 3 models)"
+    shown = across_models([Verdict("", x, x - 0.1, x + 0.1, False) for x in (1.0, 2.0, 3.0)])
+    assert H.across_text(shown, digits=2) == "+2.00 on average (95% CI between the 3 models -0.48 to +4.48)"
+    assert H.across_text(across_models([Verdict("cannot be computed", np.nan, np.nan, np.nan, False)] * 2)) == \
+        "cannot be computed"
+
+
+def test_measured_hierarchy_sentence_from_chapter_13s_records():
+    facts = {"ime1_effect_verdict": "raises", "ime1_ume6_effect_verdict": "lowers",
+             "ime1_ume6_interaction_verdict": "below the sum of their effects alone", "hierarchy_verdict": "holds"}
+    assert H.measured_hierarchy_sentence(facts) == (
+        "In the measured test library (chapter 13_motifs), IME1 without UME6 raises expression against sequences "
+        "with neither motif, IME1 with UME6 lowers it, and together the two are below the sum of their effects "
+        "alone: the paper's hierarchy holds there.")
+    said = H.measured_hierarchy_sentence(facts | {"hierarchy_verdict": "cannot be told"})
+    assert said.endswith("the paper's hierarchy cannot be told there.")
+    for missing in ({}, {k: v for k, v in facts.items() if k != "hierarchy_verdict"}):
+        said = H.measured_hierarchy_sentence(missing)
+        assert "has not recorded" in said and "raises" not in said and "lowers" not in said

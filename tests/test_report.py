@@ -19,6 +19,16 @@ def test_record_merges_within_a_build_and_reads_back(tmp_path):
     assert table.to_dict() == {"heldout_pearson": 0.81, "heldout_spearman": 0.8, "n_train": 10}
 
 
+def test_section_records_reads_one_section_or_none(tmp_path):
+    assert report.section_records(tmp_path, "quick", "motifs") == {}  # nothing recorded yet
+    report.record(tmp_path, "quick", "motifs", ime1_effect_verdict="raises", n=3,
+                  why=report.Undefined("too few"))
+    report.record(tmp_path, "quick", "training", n=10)
+    assert report.section_records(tmp_path, "quick", "motifs") == {
+        "ime1_effect_verdict": "raises", "n": 3, "why": report.Undefined("too few")}
+    assert report.section_records(tmp_path, "quick", "absent") == {}
+
+
 def test_nan_is_refused_and_undefined_keeps_its_reason(tmp_path):
     with pytest.raises(ValueError, match="training.r is nan; record a finite number, or report.Undefined"):
         report.record(tmp_path, "quick", "training", r=math.nan)

@@ -326,18 +326,19 @@ def findings(model: nn.Module, codes: np.ndarray, boot: dict, *, every_layer: bo
     return Findings(verdicts, closest, best, layers, maps, attributions, profiles, agreement, shares, X, encoding)
 
 
-def summary(combined: dict, closest: list[str], n: int) -> str:
+def summary(combined: dict, per_model: list[Findings], n: int) -> str:
     """The chapter's conclusions as Markdown, from :func:`camformer.ensemble.combine` of every
-    model's :func:`findings` ``.verdicts`` and every model's ``closest``: each finding's number
-    with its interval (over promoters for one model, between models for several) and its words
-    with how many models reach them; the closest method where every model names the same one
-    (:func:`camformer.ensemble.consensus`), else undecided, with what each model says.
+    model's :func:`findings` ``.verdicts``: each finding's number with its interval (over
+    promoters for one model, between models for several) and its words with how many models
+    reach them; then the closest method where every model names the same one
+    (:func:`camformer.ensemble.consensus`), else undecided, with what each model says (one model:
+    its own verdict on the closest, :attr:`Findings.best`).
 
     Parameters
     ----------
     combined : dict key -> camformer.ensemble.Across
-    closest : list of str
-        Each model's :attr:`Findings.closest`, in the models' order.
+    per_model : list of Findings
+        Every model's, in the models' order.
     n : int
         Promoters in the sample.
     """
@@ -345,17 +346,18 @@ def summary(combined: dict, closest: list[str], n: int) -> str:
     from .explain_stats import stated
 
     k = next(iter(combined.values())).k
-    if len(closest) != k:
-        raise ValueError(f"{len(closest)} models' closest methods for {k} models' findings")
+    if len(per_model) != k:
+        raise ValueError(f"{len(per_model)} models' findings for {k} models' verdicts")
     over = (f"over {n} held-out promoters (95% interval over them)" if k == 1 else
             f"the mean over {k} models, each averaged over {n} held-out promoters (95% interval between models)")
     parts = [f"{FINDING_NAMES.get(key, key)} {stated(across.verdict)}: {across.stated()}"
              for key, across in combined.items()]
+    closest = [f.closest for f in per_model]
     label, agreeing = consensus(closest)
-    if label != "undecided":
-        close = f"**{label} is closest to Grad-CAM**" + (f" (in {agreeing} of {k} models)" if k > 1 else "")
-    elif k == 1:
-        close = f"**which method is closest to Grad-CAM is {closest[0]}**"
+    if k == 1:
+        close = f"**{per_model[0].best.words}**"
+    elif label != "undecided":
+        close = f"**{label} is closest to Grad-CAM** (in {agreeing} of {k} models)"
     else:
         close = (f"**which method is closest to Grad-CAM is undecided** (the models say: "
                  + ", ".join(closest) + ")")

@@ -66,8 +66,11 @@ from camformer.plot_interpret import profile_bars
 started = time.perf_counter()
 plt.rcParams["figure.dpi"] = 120
 n_sequences = {"smoke": 8, "quick": 300}.get(preset, 2000)
+# quick: at most 1.25e11 multiply-accumulates of forward passes per model (the
+# book's model: all 300 promoters; the published Original: 101)
+macs_budget = {"quick": 1.25e11}.get(preset)
 ex = book.explaining(results_dir, preset, prefer=explain, n=n_sequences,
-                     seed=seed, n_boot=n_boot)
+                     seed=seed, n_boot=n_boot, macs_budget=macs_budget)
 display(Markdown(ex.markdown()))
 per_model = [gradcam.findings(m, ex.codes, ex.boot, every_layer=i == 0)
              for i, m in enumerate(ex.models)]
@@ -84,7 +87,12 @@ display(Markdown(
     "(`camformer.attribution.fold_channels`), so they show all the model's "
     f"input. The figures show {ex.labels[0]}"
     + (f", the first of the {len(ex.models)} models." if len(ex.models) > 1
-       else ".")))
+       else ".")
+    + (f" The preset asks for {ex.asked} promoters; this model costs more, so "
+       f"its sample is sized to {macs_budget:.3g} multiply-accumulates of "
+       "forward passes (`camformer.book.affordable_n`)."
+       if len(ex.sample) < min(ex.asked, len(ex.info["predictions"]))
+       else "")))
 
 # %% [markdown]
 # ## High and low expressors
@@ -161,8 +169,7 @@ closest, agreeing = ensemble.consensus([f.closest for f in per_model])
 ensemble.table(combined, gradcam.FINDING_NAMES)
 
 # %% tags=["remove-input"]
-display(Markdown(gradcam.summary(
-    combined, [f.closest for f in per_model], len(ex.sample))))
+display(Markdown(gradcam.summary(combined, per_model, len(ex.sample))))
 
 # %%
 report.record(results_dir, preset, "gradcam", model=ex.info["model"],

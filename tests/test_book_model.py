@@ -138,3 +138,27 @@ def test_heldout_sample_draws_only_heldout_ids_in_order():
     assert row["prediction"] == dict(zip(ids, [0.5, 1.5, 2.5, 3.5, 4.5]))[row["id"]]
     assert row["seq"] == table.set_index("id").loc[row["id"], "seq"]
     assert heldout_sample(info, 3, seed=1).equals(sample) and len(heldout_sample(info, 99)) == 5
+
+
+def test_affordable_n_sizes_the_sample_by_the_costliest_model():
+    """A conv (4 -> 2 channels, kernel 3, 110 positions) and a linear layer (220 -> 1) cost
+    2*4*3*110 + 220 = 2,860 multiply-accumulates per sequence; one with 4 output channels 5,500."""
+    from torch import nn
+
+    from camformer.book import affordable_n
+
+    def model(channels):
+        m = nn.Sequential(nn.Conv1d(4, channels, 3, padding=1), nn.Flatten(), nn.Linear(channels * 110, 1))
+        m.encoding = "onehot"
+        return m
+
+    small, large = model(2), model(4)
+    assert affordable_n([small], 300, None) == 300
+    assert affordable_n([small], 300, 2_860 * 7) == 7
+    assert affordable_n([small], 300, 2_860 * 7 + 2_859) == 7
+    assert affordable_n([small], 5, 2_860 * 7) == 5  # never more than asked
+    assert affordable_n([small, large], 300, 5_720 * 7) == 7  # the costliest model decides
+    assert affordable_n([small, large], 300, 2_860 * 7) == 3
+    assert affordable_n([large], 300, 10) == 2  # never fewer than `least`
+    with pytest.raises(ValueError, match="macs_budget = 0"):
+        affordable_n([small], 300, 0)

@@ -191,6 +191,8 @@ def test_findings_of_identical_models_agree_k_of_k_and_the_summary_says_so():
     """The ensemble of one model three times: every verdict is that model's, in 3 of 3 models, its
     mean the model's value with a zero-width interval between models; the page's sentence and
     records say so. Two different models that disagree leave a verdict undecided."""
+    from dataclasses import replace
+
     from camformer import ensemble
     from camformer.gradcam import FINDING_NAMES, findings, summary
     from camformer.verdicts import Verdict
@@ -207,13 +209,13 @@ def test_findings_of_identical_models_agree_k_of_k_and_the_summary_says_so():
         assert across.verdict.ci_low == pytest.approx(v.estimate) == pytest.approx(across.verdict.ci_high)
     facts = ensemble.facts(combined)
     assert facts["gradcam_ig_mean_r_models"] == [one.verdicts["gradcam_ig_mean_r"].estimate] * 3
-    text = summary(combined, [one.closest] * 3, 20)
+    text = summary(combined, [one] * 3, 20)
     assert "the mean over 3 models, each averaged over 20 held-out promoters" in text
     assert one.verdicts["variable_share_last_layer"].words in text
     # k = 1: the model's own verdict and its interval over promoters
-    single = summary(ensemble.combine([one.verdicts], ["Camformer Original"]), [one.closest], 20)
+    single = summary(ensemble.combine([one.verdicts], ["Camformer Original"]), [one], 20)
     assert single.startswith("Each number is over 20 held-out promoters (95% interval over them)")
-    assert "models" not in single
+    assert "models" not in single and single.endswith(f"**{one.best.words}**.")
     # a sign that changes between models: undecided, and so is the closest method
     up = dict(one.verdicts, gradcam_ig_mean_r=Verdict("Integrated Gradients agrees with Grad-CAM on average (r above 0)",
                                                         0.115, 0.078, 0.151, True))
@@ -222,9 +224,10 @@ def test_findings_of_identical_models_agree_k_of_k_and_the_summary_says_so():
     mixed = ensemble.combine([up, down], ["seed 1", "seed 2"])
     assert not mixed["gradcam_ig_mean_r"].verdict.decided
     assert ensemble.consensus(["Saliency", "undecided"]) == ("undecided", 1)
-    text = summary(mixed, ["Saliency", "undecided"], 20)
+    saliency, undecided = (replace(one, closest=label) for label in ("Saliency", "undecided"))
+    text = summary(mixed, [saliency, undecided], 20)
     assert "which method is closest to Grad-CAM is undecided** (the models say: Saliency, undecided)" in text
-    assert "**Saliency is closest to Grad-CAM** (in 2 of 2 models)" in summary(mixed, ["Saliency"] * 2, 20)
-    with pytest.raises(ValueError, match="3 models' closest methods for 2"):
-        summary(mixed, ["Saliency"] * 3, 20)
+    assert "**Saliency is closest to Grad-CAM** (in 2 of 2 models)" in summary(mixed, [saliency] * 2, 20)
+    with pytest.raises(ValueError, match="3 models' findings for 2"):
+        summary(mixed, [saliency] * 3, 20)
     assert "undecided: the models disagree" in text

@@ -151,7 +151,7 @@ agreement_strips({n: attr.rowwise_pearson(profiles["Grad-CAM"], p)
 plt.show()
 
 # %% [markdown]
-# ## Across the trained models
+# ## Conclusions, model by model
 #
 # One trained model's averages are evidence about that model: the same recipe trained from
 # another seed, or from the same seed on a CPU whose vector instructions round sums

@@ -447,10 +447,12 @@ def affordable_n(models: Sequence[nn.Module], n: int, macs_budget: float | None,
 
 
 def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: int, seed: int = 0,
-               n_boot: int = 1000, macs_budget: float | None = None) -> Explaining:
+               n_boot: int = 1000, macs_budget: float | None = None,
+               ensemble_n: int | None = None) -> Explaining:
     """An interpretation chapter's set-up in one call: the models to explain
-    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters (or fewer where the
-    models cost more than ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`)
+    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters (``ensemble_n``, where
+    given, when several models are explained; fewer where the models cost more than
+    ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`)
     with their similarity units and encoded bases, and torch's threads set to the CPU budget
     (:func:`camformer.cpu_budget.cpu_budget`), so a container with a quota of one CPU does not
     run two threads that wait on each other."""
@@ -463,6 +465,8 @@ def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: i
     threads = cpu_budget().cpus
     torch.set_num_threads(threads)
     models, info = explained_models(results_dir, preset, prefer=prefer)
+    if ensemble_n is not None and len(models) > 1:
+        n = ensemble_n
     sample = heldout_sample(info, affordable_n(models, n, macs_budget), seed)
     units = test_set_units(sample["id"].to_numpy())
     return Explaining(models, info, sample, units, {"groups": units, "n_boot": n_boot, "seed": seed},

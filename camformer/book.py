@@ -413,6 +413,9 @@ class Explaining:
         ``(N, 110)`` int8 base codes of the sample (:func:`camformer.data.encode_sequences`).
     threads : int
         torch threads the chapter runs with (the CPU budget).
+    asked : int
+        The sample size asked for; the sample is smaller where the models' cost
+        (:func:`affordable_n`) or the held-out set limits it (0: not recorded).
     """
 
     models: list
@@ -422,6 +425,7 @@ class Explaining:
     boot: dict
     codes: np.ndarray
     threads: int
+    asked: int = 0
 
     @property
     def labels(self) -> list[str]:
@@ -437,11 +441,55 @@ class Explaining:
         return describe_model(self.info)
 
 
+def affordable_n(models: Sequence[nn.Module], n: int | None, macs_budget: float | None, *,
+                 least: int = 2) -> int | None:
+    """The sample size a chapter can afford: ``n``, or fewer where the costliest model's forward
+    passes over ``n`` promoters would exceed ``macs_budget`` multiply-accumulates
+    (:func:`camformer.models.count_macs` per sequence), but never fewer than ``least``.
+
+    Parameters
+    ----------
+    models : sequence of nn.Module
+        With their ``encoding`` (:func:`camformer.inference.model_encoding`).
+    n : int or None
+        The sample size asked for (None: every held-out promoter, without a cost budget).
+    macs_budget : float or None
+        Multiply-accumulates of one forward pass over the whole sample, per model (None: ``n``).
+
+    Returns
+    -------
+    int: ``min(n, max(least, floor(macs_budget / max MACs per sequence)))``
+
+    Examples
+    --------
+    A model of 10 MACs per sequence with a budget of 55: 5 of the 300 promoters asked for.
+    """
+    from .data import ENCODINGS, SEQ_LEN
+    from .inference import model_encoding
+    from .models import count_macs
+
+    if n is None:
+        if macs_budget is not None:
+            raise ValueError("a cost budget needs a sample size: n = None takes every held-out promoter")
+        return None
+    if n < 1:
+        raise ValueError(f"n = {n}: a sample needs at least one promoter")
+    if macs_budget is None:
+        return n
+    if not macs_budget > 0:
+        raise ValueError(f"macs_budget = {macs_budget}: it must be a positive number of multiply-accumulates")
+    cost = max(count_macs(m, (1, ENCODINGS[model_encoding(m)], SEQ_LEN)) for m in models)
+    return min(n, max(least, int(macs_budget // max(cost, 1))))
+
+
 def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: int | None, seed: int = 0,
-               n_boot: int = 1000) -> Explaining:
+               n_boot: int = 1000, macs_budget: float | None = None,
+               ensemble_n: int | None = None) -> Explaining:
     """An interpretation chapter's set-up in one call: the models to explain
-    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters with their
-    similarity units and encoded bases (``n = None``: all of them), and torch's threads set to the CPU budget
+    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters (``None``: all of them; ``ensemble_n``, where
+    given, when several models are explained; fewer where the models cost more than
+    ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`)
+    with their similarity units and encoded bases, and torch's threads set to the CPU budget
     (:func:`camformer.cpu_budget.cpu_budget`), so a container with a quota of one CPU does not
     run two threads that wait on each other."""
     import torch
@@ -453,7 +501,9 @@ def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: i
     threads = cpu_budget().cpus
     torch.set_num_threads(threads)
     models, info = explained_models(results_dir, preset, prefer=prefer)
-    sample = heldout_sample(info, n, seed)
+    if ensemble_n is not None and len(models) > 1:
+        n = ensemble_n
+    sample = heldout_sample(info, affordable_n(models, n, macs_budget), seed)
     units = test_set_units(sample["id"].to_numpy())
     return Explaining(models, info, sample, units, {"groups": units, "n_boot": n_boot, "seed": seed},
-                      encode_sequences(sample["seq"].tolist()), threads)
+                      encode_sequences(sample["seq"].tolist()), threads, n)

@@ -14,6 +14,8 @@ and any module whose output is ``(N, K, L_k)``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -217,3 +219,146 @@ def layer_maps(model: nn.Module, X: torch.Tensor, layers: list[str], encoding: s
 
     return {layer: fold_channels(gradcam(model, X, layer, normalize=normalize, batch_size=batch_size), X, encoding)
             for layer in layers}
+
+
+#: Row names of the chapter's findings (:func:`findings`' verdict keys) in a table.
+FINDING_NAMES: dict[str, str] = {
+    "gradcam_ig_mean_r": "Integrated Gradients, mean r",
+    "gradcam_deeplift_mean_r": "DeepLift, mean r",
+    "gradcam_saliency_mean_r": "Saliency, mean r",
+    "variable_share_first_layer": "variable-region share, first layer",
+    "variable_share_last_layer": "variable-region share, last layer",
+}
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What one model shows in the Grad-CAM chapter (:func:`findings`).
+
+    Attributes
+    ----------
+    verdicts : dict record key -> Verdict
+        ``gradcam_{ig,deeplift,saliency}_mean_r`` (each method's agreement with the first layer's
+        Grad-CAM, :func:`camformer.attribution.agreement_verdicts`) and
+        ``variable_share_{first,last}_layer`` (:func:`region_verdict`), each from this model's
+        interval over the promoters.
+    closest : str
+        The method closest to Grad-CAM, or ``"undecided"`` / ``"undefined"``.
+    best : Verdict
+        The verdict on which method is closest (its words a sentence).
+    layers : list of str
+        Every convolution layer of the model, in order.
+    maps : dict layer -> torch.Tensor ``(N, 4, L)``
+        Unnormalised per-base Grad-CAM maps at the layers computed (every layer, or the first
+        and the last).
+    attributions : dict name -> torch.Tensor ``(N, 4, L)``
+        The first layer's Grad-CAM and each compared method's per-base attributions.
+    profiles : dict name -> np.ndarray ``(N, L)``
+        The same at the base present (:func:`camformer.attribution.present_base_profiles`).
+    agreement : pandas.DataFrame
+        :func:`camformer.attribution.agreement_table` against Grad-CAM.
+    shares : dict layer -> dict
+        :func:`region_share_interval` at the first and the last layer.
+    X : torch.Tensor ``(N, C, L)``
+        The encoded sequences.
+    encoding : str
+    """
+
+    verdicts: dict
+    closest: str
+    best: object
+    layers: list
+    maps: dict
+    attributions: dict
+    profiles: dict
+    agreement: object
+    shares: dict
+    X: torch.Tensor
+    encoding: str
+
+
+def findings(model: nn.Module, codes: np.ndarray, boot: dict, *, every_layer: bool = True) -> Findings:
+    """Everything the Grad-CAM chapter concludes about one model, on one sample of promoters.
+
+    Grad-CAM (unnormalised, folded onto the four bases: :func:`layer_maps`) at the first and the
+    last convolution layer (``every_layer``: at all of them, for the figure of average maps); the
+    share of the absolute maps in the variable region at the first and the last layer with its
+    verdict (:func:`region_share_interval`, :func:`region_verdict`); and how well Integrated
+    Gradients, DeepLift and Saliency agree with the first layer's Grad-CAM, per promoter and on
+    average (:mod:`camformer.attribution`), with the method closest to it.
+
+    Parameters
+    ----------
+    model : nn.Module
+        In eval mode; its encoding is read from it (:func:`camformer.inference.model_encoding`).
+    codes : np.ndarray ``(N, 110)`` int8
+        The promoters' base codes (:func:`camformer.data.encode_sequences`).
+    boot : dict
+        ``groups`` ``(N,)``, ``n_boot`` and ``seed`` of every interval over promoters.
+    every_layer : bool
+        Compute Grad-CAM at every convolution layer (else the first and the last only).
+
+    Returns
+    -------
+    Findings
+        ``verdicts`` holds the record keys of :data:`FINDING_NAMES`.
+    """
+    from .attribution import agreement_keys, agreement_table, agreement_verdicts, attribution_maps, \
+        present_base_profiles
+    from .encoding import encode
+    from .inference import model_encoding
+
+    encoding = model_encoding(model)
+    layers = conv_layers(model)
+    if not layers:
+        raise ValueError("the model has no convolution layer for Grad-CAM")
+    X = encode(torch.as_tensor(np.asarray(codes)), encoding)
+    wanted = layers if every_layer else list(dict.fromkeys((layers[0], layers[-1])))
+    maps = layer_maps(model, X, wanted, encoding)
+    attributions = {"Grad-CAM": maps[layers[0]]} | attribution_maps(model, X, encoding)
+    profiles = {name: present_base_profiles(m, X) for name, m in attributions.items()}
+    agreement = agreement_table(profiles, "Grad-CAM", **boot)
+    methods, best, closest = agreement_verdicts(agreement)
+    shares = {layer: region_share_interval(maps[layer].numpy(), **boot) for layer in (layers[0], layers[-1])}
+    verdicts = agreement_keys(methods) | {
+        "variable_share_first_layer": region_verdict(shares[layers[0]], f"layer {layers[0]}"),
+        "variable_share_last_layer": region_verdict(shares[layers[-1]], f"layer {layers[-1]}")}
+    return Findings(verdicts, closest, best, layers, maps, attributions, profiles, agreement, shares, X, encoding)
+
+
+def summary(combined: dict, per_model: list[Findings], n: int) -> str:
+    """The chapter's conclusions as Markdown, from :func:`camformer.ensemble.combine` of every
+    model's :func:`findings` ``.verdicts``: each finding's number with its interval (over
+    promoters for one model, between models for several) and its words with how many models
+    reach them; then the closest method where every model names the same one
+    (:func:`camformer.ensemble.consensus`), else undecided, with what each model says (one model:
+    its own verdict on the closest, :attr:`Findings.best`).
+
+    Parameters
+    ----------
+    combined : dict key -> camformer.ensemble.Across
+    per_model : list of Findings
+        Every model's, in the models' order.
+    n : int
+        Promoters in the sample.
+    """
+    from .ensemble import consensus
+    from .explain_stats import stated
+
+    k = next(iter(combined.values())).k
+    if len(per_model) != k:
+        raise ValueError(f"{len(per_model)} models' findings for {k} models' verdicts")
+    over = (f"over {n} held-out promoters (95% interval over them)" if k == 1 else
+            f"the mean over {k} models, each averaged over {n} held-out promoters (95% interval between models)")
+    parts = [f"{FINDING_NAMES.get(key, key)} {stated(across.verdict)}: {across.stated()}"
+             for key, across in combined.items()]
+    closest = [f.closest for f in per_model]
+    label, agreeing = consensus(closest)
+    if k == 1:
+        close = f"**{per_model[0].best.words}**"
+    elif label != "undecided":
+        close = f"**{label} is closest to Grad-CAM** (in {agreeing} of {k} models)"
+    else:
+        close = (f"**which method is closest to Grad-CAM is undecided** (the models say: "
+                 + ", ".join(closest) + ")")
+    return f"Each number is {over}. " + "; ".join(parts) + f". {close}."

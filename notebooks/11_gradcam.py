@@ -19,17 +19,18 @@
 # computes it for any model and any convolution layer; `camformer.attribution` gives captum's
 # Integrated Gradients, DeepLift and Saliency through one function for comparison.
 #
-# The model explained is the paper's own Camformer Original where its published weights can be
-# fetched (`camformer.book.explained_model`), and otherwise the book's own model from chapter
-# 03_training, on held-out promoters; the line below says which. The book's model is a
-# small-data model, **so its maps are small-data results**.
+# The models explained are the paper's own Camformer Original where its published weights can be
+# fetched (`camformer.book.explaining`), and otherwise the book's own seed ensemble from chapter
+# 03_training (models of one recipe that differ only in their seed), on held-out promoters; the
+# line below says which. The book's models are small-data models, **so their maps are
+# small-data results**.
 #
 # One map of one promoter is fragile: how well two methods' maps of a single promoter agree
-# varies widely from promoter to promoter (the strip plot at the end shows it), and moves when
-# the model is trained again, even with the same seed on another CPU's kernels. So every
-# number below is an average over many held-out promoters, with a 95% interval from a
-# bootstrap that resamples them by similarity unit (`camformer.bootstrap.test_set_units`), and every
-# sentence that concludes is chosen from those intervals by a tested function.
+# varies widely from promoter to promoter (the strip plot below shows it), and moves when the
+# model is trained again. So every number below is, for each model, an average over many
+# held-out promoters, with a 95% interval from a bootstrap that resamples them by similarity
+# unit (`camformer.bootstrap.test_set_units`); every sentence that concludes is chosen from
+# those intervals by a tested function, and, for an ensemble, only where every model reaches it.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -55,39 +56,49 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from IPython.display import Markdown, display
 
 from camformer import attribution as attr
-from camformer import book, data, explain_stats, gradcam, inference, report
-from camformer.encoding import encode
+from camformer import book, ensemble, gradcam, report
 from camformer.plot_interpret import agreement_strips, base_map_stack
 from camformer.plot_interpret import profile_bars
 
 started = time.perf_counter()
-torch.set_num_threads(2)
 plt.rcParams["figure.dpi"] = 120
-model, info = book.explained_model(results_dir, preset, prefer=explain)
-display(Markdown(book.describe_model(info)))
-encoding = inference.model_encoding(model)
-layers = gradcam.conv_layers(model)
 n_sequences = {"smoke": 8, "quick": 300}.get(preset, 2000)
-sample = book.heldout_sample(info, n_sequences, seed)
-unit = explain_stats.test_set_units(sample["id"].to_numpy())
-boot = {"groups": unit, "n_boot": n_boot, "seed": seed}
-measured = sample["expression"].to_numpy()
-codes = torch.as_tensor(data.encode_sequences(sample["seq"].tolist()))
-X = encode(codes, encoding)
-raw = gradcam.layer_maps(model, X, layers, encoding)  # unnormalised
+# several models: fewer promoters each, so k models cost about 1.5 times one
+ensemble_n = {"quick": 160}.get(preset)
+# quick: at most 1.25e11 multiply-accumulates of forward passes per model (the
+# book's model: all its promoters; the published Original: 101)
+macs_budget = {"quick": 1.25e11}.get(preset)
+ex = book.explaining(results_dir, preset, prefer=explain, n=n_sequences,
+                     seed=seed, n_boot=n_boot, macs_budget=macs_budget,
+                     ensemble_n=ensemble_n)
+display(Markdown(ex.markdown()))
+per_model = [gradcam.findings(m, ex.codes, ex.boot, every_layer=i == 0)
+             for i, m in enumerate(ex.models)]
+first = per_model[0]
+layers, raw, measured = first.layers, first.maps, ex.measured
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"{len(sample)} held-out promoters ({len(set(unit))} similarity units);"
-    f" the model ({model.config.architecture}, {encoding}) has {len(layers)} "
-    f"convolution layers: {', '.join(f'`{n}`' for n in layers)}. Maps of an "
-    "encoding with a purine channel are folded onto the base present "
+    f"{len(ex.sample)} held-out promoters ({len(set(ex.units))} similarity "
+    f"units); the model ({ex.models[0].config.architecture}, "
+    f"{first.encoding}) has {len(layers)} convolution layers: "
+    f"{', '.join(f'`{n}`' for n in layers)}. Maps of an encoding with a "
+    "purine channel are folded onto the base present "
     "(`camformer.attribution.fold_channels`), so they show all the model's "
-    "input."))
+    f"input. The figures show {ex.labels[0]}"
+    + (f", the first of the {len(ex.models)} models." if len(ex.models) > 1
+       else ".")
+    + (f" With {len(ex.models)} models each is explained on {ex.asked} "
+       f"promoters instead of the {n_sequences} one model gets, to keep the "
+       "chapter's time." if ex.asked < n_sequences else "")
+    + (f" The preset asks for {ex.asked} promoters; this model costs more, so "
+       f"its sample is sized to {macs_budget:.3g} multiply-accumulates of "
+       "forward passes (`camformer.book.affordable_n`)."
+       if len(ex.sample) < min(ex.asked, len(ex.info["predictions"]))
+       else "")))
 
 # %% [markdown]
 # ## High and low expressors
@@ -114,24 +125,16 @@ plt.show()
 #
 # The paper also averages the (unnormalised) maps over its test sequences and then divides by
 # the maximum, one map per layer. Below: that average for every convolution layer, each with
-# its colour bar. Then, at the first and the last layer, where the maps put their weight: the
-# share of every promoter's absolute map (red and blue alike) that falls in the 80-nt variable
-# region (0-based 17–96), which holds 73% of the positions, over all the held-out promoters.
+# its colour bar. Where the maps put their weight at the first and the last layer is in the
+# table at the end: the share of every promoter's absolute map (red and blue alike) that falls
+# in the 80-nt variable region (0-based 17–96), which holds 73% of the positions, over all the
+# held-out promoters.
 
 # %%
 average = {f"layer {layer}": gradcam.normalize_by_max(
     m.mean(0, keepdim=True))[0].numpy() for layer, m in raw.items()}
 base_map_stack(average, row_height=0.95)
 plt.show()
-share = {layer: gradcam.region_share_interval(raw[layer].numpy(), **boot)
-         for layer in (layers[0], layers[-1])}
-region = {layer: gradcam.region_verdict(s, f"layer {layer}")
-          for layer, s in share.items()}
-
-# %% tags=["remove-input"]
-display(Markdown("Share of the absolute maps in the variable region: "
-                 + "; ".join(f"{explain_stats.stated(v)}, so **{v}**"
-                             for v in region.values()) + "."))
 
 # %% [markdown]
 # ## Grad-CAM beside captum's attributions
@@ -140,37 +143,44 @@ display(Markdown("Share of the absolute maps in the variable region: "
 # (absolute gradient), each taken at the base actually present (the map times the one-hot
 # input, summed over bases), beside the first layer's Grad-CAM. First the four profiles of
 # the high expressor; then, for every held-out promoter, the Pearson r of each method's
-# profile with Grad-CAM's, and their mean with its interval.
+# profile with Grad-CAM's, and their mean with its interval over the promoters. Pearson r weighs
+# the few positions with large values, which is what the eye compares in the profiles.
 
 # %%
-maps = {"Grad-CAM": raw[layers[0]]} | attr.attribution_maps(model, X, encoding)
-profiles = {n: attr.present_base_profiles(m, X) for n, m in maps.items()}
+maps, profiles = first.attributions, first.profiles
 profile_bars(attr.position_profiles({n: m[high] for n, m in maps.items()},
-                                    X[high]))
+                                    first.X[high]))
 plt.show()
-agreement = attr.agreement_table(profiles, "Grad-CAM", **boot)
-verdicts, best, closest = attr.agreement_verdicts(agreement)
 agreement_strips({n: attr.rowwise_pearson(profiles["Grad-CAM"], p)
-                  for n, p in profiles.items() if n != "Grad-CAM"}, agreement)
+                  for n, p in profiles.items() if n != "Grad-CAM"},
+                 first.agreement)
 plt.show()
-
-# %% tags=["remove-input"]
-display(Markdown(attr.agreement_summary(agreement, verdicts, best)))
 
 # %% [markdown]
-# The intervals on this page cover the sampling of promoters. They do not cover the training of
-# the model: the same recipe trained again (another seed, or the same seed on a CPU with other
-# vector instructions, whose sums round differently) gives a model whose averages move by more
-# than these intervals, although the verdicts stay the same. The numbers describe this trained
-# model; the verdicts are what the book concludes.
+# ## Conclusions, model by model
+#
+# One trained model's averages are evidence about that model: the same recipe trained from
+# another seed, or from the same seed on a CPU whose vector instructions round sums
+# differently, gives another model, whose averages can move by more than the intervals over
+# promoters. So every model explained is asked each question on its own, with its own interval
+# over the promoters, and a conclusion is stated only where all of them reach it
+# (`camformer.ensemble`); elsewhere it is undecided. The table gives each model's value, their
+# mean with a 95% interval between the models, and how many models reach the verdict. With one
+# fixed model (the paper's published one) the interval is over the promoters and the verdict is
+# that model's.
 
 # %%
-keys = attr.agreement_keys(verdicts) | {
-    "variable_share_first_layer": region[layers[0]],
-    "variable_share_last_layer": region[layers[-1]]}
-facts = {}
-for key, v in keys.items():
-    facts |= report.facts(key, verdict=v)
-report.record(results_dir, preset, "gradcam", model=info["model"],
-              n_sequences=len(sample), closest_to_gradcam=closest, **facts,
+combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
+closest, agreeing = ensemble.consensus([f.closest for f in per_model])
+ensemble.table(combined, gradcam.FINDING_NAMES)
+
+# %% tags=["remove-input"]
+display(Markdown(gradcam.summary(combined, per_model, len(ex.sample))))
+
+# %%
+report.record(results_dir, preset, "gradcam", model=ex.info["model"],
+              models=len(ex.models), n_sequences=len(ex.sample),
+              closest_to_gradcam=closest,
+              closest_to_gradcam_agreeing_models=f"{agreeing} of "
+              f"{len(ex.models)}", **ensemble.facts(combined),
               seconds=round(time.perf_counter() - started, 1))

@@ -4,6 +4,7 @@ Camformer Micro, the quick preset as a fixed amount of fp32 work, and repeatabil
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -198,3 +199,50 @@ def test_run_seeds_trains_each_seed_as_train_alone_would():
     np.testing.assert_array_equal(results[1].test_predictions, alone[0].test_predictions)
     with pytest.raises(ValueError, match="its own seed"):
         run_seeds(config, (1, 1), data)
+
+
+def test_affordable_n_sizes_the_sample_by_the_costliest_model():
+    """A conv (4 -> 2 channels, kernel 3, 110 positions) and a linear layer (220 -> 1) cost
+    2*4*3*110 + 220 = 2,860 multiply-accumulates per sequence; one with 4 output channels 5,500."""
+    from torch import nn
+
+    from camformer.book import affordable_n
+
+    def model(channels):
+        m = nn.Sequential(nn.Conv1d(4, channels, 3, padding=1), nn.Flatten(), nn.Linear(channels * 110, 1))
+        m.encoding = "onehot"
+        return m
+
+    small, large = model(2), model(4)
+    assert affordable_n([small], 300, None) == 300 and affordable_n([small], None, None) is None
+    with pytest.raises(ValueError, match="needs a sample size"):
+        affordable_n([small], None, 1e6)
+    assert affordable_n([small], 300, 2_860 * 7) == 7
+    assert affordable_n([small], 300, 2_860 * 7 + 2_859) == 7
+    assert affordable_n([small], 5, 2_860 * 7) == 5  # never more than asked
+    assert affordable_n([small, large], 300, 5_720 * 7) == 7  # the costliest model decides
+    assert affordable_n([small, large], 300, 2_860 * 7) == 3
+    assert affordable_n([large], 300, 10) == 2  # never fewer than `least`
+    with pytest.raises(ValueError, match="macs_budget = 0"):
+        affordable_n([small], 300, 0)
+
+
+def test_explaining_takes_ensemble_n_for_several_models_and_the_budget_for_costly_ones(monkeypatch):
+    """One model gets ``n`` promoters, several get ``ensemble_n``; a model over the arithmetic
+    budget gets fewer; ``asked`` says what was asked for."""
+    from torch import nn
+
+    from camformer import book
+    from camformer.data import load_test_table
+
+    ids = load_test_table()["id"].to_numpy()[:500]
+    info = {"labels": [], "predictions": pd.DataFrame({"id": ids, "prediction": 0.0})}
+    model = nn.Sequential(nn.Conv1d(4, 2, 3, padding=1), nn.Flatten(), nn.Linear(220, 1))  # 2,860 MACs
+    model.encoding = "onehot"
+    for k, expected in ((1, 40), (3, 16)):
+        monkeypatch.setattr(book, "explained_models", lambda *a, k=k, **kw: ([model] * k, info))
+        ex = book.explaining("unused", "quick", prefer="book", n=40, ensemble_n=16, n_boot=10)
+        assert len(ex.sample) == expected == ex.asked and ex.codes.shape == (expected, 110)
+    monkeypatch.setattr(book, "explained_models", lambda *a, **kw: ([model], info))
+    ex = book.explaining("unused", "quick", prefer="book", n=40, ensemble_n=16, n_boot=10, macs_budget=2_860 * 9)
+    assert (len(ex.sample), ex.asked) == (9, 40)

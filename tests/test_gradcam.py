@@ -134,3 +134,100 @@ def test_layer_maps_fold_gradcam_onto_the_bases():
     for layer, m in maps.items():
         assert m.shape == (4, 4, L)
         torch.testing.assert_close(m, fold_channels(gradcam(model, X, layer, normalize=False), X, "onehotWithP"))
+
+
+def _chapter_model(seed: int, length: int = 110) -> nn.Module:
+    """A small two-convolution model of the purine encoding (with its ``encoding`` attribute, as a
+    saved model has)."""
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Conv1d(5, 3, 5, padding=2), nn.ReLU(), nn.Conv1d(3, 2, 3, padding=1), nn.Flatten(),
+                          nn.Linear(2 * length, 1)).eval()
+    model.encoding = "onehotWithP"
+    return model
+
+
+def test_findings_are_the_chapter_steps_for_one_model():
+    """findings() gives what chapter 11 computed step by step before the ensemble (the same maps,
+    agreement table, verdicts and record keys), and the first and last layer only where asked."""
+    from camformer import attribution as attr
+    from camformer.encoding import encode
+    from camformer.gradcam import findings, layer_maps, region_share_interval, region_verdict
+
+    model = _chapter_model(0)
+    codes = np.random.default_rng(1).integers(0, 4, (24, 110)).astype(np.int8)
+    boot = {"groups": np.arange(24) // 2, "n_boot": 200, "seed": 3}
+    got = findings(model, codes, boot)
+    # the steps as the chapter wrote them
+    X = encode(torch.as_tensor(codes), "onehotWithP")
+    layers = conv_layers(model)
+    raw = layer_maps(model, X, layers, "onehotWithP")
+    maps = {"Grad-CAM": raw[layers[0]]} | attr.attribution_maps(model, X, "onehotWithP")
+    profiles = {n: attr.present_base_profiles(m, X) for n, m in maps.items()}
+    table = attr.agreement_table(profiles, "Grad-CAM", **boot)
+    verdicts, best, closest = attr.agreement_verdicts(table)
+    share = {layer: region_share_interval(raw[layer].numpy(), **boot) for layer in (layers[0], layers[-1])}
+    expected = attr.agreement_keys(verdicts) | {
+        "variable_share_first_layer": region_verdict(share[layers[0]], f"layer {layers[0]}"),
+        "variable_share_last_layer": region_verdict(share[layers[-1]], f"layer {layers[-1]}")}
+    assert got.layers == layers == ["0", "2"]
+    assert got.verdicts == expected
+    assert list(got.verdicts) == ["gradcam_ig_mean_r", "gradcam_deeplift_mean_r", "gradcam_saliency_mean_r",
+                                  "variable_share_first_layer", "variable_share_last_layer"]
+    assert (got.closest, got.best) == (closest, best)
+    for layer in layers:
+        torch.testing.assert_close(got.maps[layer], raw[layer])
+    np.testing.assert_array_equal(got.profiles["Saliency"], profiles["Saliency"])
+    assert got.agreement.equals(table)
+    # the first and the last layer only: the same verdicts
+    three = nn.Sequential(nn.Conv1d(5, 3, 5, padding=2), nn.ReLU(), nn.Conv1d(3, 3, 3, padding=1), nn.ReLU(),
+                          nn.Conv1d(3, 2, 3, padding=1), nn.Flatten(), nn.Linear(220, 1)).eval()
+    three.encoding = "onehotWithP"
+    every, ends = findings(three, codes, boot), findings(three, codes, boot, every_layer=False)
+    assert list(every.maps) == ["0", "2", "4"] and list(ends.maps) == ["0", "4"]
+    assert every.verdicts == ends.verdicts and every.closest == ends.closest
+
+
+def test_findings_of_identical_models_agree_k_of_k_and_the_summary_says_so():
+    """The ensemble of one model three times: every verdict is that model's, in 3 of 3 models, its
+    mean the model's value with a zero-width interval between models; the page's sentence and
+    records say so. Two different models that disagree leave a verdict undecided."""
+    from dataclasses import replace
+
+    from camformer import ensemble
+    from camformer.gradcam import FINDING_NAMES, findings, summary
+    from camformer.verdicts import Verdict
+
+    codes = np.random.default_rng(2).integers(0, 4, (20, 110)).astype(np.int8)
+    boot = {"groups": None, "n_boot": 200, "seed": 0}
+    one = findings(_chapter_model(0), codes, boot)
+    combined = ensemble.combine([one.verdicts] * 3, ["seed 1", "seed 2", "seed 3"])
+    assert set(combined) == set(FINDING_NAMES)
+    for key, across in combined.items():
+        v = one.verdicts[key]
+        assert across.verdict.words == v.words and across.verdict.decided == v.decided
+        assert across.verdict.estimate == pytest.approx(v.estimate)
+        assert across.verdict.ci_low == pytest.approx(v.estimate) == pytest.approx(across.verdict.ci_high)
+    facts = ensemble.facts(combined)
+    assert facts["gradcam_ig_mean_r_models"] == [one.verdicts["gradcam_ig_mean_r"].estimate] * 3
+    text = summary(combined, [one] * 3, 20)
+    assert "the mean over 3 models, each averaged over 20 held-out promoters" in text
+    assert one.verdicts["variable_share_last_layer"].words in text
+    # k = 1: the model's own verdict and its interval over promoters
+    single = summary(ensemble.combine([one.verdicts], ["Camformer Original"]), [one], 20)
+    assert single.startswith("Each number is over 20 held-out promoters (95% interval over them)")
+    assert "models" not in single and single.endswith(f"**{one.best.words}**.")
+    # a sign that changes between models: undecided, and so is the closest method
+    up = dict(one.verdicts, gradcam_ig_mean_r=Verdict("Integrated Gradients agrees with Grad-CAM on average (r above 0)",
+                                                        0.115, 0.078, 0.151, True))
+    down = dict(one.verdicts, gradcam_ig_mean_r=Verdict("Integrated Gradients points the other way from Grad-CAM on "
+                                                          "average (r below 0)", -0.135, -0.177, -0.101, True))
+    mixed = ensemble.combine([up, down], ["seed 1", "seed 2"])
+    assert not mixed["gradcam_ig_mean_r"].verdict.decided
+    assert ensemble.consensus(["Saliency", "undecided"]) == ("undecided", 1)
+    saliency, undecided = (replace(one, closest=label) for label in ("Saliency", "undecided"))
+    text = summary(mixed, [saliency, undecided], 20)
+    assert "which method is closest to Grad-CAM is undecided** (the models say: Saliency, undecided)" in text
+    assert "**Saliency is closest to Grad-CAM** (in 2 of 2 models)" in summary(mixed, [saliency] * 2, 20)
+    with pytest.raises(ValueError, match="3 models' findings for 2"):
+        summary(mixed, [saliency] * 3, 20)
+    assert "undecided: the models disagree" in text

@@ -120,11 +120,12 @@ class Across:
 
     def stated(self) -> str:
         """The verdict with how many models reach it, for a sentence: ``"raises (in 3 of 3 models)"``,
-        ``"no clear effect (2 of 3 models say 'raises')"``; one model: the words alone."""
+        ``"no clear effect (in 3 of 3 models)"`` (every model undecided alike), ``"no clear effect
+        (2 of 3 models say 'raises')"``; one model: the words alone."""
         if self.k == 1:
             return self.verdict.words
-        if self.verdict.decided:
-            return f"{self.verdict.words} (in {self.agreement()})"
+        if self.verdict.decided or all(v.words == self.verdict.words for v in self.per_model):
+            return f"{self.verdict.words} (in {self.k} of {self.k} models)"
         return f"{self.verdict.words} ({self.agreement()})"
 
     def facts(self, key: str) -> dict[str, float | str | bool | list]:

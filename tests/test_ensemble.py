@@ -56,6 +56,11 @@ def test_a_model_that_differs_leaves_the_ensemble_undecided(values, words):
     assert str(across_models([_v(x) for x in values], undecided="mixed")) == "mixed"
 
 
+def test_models_undecided_alike_are_stated_once():
+    across = across_models([_v(x) for x in (0.01, 0.02, -0.01)])
+    assert not across.verdict.decided and across.stated() == "no clear effect (in 3 of 3 models)"
+
+
 def test_one_model_keeps_its_own_verdict_and_interval():
     one = _v(0.3)
     across = across_models([one], ["Camformer Original (published)"])

@@ -406,7 +406,7 @@ def test_findings_of_a_linear_toy_by_hand():
     from camformer.ism import findings
 
     codes = np.random.default_rng(3).integers(0, 4, size=(6, 110)).astype(np.uint8)
-    got = findings(GCLinear(), codes, n_boot=50)
+    got = findings(GCLinear(), codes, n_boot=50, receptive_field=False)  # not Camformer-shaped
     gc = np.isin(codes, [1, 2])
     np.testing.assert_allclose(got.reference, gc[:, 17:97].sum(1) + 0.1 * (gc.sum(1) - gc[:, 17:97].sum(1)),
                                rtol=1e-5)
@@ -419,7 +419,8 @@ def test_findings_of_a_linear_toy_by_hand():
     assert ratio.decided and ratio.words.startswith("substitutions in the variable region move the prediction more")
     assert (gain.estimate, gain.ci_low, gain.ci_high) == pytest.approx((1.0, 1.0, 1.0), rel=1e-4)
     assert gain.words == "adding a G or C raises the prediction on average"
-    assert loss.estimate == pytest.approx(-1.0, rel=1e-4) and loss.words == "removing a G or C lowers the prediction on average"
+    assert loss.estimate == pytest.approx(-1.0, rel=1e-4)
+    assert loss.words == "removing a G or C lowers the prediction on average"
     assert got.by_class.loc["GC kept", "mean"] == pytest.approx(0.0, abs=1e-5)
 
 
@@ -431,10 +432,12 @@ def test_findings_across_models_agree_only_where_every_model_does():
 
     codes = np.random.default_rng(4).integers(0, 4, size=(5, 110)).astype(np.uint8)
     labels = ["seed 1", "seed 2", "seed 3"]
-    same = combine([findings(GCLinear(), codes, n_boot=50).verdicts for _ in labels], labels)
+    same = combine([findings(GCLinear(), codes, n_boot=50, receptive_field=False).verdicts for _ in labels],
+                   labels)
     assert all(a.verdict.decided and a.agreeing == 3 for a in same.values())
     assert same["gc_gain_mean_delta"].stated() == "adding a G or C raises the prediction on average (in 3 of 3 models)"
-    mixed = combine([findings(GCLinear(scale), codes, n_boot=50).verdicts for scale in (1.0, 2.0, -1.0)], labels)
+    mixed = combine([findings(GCLinear(scale), codes, n_boot=50, receptive_field=False).verdicts
+                     for scale in (1.0, 2.0, -1.0)], labels)
     assert mixed["variable_to_flank_ratio"].verdict.decided and mixed["variable_to_flank_ratio"].agreeing == 3
     assert str(mixed["gc_gain_mean_delta"]) == "undecided: the models disagree"
     assert mixed["gc_gain_mean_delta"].verdict.estimate == pytest.approx((1 + 2 - 1) / 3, rel=1e-4)
@@ -448,12 +451,12 @@ def test_findings_give_the_chapters_numbers_either_way():
     torch.manual_seed(0)
     model = init_he(camformer_mini(4)).eval()
     codes = np.random.default_rng(5).integers(0, 4, size=(2, 110)).astype(np.uint8)
-    got = findings(model, codes, n_boot=100, seed=1)
+    got = findings(model, codes, n_boot=100, seed=1, receptive_field=False)
     np.testing.assert_array_equal(got.delta, ism(model, codes, positions=None, batch_size=512).numpy())
     effects = mutant_table(got.delta, codes, positions=range(110))
     assert got.flanks.equals(flank_ratio(effects, n_boot=100, seed=1))
     assert got.by_class.equals(gc_change_effects(effects, n_boot=100, seed=1))
-    fast = findings(model, codes, n_boot=100, seed=1, receptive_field=True)
+    fast = findings(model, codes, n_boot=100, seed=1)  # the receptive-field ISM, by default
     np.testing.assert_allclose(fast.delta, got.delta, atol=1e-5)
     assert {k: v.words for k, v in fast.verdicts.items()} == {k: v.words for k, v in got.verdicts.items()}
 
@@ -466,7 +469,8 @@ def test_findings_resample_groups():
     model = GCLinear()
     model.w.data = torch.randn(4, 110, generator=torch.Generator().manual_seed(0))
     codes = np.random.default_rng(6).integers(0, 4, size=(8, 110)).astype(np.uint8)
-    one = findings(model, codes, groups=np.zeros(8, int), n_boot=100).verdicts["variable_to_flank_ratio"]
+    key = "variable_to_flank_ratio"
+    one = findings(model, codes, groups=np.zeros(8, int), n_boot=100, receptive_field=False).verdicts[key]
     assert one.ci_low == pytest.approx(one.estimate) and one.ci_high == pytest.approx(one.estimate)
-    each = findings(model, codes, n_boot=100).verdicts["variable_to_flank_ratio"]
+    each = findings(model, codes, n_boot=100, receptive_field=False).verdicts[key]
     assert each.estimate == pytest.approx(one.estimate) and each.ci_high - each.ci_low > 0.01

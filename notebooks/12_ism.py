@@ -83,9 +83,10 @@ names = {"variable_to_flank_ratio": "mean |ΔE|: variable region / flanks",
 # %% tags=["remove-input"]
 display(Markdown(
     f"ISM of **{len(ids)}** held-out promoters at all 110 positions "
-    f"({first.delta.shape[0] * 330:,} mutants per model, {k} model"
-    f"{'s' if k > 1 else ''}: {', '.join(ex.labels)}; encoding "
-    f"{first.encoding}) took {time.perf_counter() - started:.0f} s."
+    f"({first.delta.shape[0] * 330:,} mutants per model, model: "
+    f"{ex.models[0].config.architecture}, encoding {first.encoding}; {k} "
+    f"model{'s' if k > 1 else ''}: {', '.join(ex.labels)}) took "
+    f"{time.perf_counter() - started:.0f} s."
     + (f" The figures show the first model, {ex.labels[0]}; the tables give "
        "every model's numbers." if k > 1 else "")))
 

@@ -10,7 +10,8 @@ intervals, and :func:`gc_direction_verdict`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -121,62 +122,116 @@ class S12Comparison:
         :func:`match_paper_gc_table` of the paper's data.
     panels : dict title -> (gc, values, y label, :func:`gc_correlation`)
         In order: the paper's data (measured), the paper's Camformer's published predictions for
-        the same sequences, the explained model's held-out predictions, and the measured
+        the same sequences, the first explained model's held-out predictions, and the measured
         expression of the same held-out promoters.
     verdicts : dict title -> camformer.verdicts.Verdict
         :func:`gc_direction_verdict` of each panel.
     direction : str
-        :func:`same_direction` of the explained model's panel and the paper's Camformer's.
+        :func:`same_direction` of the explained model's panel and the paper's Camformer's; for
+        several models, their :func:`camformer.ensemble.consensus`.
+    models : dict label -> camformer.verdicts.Verdict
+        Each explained model's :func:`gc_direction_verdict` on its own held-out predictions (the
+        first is the third panel's). Empty: one model, the third panel's.
+    directions : tuple of str
+        :func:`same_direction` of each model in ``models`` with the paper's Camformer.
     """
 
     match: pd.DataFrame
     panels: dict
     verdicts: dict
     direction: str
+    models: dict = field(default_factory=dict)
+    directions: tuple = ()
 
     #: Record key of each panel, in order.
     KEYS = ("measured_paper_data", "predicted_paper_model", "predicted_model", "measured_heldout")
+    #: The panel that depends on the explained model.
+    MODEL_KEY = "gc_pearson_predicted_model"
 
     def summary(self) -> str:
         """The section's finding as Markdown: the check of the paper's data, each panel's r with its
-        interval and verdict, and whether the model and the paper's Camformer point the same way."""
+        interval and verdict (the explained models' across them, :func:`camformer.ensemble.across_models`),
+        and whether the models and the paper's Camformer point the same way."""
         from .explain_stats import stated
 
         n_equal = int((self.match["n_matches"] > 0).sum())
         erratum = ("so the figure's y axis is measured, not predicted, expression: an erratum of the paper"
                    if n_equal == len(self.match) else "so the label cannot be checked here")
-        panels = " ".join(f"{title}: r = {stated(v, 3)}, **{v}**." for title, v in self.verdicts.items())
-        direction = ("Whether the explained model and the paper's Camformer point the same way is **undecided**."
+        titles = list(self.verdicts)
+        k = max(1, len(self.models))
+        parts = []
+        for title, v in self.verdicts.items():
+            if k > 1 and title == titles[2]:
+                across = self.across()
+                parts.append(f"The {k} models' held-out predictions, r averaged over the models with the interval "
+                             f"between them: {stated(across.verdict, 3)}, **{across.stated()}**.")
+            else:
+                parts.append(f"{title}: r = {stated(v, 3)}, **{v}**.")
+        who = f"the {k} explained models" if k > 1 else "the explained model"
+        count = "" if k == 1 else f" ({self.direction_count()} of {k} models)"
+        direction = (f"Whether {who} and the paper's Camformer point the same way is **undecided**{count}."
                      if self.direction == "undecided" else
-                     f"The explained model and the paper's Camformer point in **{self.direction}**.")
+                     f"{who[0].upper() + who[1:]} and the paper's Camformer point in **{self.direction}**{count}.")
         return (f"Of the paper's {len(self.match):,} rows, **{n_equal:,} equal the measured expression of a test "
                 f"sequence with the same GC content** ({int(self.match['unique'].sum()):,} of them a single "
-                f"sequence), {erratum}. {panels} {direction}")
+                f"sequence), {erratum}. {' '.join(parts)} {direction}")
+
+    def across(self):
+        """:func:`camformer.ensemble.across_models` of the models' verdicts (one model: its own)."""
+        from .ensemble import across_models
+
+        if not self.models:
+            return across_models([list(self.verdicts.values())[2]])
+        return across_models(list(self.models.values()), list(self.models))
+
+    def direction_count(self) -> int:
+        """How many models give the most common :attr:`directions` (1 for one model)."""
+        from .ensemble import consensus
+
+        return consensus(list(self.directions))[1] if self.directions else 1
 
     def facts(self) -> dict:
-        """Plain records: ``s12_rows``, ``s12_rows_equal_measured``, ``gc_direction_model_vs_paper`` and
+        """Plain records: ``s12_rows``, ``s12_rows_equal_measured``, ``gc_direction_model_vs_paper`` (with
+        several models, also ``gc_direction_model_vs_paper_agreeing_models``, ``"3 of 3"``) and
         ``gc_spearman_measured_paper_data`` (Spearman ρ of the paper's data: the figure's second
-        number). Each panel's Pearson r, interval and verdict: :meth:`verdict_keys` with
-        ``camformer.report.facts``."""
-        return {"s12_rows": len(self.match), "s12_rows_equal_measured": int((self.match["n_matches"] > 0).sum()),
-                "gc_direction_model_vs_paper": self.direction,
-                "gc_spearman_measured_paper_data": float(next(iter(self.panels.values()))[3]["rho"])}
+        number). Each panel's Pearson r, interval and verdict: :meth:`verdict_keys` and
+        :meth:`model_verdicts`."""
+        out = {"s12_rows": len(self.match), "s12_rows_equal_measured": int((self.match["n_matches"] > 0).sum()),
+               "gc_direction_model_vs_paper": self.direction,
+               "gc_spearman_measured_paper_data": float(next(iter(self.panels.values()))[3]["rho"])}
+        if len(self.directions) > 1:
+            out["gc_direction_model_vs_paper_agreeing_models"] = f"{self.direction_count()} of {len(self.directions)}"
+        return out
 
     def verdict_keys(self) -> dict:
-        """Record key ``gc_pearson_<panel>`` (:attr:`KEYS`) -> the panel's verdict."""
-        return {f"gc_pearson_{key}": v for key, v in zip(self.KEYS, self.verdicts.values())}
+        """Record key ``gc_pearson_<panel>`` (:attr:`KEYS`) -> the verdict of each panel that does not
+        depend on the explained model (the data's and the paper's Camformer's): recorded once."""
+        return {f"gc_pearson_{key}": v for key, v in zip(self.KEYS, self.verdicts.values())
+                if f"gc_pearson_{key}" != self.MODEL_KEY}
+
+    def model_verdicts(self) -> list[dict]:
+        """One ``{"gc_pearson_predicted_model": Verdict}`` per explained model, in order, for
+        :func:`camformer.ensemble.combine`."""
+        if not self.models:
+            return [{self.MODEL_KEY: list(self.verdicts.values())[2]}]
+        return [{self.MODEL_KEY: v} for v in self.models.values()]
 
 
-def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 1000, seed: int = 0) -> S12Comparison:
+def compare_s12(predictions: pd.DataFrame, model_name: str, *, labels: Sequence[str] | None = None,
+                n_boot: int = 1000, seed: int = 0) -> S12Comparison:
     """Figure S12 as it should be labelled: GC content against measured and predicted expression.
 
     Parameters
     ----------
     predictions : pandas.DataFrame
-        The explained model's held-out predictions, columns ``id, prediction`` (test-set ids;
-        ``camformer.book.explained_models``'s ``info["predictions"]``).
+        The explained models' held-out predictions: ``id, prediction`` (test-set ids; the first
+        model's) and, for several models, one column per label
+        (``camformer.book.explained_models``'s ``info["predictions"]``).
     model_name : str
         For the panel's title.
+    labels : sequence of str, optional
+        The models' names (``info["labels"]``). With two or more, each model's column is judged on
+        its own (:attr:`S12Comparison.models`); one or none: the ``prediction`` column alone.
     n_boot, seed
         Intervals of :func:`gc_correlation`, resampling similarity units
         (:func:`camformer.bootstrap.test_set_units`).
@@ -184,15 +239,26 @@ def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 100
     Returns
     -------
     S12Comparison
+
+    Raises
+    ------
+    ValueError
+        Where a label has no column in ``predictions``.
     """
+    from .bootstrap import test_set_units
     from .data import (
         encode_sequences,
         load_paper_table,
         load_published_predictions,
         load_test_table,
     )
-    from .bootstrap import test_set_units
+    from .ensemble import consensus
 
+    labels = list(labels or [])
+    several = len(labels) > 1
+    missing = [label for label in labels if several and label not in predictions]
+    if missing:
+        raise ValueError(f"no prediction column for the models {missing}; the columns are {list(predictions)}")
     table = load_test_table()
     match = match_paper_gc_table(load_paper_table("GC_content_nt_effect_snv_test10k.csv"), table)
     single = match[match["unique"]]
@@ -200,16 +266,27 @@ def compare_s12(predictions: pd.DataFrame, model_name: str, *, n_boot: int = 100
     table = table.set_index("id")
     held = predictions["id"].to_numpy()
     held_gc = gc_percent(encode_sequences(table.loc[held, "seq"].tolist()))
+    held_units = test_set_units(held)
     measured, predicted = "measured expression", "predicted expression"
+    name = f"{labels[0]} (first of {len(labels)} models)" if several else model_name
     columns = {  # title: (gc, values, label, ids)
         "Paper's S12 data (measured)": (match["gc"], match["value"], measured, match["id"]),
         "Paper's Camformer, same sequences": (single["gc"], published.loc[single["id"]], predicted, single["id"]),
-        f"{model_name[:1].upper()}{model_name[1:]}, held-out": (held_gc, predictions["prediction"], predicted, held),
+        f"{name[:1].upper()}{name[1:]}, held-out": (held_gc, predictions["prediction"], predicted, held),
         "The same held-out promoters": (held_gc, table.loc[held, "expression"], measured, held)}
     panels, verdicts = {}, {}
     for title, (gc, values, label, ids) in columns.items():
-        stats = gc_correlation(gc, values, groups=test_set_units(np.asarray(ids)), n_boot=n_boot, seed=seed)
+        groups = held_units if ids is held else test_set_units(np.asarray(ids))
+        stats = gc_correlation(gc, values, groups=groups, n_boot=n_boot, seed=seed)
         panels[title] = (np.asarray(gc), np.asarray(values, np.float64), label, stats)
         verdicts[title] = gc_direction_verdict(stats, label)
     titles = list(columns)
-    return S12Comparison(match, panels, verdicts, same_direction(verdicts[titles[2]], verdicts[titles[1]]))
+    paper = verdicts[titles[1]]
+    if not several:
+        return S12Comparison(match, panels, verdicts, same_direction(verdicts[titles[2]], paper))
+    models = {label: verdicts[titles[2]] if np.array_equal(predictions[label], predictions["prediction"]) else
+              gc_direction_verdict(gc_correlation(held_gc, predictions[label], groups=held_units, n_boot=n_boot,
+                                                  seed=seed), predicted)
+              for label in labels}  # the first model's is the third panel's
+    directions = tuple(same_direction(v, paper) for v in models.values())
+    return S12Comparison(match, panels, verdicts, consensus(list(directions))[0], models, directions)

@@ -36,6 +36,7 @@ Every explainer here, in :mod:`camformer.gradcam`, :mod:`camformer.attribution` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -44,7 +45,7 @@ from torch import nn
 from tqdm import tqdm
 
 from camformer.encoding import encode
-from camformer.inference import explaining, model_encoding, predict_scalar
+from camformer.inference import explaining, model_encoding, predict, predict_scalar
 
 #: The 80 variable positions of a 110-nt DREAM promoter (0-based, 17..96 inclusive).
 VARIABLE_POSITIONS = range(17, 97)
@@ -627,3 +628,77 @@ def flank_verdict(ratio):
                    undecided="this sample shows no evidence that substitutions in the variable region and in "
                              "the flanks move the prediction by different amounts",
                    undefined="no substitution in the flanks changes the prediction")
+
+
+# ---------------------------------------------------------------------------- one model's findings
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the ISM chapter asks of one model (:func:`findings`).
+
+    Attributes
+    ----------
+    delta : np.ndarray, float32, shape (N, 4, L)
+        :func:`ism` at every position.
+    reference : np.ndarray, shape (N,)
+        The predictions of the unmutated sequences.
+    encoding : str
+        The encoding the model was explained with (:func:`model_encoding`).
+    effects : pandas.DataFrame
+        :func:`mutant_table` of every substitution at every position.
+    flanks : pandas.DataFrame
+        :func:`flank_ratio`: mean ``|ΔE|`` in the variable region, in the flanks, and their ratio.
+    by_class : pandas.DataFrame
+        :func:`gc_change_effects`: mean ``ΔE`` of substitutions that add, keep or remove a G or C.
+    verdicts : dict key -> camformer.verdicts.Verdict
+        The record keys of the chapter: ``variable_to_flank_ratio`` (:func:`flank_verdict`),
+        ``gc_gain_mean_delta`` and ``gc_loss_mean_delta`` (:func:`gc_change_verdicts`).
+    """
+
+    delta: np.ndarray
+    reference: np.ndarray
+    encoding: str
+    effects: object
+    flanks: object
+    by_class: object
+    verdicts: dict
+
+
+def findings(model: nn.Module, codes: np.ndarray, *, groups: np.ndarray | None = None, n_boot: int = 1000,
+             seed: int = 0, receptive_field: bool = True, batch_size: int = 512) -> Findings:
+    """ISM of one model at every position of ``codes``, and the chapter's verdicts on it.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Explained in eval mode with the encoding it was trained with (:func:`model_encoding`).
+    codes : uint8 array, shape (N, L)
+        The promoters (A, C, G, T, N = 0..4).
+    groups, n_boot, seed
+        Every interval resamples whole sequences, or whole ``groups`` (one label per sequence:
+        similarity units), as :func:`flank_ratio` and :func:`gc_change_effects` do.
+    receptive_field : bool
+        Use :func:`ism_receptive_field` (default; the same numbers up to rounding, and on a CPU
+        about half the time of :func:`ism` even for Camformer Micro); False: :func:`ism`, for
+        models that are not shaped like Camformer.
+    batch_size : int
+        Mutants per forward pass.
+
+    Returns
+    -------
+    Findings
+        Its ``verdicts`` are one model's answers, ready for
+        :func:`camformer.ensemble.combine` across models.
+    """
+    encoding = model_encoding(model)
+    explain = ism_receptive_field if receptive_field else ism
+    delta = explain(model, codes, positions=None, encoding=encoding, batch_size=batch_size).numpy()
+    effects = mutant_table(delta, codes, positions=range(delta.shape[-1]))
+    boot = {"groups": groups, "n_boot": n_boot, "seed": seed}
+    flanks = flank_ratio(effects, **boot)
+    by_class = gc_change_effects(effects, **boot)
+    gc = gc_change_verdicts(by_class)
+    verdicts = {"variable_to_flank_ratio": flank_verdict(flanks), "gc_gain_mean_delta": gc[GC_CLASSES[0]],
+                "gc_loss_mean_delta": gc[GC_CLASSES[2]]}
+    return Findings(delta, predict(model, codes, encoding), encoding, effects, flanks, by_class, verdicts)

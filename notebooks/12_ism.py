@@ -20,14 +20,17 @@
 # predicts them in large batches; it is exact against a one-mutant-at-a-time loop (tested to
 # 1e-5), and `benchmarks/bench_ism.py` times it against that loop and against tangermeme.
 #
-# The model explained is the paper's own Camformer Original where its published weights can be
-# fetched (`camformer.book.explained_model`; ISM then uses the receptive-field method, which
-# recomputes only the positions a substitution can reach), and otherwise the book's own model
-# from chapter 03_training, on held-out promoters; the line below says which. The book's model
-# is a small-data model: **its effects are small-data results**. Every number below carries a
-# 95% interval from a bootstrap that resamples promoters (by similarity unit), never single
-# substitutions of one promoter, and every sentence that concludes is chosen from those
-# intervals by a tested function.
+# The ISM here uses the receptive-field method (`camformer.ism.ism_receptive_field`), which
+# recomputes only the positions a substitution can reach: the same numbers, in about half the
+# time on a CPU. The model explained is the paper's own Camformer Original where its published
+# weights can be fetched (`camformer.book.explained_models`), and otherwise the book's seed
+# ensemble from chapter 03_training, on held-out promoters; the line below says which. Each
+# model is mutated on the same promoters and answers every question on its own, with a 95%
+# interval from a bootstrap that resamples promoters (by similarity unit), never single
+# substitutions of one promoter. For several models, a number is their mean with a 95%
+# interval between the models, and a conclusion is stated only where every model reaches it;
+# every sentence that concludes is chosen from those numbers by a tested function. The book's
+# models are small-data models: **their effects are small-data results**.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -52,37 +55,40 @@ if "google.colab" in sys.modules:
 import time
 
 import matplotlib.pyplot as plt
-import torch
 from IPython.display import Markdown, display
 
-from camformer import book, data, explain_stats, gc_content, inference, ism
+from camformer import book, data, ensemble, explain_stats, gc_content, ism
 from camformer import plot_interpret, report
 
 started = time.perf_counter()
-torch.set_num_threads(2)
 plt.rcParams["figure.dpi"] = 120
-model, info = book.explained_model(results_dir, preset, prefer=explain)
-display(Markdown(book.describe_model(info)))
-encoding = inference.model_encoding(model)
 n_sequences = {"smoke": 4, "quick": 32}.get(preset, 2000)
-sample = book.heldout_sample(info, n_sequences, seed)
-measured = sample["expression"].to_numpy()
-ids = sample["id"].to_numpy()
-unit = explain_stats.test_set_units(ids)
-boot = {"groups": unit, "n_boot": n_boot, "seed": seed}
-codes = data.encode_sequences(sample["seq"].tolist())
-reference = inference.predict(model, codes, encoding)
-# the same numbers either way; the receptive-field method is faster on big
-# models
-explain_ism = ism.ism_receptive_field if info["published"] else ism.ism
-delta = explain_ism(model, codes, positions=None, encoding=encoding,
-                    batch_size=512).numpy()  # all 110 positions
+ex = book.explaining(results_dir, preset, prefer=explain, n=n_sequences,
+                     seed=seed, n_boot=n_boot)
+display(Markdown(ex.markdown()))
+# every position of every promoter, for each model
+per_model = [ism.findings(model, ex.codes, **ex.boot, batch_size=512)
+             for model in ex.models]
+first, ids, k = per_model[0], ex.sample["id"].to_numpy(), len(ex.models)
+s12 = gc_content.compare_s12(ex.info["predictions"], ex.info["model"],
+                             labels=ex.labels, n_boot=n_boot, seed=seed)
+combined = ensemble.combine(
+    [f.verdicts | g for f, g in zip(per_model, s12.model_verdicts())],
+    ex.labels)
+names = {"variable_to_flank_ratio": "mean |ΔE|: variable region / flanks",
+         "gc_pearson_predicted_model": "r of GC content and prediction",
+         "gc_gain_mean_delta": "mean ΔE of adding a G or C",
+         "gc_loss_mean_delta": "mean ΔE of removing a G or C"}
 
 # %% tags=["remove-input"]
 display(Markdown(
     f"ISM of **{len(ids)}** held-out promoters at all 110 positions "
-    f"({delta.shape[0] * 330:,} mutants, model: {model.config.architecture}, "
-    f"encoding {encoding}) took {time.perf_counter() - started:.0f} s."))
+    f"({first.delta.shape[0] * 330:,} mutants per model, model: "
+    f"{ex.models[0].config.architecture}, encoding {first.encoding}; {k} "
+    f"model{'s' if k > 1 else ''}: {', '.join(ex.labels)}) took "
+    f"{time.perf_counter() - started:.0f} s."
+    + (f" The figures show the first model, {ex.labels[0]}; the tables give "
+       "every model's numbers." if k > 1 else "")))
 
 # %% [markdown]
 # ## Sequence logos
@@ -95,12 +101,14 @@ display(Markdown(
 
 # %%
 # a promoter on which no substitution changes the prediction has an empty logo
-examples, n_active = ism.logo_examples(delta, reference)
-titles = [f"test id {ids[i]}: predicted {reference[i]:.2f}, "
-          f"measured {measured[i]:.2f}" for i in examples]
-plot_interpret.logo_stack([ism.pssm(delta[i]) for i in examples], titles)
+examples, n_active = ism.logo_examples(first.delta, first.reference)
+titles = [f"{ex.labels[0]}, test id {ids[i]}: predicted "
+          f"{first.reference[i]:.2f}, measured {ex.measured[i]:.2f}"
+          for i in examples]
+plot_interpret.logo_stack([ism.pssm(first.delta[i]) for i in examples],
+                          titles)
 plt.show()
-seqs = data.decode(codes[examples])
+seqs = data.decode(ex.codes[examples])
 
 # %% tags=["remove-input"]
 display(Markdown(
@@ -109,7 +117,7 @@ display(Markdown(
      if n_active == 0 else "")
     + f"Variable region of the high example: `{seqs[0][17:97]}`; of the low "
     f"example: `{seqs[1][17:97]}`. On {len(ids) - n_active} of the {len(ids)}"
-    " promoters no substitution changes the prediction at all."))
+    f" promoters no substitution changes {ex.labels[0]}'s prediction at all."))
 
 # %% [markdown]
 # ## The spread of variant effects
@@ -122,21 +130,24 @@ display(Markdown(
 # region with that in the flanks, averaged over promoters.
 
 # %%
-effects = ism.mutant_table(delta, codes, positions=range(110))
+effects = first.effects
 per_position = effects.groupby("position")["delta"].apply(
     lambda d: d.abs().mean())
 inside = effects["position"].between(17, 96)
 plot_interpret.effect_spread(effects.loc[inside, "delta"], per_position)
 plt.show()
-flanks = ism.flank_ratio(effects, **boot)
-display(flanks.round(4))
-flank_verdict = ism.flank_verdict(flanks)
-stated = explain_stats.stated
+display(first.flanks.round(4))
+display(ensemble.table({"variable_to_flank_ratio":
+                        combined["variable_to_flank_ratio"]}, names))
 
 # %% tags=["remove-input"]
+stated = explain_stats.stated
+over = (f", averaged over the {k} models with the interval between them"
+        if k > 1 else "")
+flank = combined["variable_to_flank_ratio"]
 display(Markdown("Mean $|\\Delta E|$ in the variable region over that in the "
-                 "flanks (each averaged over promoters): "
-                 f"{stated(flank_verdict, 1)}, so **{flank_verdict}**."))
+                 f"flanks (each averaged over promoters){over}: "
+                 f"{stated(flank.verdict, 1)}, so **{flank.stated()}**."))
 
 # %% [markdown]
 # ## GC content (Figure S12)
@@ -148,36 +159,35 @@ display(Markdown("Mean $|\\Delta E|$ in the variable region over that in the "
 # sequence with the same GC content whose *measured* expression equals `Expr`. Where all do,
 # the label is an erratum of the paper: the figure shows measured expression. So the panels
 # compare like with like: the paper's data as what they are (measured); the paper's own
-# Camformer's *published predictions* for the same sequences; and this book's model's
-# predictions for all its held-out promoters, beside the measured expression of the same
-# promoters. Last, the question asked with ISM, which changes one base and nothing else: the
+# Camformer's *published predictions* for the same sequences; and the explained model's
+# predictions for all its held-out promoters (for an ensemble, the first model's are drawn and
+# every model's are judged), beside the measured expression of the same promoters. Last, the question asked with ISM, which changes one base and nothing else: the
 # mean $\Delta E$ of the substitutions in the variable region that add a G or C, keep the GC
 # content, or remove one.
 
 # %%
-s12 = gc_content.compare_s12(info["predictions"], info["model"], n_boot=n_boot,
-                             seed=seed)
-by_class = ism.gc_change_effects(effects, **boot)
-gc_ism = ism.gc_change_verdicts(by_class)
 plot_interpret.gc_content_panels(
-    s12.panels, by_class,
-    bar_title=f"ISM: changing GC content ({len(ids)} promoters)")
+    s12.panels, first.by_class,
+    bar_title=f"ISM of {ex.labels[0]}: changing GC content "
+              f"({len(ids)} promoters)")
 plt.show()
+gc_keys = ["gc_pearson_predicted_model", "gc_gain_mean_delta",
+           "gc_loss_mean_delta"]
+display(ensemble.table({key: combined[key] for key in gc_keys}, names))
 
 # %% tags=["remove-input"]
 display(Markdown(s12.summary() + "".join(
-    f" In the ISM, {v} ({stated(v, 4)})." for v in gc_ism.values())))
+    f" In the ISM, **{combined[key].stated()}** (mean $\\Delta E$ "
+    f"{stated(combined[key].verdict, 4)}{over})." for key in gc_keys[1:])))
 
 # %%
-verdicts = {"variable_to_flank_ratio": flank_verdict, **s12.verdict_keys(),
-            "gc_gain_mean_delta": gc_ism["A/T → G/C"],
-            "gc_loss_mean_delta": gc_ism["G/C → A/T"]}
 facts = {}
-for key, v in verdicts.items():
+for key, v in s12.verdict_keys().items():  # the data's: once
     facts |= report.facts(key, verdict=v)
 report.record(
-    results_dir, preset, "ism", model=info["model"], n_sequences=len(ids),
-    **s12.facts(), **facts, seconds=round(time.perf_counter() - started, 1))
+    results_dir, preset, "ism", model=ex.info["model"], models=k,
+    n_sequences=len(ids), **s12.facts(), **facts, **ensemble.facts(combined),
+    seconds=round(time.perf_counter() - started, 1))
 
 # %% tags=["remove-input"]
 display(Markdown(f"This chapter ran in {time.perf_counter() - started:.0f} s."))

@@ -86,3 +86,54 @@ def test_s12_facts_record_the_papers_two_numbers():
     assert facts == {"s12_rows": 5, "s12_rows_equal_measured": 4, "gc_direction_model_vs_paper": "undecided",
                      "gc_spearman_measured_paper_data": pytest.approx(stats.spearmanr(gc, value)[0])}
     assert facts["gc_spearman_measured_paper_data"] == pytest.approx(0.8)  # ranks 1 3 2 5 4: 1 - 6*4/120
+
+
+def _held_out(n=400):
+    table = data.load_test_table().sort_values("id")
+    ids = table["id"].to_numpy()[::max(1, len(table) // n)][:n]
+    gc = gc_percent(data.encode_sequences(table.set_index("id").loc[ids, "seq"].tolist()))
+    return ids, gc
+
+
+def test_compare_s12_judges_every_model_of_an_ensemble():
+    """Three models' held-out predictions: two rise with GC content, one falls. Each is judged on
+    its own (the first is the drawn panel's), the direction against the paper's Camformer (which
+    rises) is undecided with 2 of 3 models, and the data's panels are recorded once."""
+    from camformer.ensemble import combine
+    from camformer.gc_content import compare_s12
+
+    ids, gc = _held_out()
+    noise = np.random.default_rng(0).normal(size=len(ids))
+    predictions = pd.DataFrame({"id": ids, "prediction": gc / 10 + noise, "seed 1": gc / 10 + noise,
+                                "seed 2": -gc / 10 + noise, "seed 3": gc / 5 + noise})
+    s12 = compare_s12(predictions, "the book's ensemble", labels=["seed 1", "seed 2", "seed 3"], n_boot=50)
+    words = [v.words for v in s12.models.values()]
+    assert words == ["higher GC content goes with higher predicted expression",
+                     "higher GC content goes with lower predicted expression",
+                     "higher GC content goes with higher predicted expression"]
+    drawn = list(s12.verdicts.values())[2]
+    assert s12.models["seed 1"] == drawn and list(s12.panels)[2] == "Seed 1 (first of 3 models), held-out"
+    assert s12.directions == ("the same direction", "opposite directions", "the same direction")
+    facts = s12.facts()
+    assert facts["gc_direction_model_vs_paper"] == "undecided"
+    assert facts["gc_direction_model_vs_paper_agreeing_models"] == "2 of 3"
+    assert set(s12.verdict_keys()) == {"gc_pearson_measured_paper_data", "gc_pearson_predicted_paper_model",
+                                       "gc_pearson_measured_heldout"}
+    combined = combine(s12.model_verdicts(), ["seed 1", "seed 2", "seed 3"])
+    assert str(combined["gc_pearson_predicted_model"]) == "undecided: the models disagree"
+    assert "The 3 models' held-out predictions" in s12.summary() and "**undecided** (2 of 3 models)" in s12.summary()
+    with pytest.raises(ValueError, match="seed 4"):
+        compare_s12(predictions, "x", labels=["seed 1", "seed 4"], n_boot=10)
+
+
+def test_compare_s12_of_one_model_judges_its_prediction_column():
+    from camformer.gc_content import compare_s12
+
+    ids, gc = _held_out(200)
+    s12 = compare_s12(pd.DataFrame({"id": ids, "prediction": -gc}), "Camformer Original", labels=["Original"],
+                      n_boot=20)
+    assert s12.models == {} and s12.direction == "opposite directions"
+    assert [m["gc_pearson_predicted_model"].words for m in s12.model_verdicts()] == [
+        "higher GC content goes with lower predicted expression"]
+    assert "gc_direction_model_vs_paper_agreeing_models" not in s12.facts()
+    assert "The explained model and the paper's Camformer point in **opposite directions**." in s12.summary()

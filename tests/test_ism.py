@@ -380,3 +380,97 @@ def test_gc_change_intervals_resample_sequences_and_verdicts():
     undecided = gc_change_verdicts(gc_change_effects(mutant_table(mixed, codes, positions=range(2)),
                                                      positions=range(2)))
     assert undecided["A/T → G/C"].words == "adding a G or C has no clear effect on the prediction on average"
+
+
+class GCLinear(nn.Module):
+    """A linear toy on one-hot input, ``sum_p w[b_p, p]``: each G or C adds ``scale`` in the
+    variable region and ``scale / 10`` in the flanks; A and T add nothing."""
+
+    encoding = "onehot"
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        w = torch.zeros(4, 110)
+        w[1:3] = scale / 10
+        w[1:3, 17:97] = scale
+        self.w = nn.Parameter(w)
+
+    def forward(self, x):
+        return (x * self.w).sum((1, 2))
+
+
+def test_findings_of_a_linear_toy_by_hand():
+    """Every position has exactly 2 of 3 substitutions that change the G/C count, by ±w: the mean
+    |ΔE| is 2/3 in the variable region and 0.2/3 in the flanks (ratio 10 for every promoter, so
+    the interval is 10 to 10); every G/C gain adds exactly 1, every loss removes 1."""
+    from camformer.ism import findings
+
+    codes = np.random.default_rng(3).integers(0, 4, size=(6, 110)).astype(np.uint8)
+    got = findings(GCLinear(), codes, n_boot=50, receptive_field=False)  # not Camformer-shaped
+    gc = np.isin(codes, [1, 2])
+    np.testing.assert_allclose(got.reference, gc[:, 17:97].sum(1) + 0.1 * (gc.sum(1) - gc[:, 17:97].sum(1)),
+                               rtol=1e-5)
+    assert got.delta.shape == (6, 4, 110) and got.encoding == "onehot"
+    # float32 forward passes: equal to about 1e-5
+    assert got.flanks.loc["variable region"].tolist() == pytest.approx([2 / 3] * 3, rel=1e-4)
+    assert got.flanks.loc["ratio"].tolist() == pytest.approx([10.0] * 3, rel=1e-4)
+    ratio, gain, loss = (got.verdicts[k] for k in ("variable_to_flank_ratio", "gc_gain_mean_delta",
+                                                   "gc_loss_mean_delta"))
+    assert ratio.decided and ratio.words.startswith("substitutions in the variable region move the prediction more")
+    assert (gain.estimate, gain.ci_low, gain.ci_high) == pytest.approx((1.0, 1.0, 1.0), rel=1e-4)
+    assert gain.words == "adding a G or C raises the prediction on average"
+    assert loss.estimate == pytest.approx(-1.0, rel=1e-4)
+    assert loss.words == "removing a G or C lowers the prediction on average"
+    assert got.by_class.loc["GC kept", "mean"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_findings_across_models_agree_only_where_every_model_does():
+    """Identical models: 3 of 3 and the same verdicts; a model whose G/C lowers the prediction keeps
+    the flank ratio (|ΔE| does not see the sign) but leaves the ensemble undecided on G/C."""
+    from camformer.ensemble import combine
+    from camformer.ism import findings
+
+    codes = np.random.default_rng(4).integers(0, 4, size=(5, 110)).astype(np.uint8)
+    labels = ["seed 1", "seed 2", "seed 3"]
+    same = combine([findings(GCLinear(), codes, n_boot=50, receptive_field=False).verdicts for _ in labels],
+                   labels)
+    assert all(a.verdict.decided and a.agreeing == 3 for a in same.values())
+    assert same["gc_gain_mean_delta"].stated() == "adding a G or C raises the prediction on average (in 3 of 3 models)"
+    mixed = combine([findings(GCLinear(scale), codes, n_boot=50, receptive_field=False).verdicts
+                     for scale in (1.0, 2.0, -1.0)], labels)
+    assert mixed["variable_to_flank_ratio"].verdict.decided and mixed["variable_to_flank_ratio"].agreeing == 3
+    assert str(mixed["gc_gain_mean_delta"]) == "undecided: the models disagree"
+    assert mixed["gc_gain_mean_delta"].verdict.estimate == pytest.approx((1 + 2 - 1) / 3, rel=1e-4)
+
+
+def test_findings_give_the_chapters_numbers_either_way():
+    """On a random Camformer Mini, findings equal the functions composed by hand (the chapter's
+    steps before the ensemble), with the full or the receptive-field ISM."""
+    from camformer.ism import findings, flank_ratio, gc_change_effects
+
+    torch.manual_seed(0)
+    model = init_he(camformer_mini(4)).eval()
+    codes = np.random.default_rng(5).integers(0, 4, size=(2, 110)).astype(np.uint8)
+    got = findings(model, codes, n_boot=100, seed=1, receptive_field=False)
+    np.testing.assert_array_equal(got.delta, ism(model, codes, positions=None, batch_size=512).numpy())
+    effects = mutant_table(got.delta, codes, positions=range(110))
+    assert got.flanks.equals(flank_ratio(effects, n_boot=100, seed=1))
+    assert got.by_class.equals(gc_change_effects(effects, n_boot=100, seed=1))
+    fast = findings(model, codes, n_boot=100, seed=1)  # the receptive-field ISM, by default
+    np.testing.assert_allclose(fast.delta, got.delta, atol=1e-5)
+    assert {k: v.words for k, v in fast.verdicts.items()} == {k: v.words for k, v in got.verdicts.items()}
+
+
+def test_findings_resample_groups():
+    """One group that holds every promoter: every resample is the sample, a zero-width interval;
+    without groups, promoters of unequal effects give a wider one."""
+    from camformer.ism import findings
+
+    model = GCLinear()
+    model.w.data = torch.randn(4, 110, generator=torch.Generator().manual_seed(0))
+    codes = np.random.default_rng(6).integers(0, 4, size=(8, 110)).astype(np.uint8)
+    key = "variable_to_flank_ratio"
+    one = findings(model, codes, groups=np.zeros(8, int), n_boot=100, receptive_field=False).verdicts[key]
+    assert one.ci_low == pytest.approx(one.estimate) and one.ci_high == pytest.approx(one.estimate)
+    each = findings(model, codes, n_boot=100, receptive_field=False).verdicts[key]
+    assert each.estimate == pytest.approx(one.estimate) and each.ci_high - each.ci_low > 0.01

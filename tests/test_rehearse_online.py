@@ -16,8 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_a_chapter_explains_the_served_original_and_says_it_is_a_stand_in(tmp_path: Path):
-    """Chapter 12 on the smoke preset: ISM by the receptive-field method, which only a published
-    model takes (the book's own model takes plain ISM)."""
+    """Chapter 12 on the smoke preset: ISM (by the receptive-field method) of the served Original."""
     run = subprocess.run(
         [sys.executable, str(REPO_ROOT / "book" / "rehearse_online.py"), "--work", str(tmp_path / "work"),
          "--preset", "smoke", "--only", "12_ism", "--no-html", "--results-dir", str(tmp_path / "results"),

@@ -383,8 +383,12 @@ class Findings:
 
     Attributes
     ----------
+    rows : np.ndarray
+        ``(n,)`` the promoters asked (indices into the inputs, sorted).
+    measured : np.ndarray
+        ``(n,)`` their measured expression (to colour the maps).
     activations : np.ndarray
-        ``(N, D)`` penultimate activations.
+        ``(n, D)`` penultimate activations.
     maps : dict
         ``"PCA"`` and ``"t-SNE"`` -> ``(N, 2)`` maps (:func:`embed_2d`).
     axes : pandas.DataFrame
@@ -394,6 +398,8 @@ class Findings:
         model's interval over promoters.
     """
 
+    rows: np.ndarray
+    measured: np.ndarray
     activations: np.ndarray
     maps: dict
     axes: "pd.DataFrame"
@@ -401,7 +407,8 @@ class Findings:
 
 
 def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicted: np.ndarray, boot: dict, *,
-             seed: int = 0, share_boot: int = 200, activations: np.ndarray | None = None) -> Findings:
+             seed: int = 0, share_boot: int = 200, n: int | None = None,
+             activations: np.ndarray | None = None) -> Findings:
     """The chapter's questions asked of one model: its penultimate activations, their PCA and
     t-SNE maps, and a verdict on each of :data:`FINDING_NAMES` from intervals over promoters.
 
@@ -419,6 +426,10 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
         Of t-SNE.
     share_boot : int
         Resamples of the variance share's interval (each one an eigen-decomposition).
+    n : int, optional
+        Ask a seeded random subset of ``n`` of the promoters (the same for every model with the
+        same ``boot["seed"]``; all of them where None or ``n >= N``): t-SNE's cost grows with
+        ``N``, so an ensemble of k models can ask fewer promoters of each.
     activations : np.ndarray, optional
         ``(N, D)``: use these instead of reading them from ``model`` (for tests).
 
@@ -432,7 +443,13 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
     measured, predicted = np.asarray(measured, np.float64), np.asarray(predicted, np.float64)
     if not len(codes) == len(measured) == len(predicted):
         raise ValueError(f"{len(codes)} promoters, {len(measured)} measured and {len(predicted)} predicted values")
-    A = penultimate_activations(model, codes) if activations is None else activations
+    rows = np.arange(len(codes))
+    if n is not None and n < len(codes):
+        rows = np.sort(np.random.default_rng(boot.get("seed", 0)).choice(len(codes), size=n, replace=False))
+    codes, measured, predicted = codes[rows], measured[rows], predicted[rows]
+    if boot.get("groups") is not None:
+        boot = {**boot, "groups": np.asarray(boot["groups"])[rows]}
+    A = penultimate_activations(model, codes) if activations is None else np.asarray(activations)[rows]
     maps = {"PCA": embed_2d(A, "pca"), "t-SNE": embed_2d(A, "tsne", seed=seed)}
     axes = axis_correlations(maps, {"measured": measured, "predicted": predicted}, **boot)
     pc1 = axes.query("map == 'PCA' and axis == 1").set_index("target")
@@ -446,4 +463,4 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
         "tsne_neighbour_r_measured": gradient_verdict(neighbour_agreement(maps["t-SNE"], measured, **boot),
                                                       "t-SNE map"),
     }
-    return Findings(A, maps, axes, verdicts)
+    return Findings(rows, measured, A, maps, axes, verdicts)

@@ -72,20 +72,27 @@ display(Markdown(ex.markdown()))
 # (`camformer.embedding.findings`).
 
 # %%
+k = len(ex.models)
+n_each = n_points if k == 1 else {"quick": 1000}.get(preset, n_points)
 per_model = [
     embedding.findings(m, ex.codes, ex.measured,
-                       ex.sample.get(label, ex.sample["prediction"]),
-                       ex.boot, seed=seed)
+                       ex.sample.get(label, ex.sample["prediction"]).to_numpy(),
+                       ex.boot, seed=seed, n=n_each)
     for m, label in zip(ex.models, ex.labels)]
 combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
-first, k = per_model[0], len(ex.models)
+first = per_model[0]
 A = first.activations
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"Penultimate-layer activations of {len(ex.sample):,} held-out promoters "
-    f"({len(set(ex.units)):,} similarity units): {A.shape[1]} values each "
-    f"({(A > 0).mean():.0%} non-zero after the ReLU, in {ex.labels[0]})."))
+    f"Penultimate-layer activations of {len(A):,} held-out promoters "
+    f"({len(set(ex.units[first.rows])):,} similarity units): {A.shape[1]} "
+    f"values each ({(A > 0).mean():.0%} non-zero after the ReLU, in "
+    f"{ex.labels[0]})."
+    + (f" Each of the {k} models is asked the same seeded {len(A):,} of the "
+       f"{len(ex.sample):,} sampled promoters, so that the chapter's time "
+       "stays near that of one model (t-SNE's cost grows with the number "
+       "of points)." if len(A) < len(ex.sample) else "")))
 
 # %% [markdown]
 # ## Two maps
@@ -98,7 +105,7 @@ display(Markdown(
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.0),
                          layout="constrained")
 for ax, (name, Y) in zip(axes, first.maps.items()):
-    embedding_scatter(Y, ex.measured, ax=ax, label="measured expression",
+    embedding_scatter(Y, first.measured, ax=ax, label="measured expression",
                       xlabel=f"{name} 1", ylabel=f"{name} 2", title=name)
 plt.show()
 
@@ -159,7 +166,7 @@ display(Markdown(
 # %%
 report.record(
     results_dir, preset, "embedding", model=ex.info["model"],
-    models=k, n_points=len(ex.sample), dimensions=int(A.shape[1]),
+    models=k, n_points=len(A), dimensions=int(A.shape[1]),
     **ensemble.facts(combined),
     seconds=round(time.perf_counter() - started, 1))
 

@@ -193,3 +193,24 @@ def test_findings_read_the_models_activations_and_identical_models_agree_k_of_k(
         assert across.verdict.decided == one.verdicts[key].decided
         assert across.verdict.ci_low == pytest.approx(across.verdict.ci_high)
         assert across.facts(key)[f"{key}_agreeing_models"] == "3 of 3"
+
+
+def test_findings_of_a_subset_are_the_findings_of_those_promoters():
+    """``n`` asks a seeded subset: the same rows for every call with the same seed, and the same
+    verdicts as asking those rows alone."""
+    from camformer.embedding import findings
+
+    A, predicted = _one_axis_activations(n=100)
+    measured = predicted + 0.5 * np.random.default_rng(1).normal(size=100)
+    boot = {"groups": np.arange(100) // 2, "n_boot": 100, "seed": 3}
+    codes = np.zeros((100, 110), np.int8)
+    part = findings(None, codes, measured, predicted, boot, n=60, activations=A)
+    assert len(part.rows) == 60 and np.all(np.diff(part.rows) > 0)
+    np.testing.assert_array_equal(part.rows, findings(None, codes, measured, predicted, boot, n=60,
+                                                      activations=A).rows)
+    np.testing.assert_array_equal(part.measured, measured[part.rows])
+    r = part.rows
+    alone = findings(None, codes[r], measured[r], predicted[r], {**boot, "groups": boot["groups"][r]},
+                     activations=A[r])
+    assert part.verdicts == alone.verdicts
+    assert len(findings(None, codes, measured, predicted, boot, n=500, activations=A).rows) == 100

@@ -392,7 +392,8 @@ class Findings:
     maps : dict
         ``"PCA"`` and ``"t-SNE"`` -> ``(N, 2)`` maps (:func:`embed_2d`).
     axes : pandas.DataFrame
-        :func:`axis_correlations` of both maps with measured and predicted expression.
+        :func:`axis_correlations` of the first principal component with measured and predicted
+        expression (two rows).
     verdicts : dict
         The keys of :data:`FINDING_NAMES` -> :class:`camformer.verdicts.Verdict`, each from this
         model's interval over promoters.
@@ -451,8 +452,9 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
         boot = {**boot, "groups": np.asarray(boot["groups"])[rows]}
     A = penultimate_activations(model, codes) if activations is None else np.asarray(activations)[rows]
     maps = {"PCA": embed_2d(A, "pca"), "t-SNE": embed_2d(A, "tsne", seed=seed)}
-    axes = axis_correlations(maps, {"measured": measured, "predicted": predicted}, **boot)
-    pc1 = axes.query("map == 'PCA' and axis == 1").set_index("target")
+    # only the first component is judged: the other axes' bootstraps would cost time and say nothing
+    axes = axis_correlations({"PCA": maps["PCA"][:, :1]}, {"measured": measured, "predicted": predicted}, **boot)
+    pc1 = axes.set_index("target")
     rho = {t: pc1.loc[t, ["abs_rho", "ci_low", "ci_high"]].to_numpy(float) for t in ("measured", "predicted")}
     share = variance_share(A, groups=boot.get("groups"), n_boot=share_boot, seed=boot.get("seed", 0))
     verdicts = {

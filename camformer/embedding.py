@@ -4,6 +4,7 @@ dimensions, t-SNE with perplexity 30)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +17,8 @@ from camformer.inference import explaining, model_input
 
 if TYPE_CHECKING:  # pandas is imported where it is used
     import pandas as pd
+
+    from camformer.verdicts import Verdict
 
 
 def _last_linear(model: nn.Module) -> nn.Module:
@@ -292,12 +295,14 @@ def variance_share(A: np.ndarray, *, groups: np.ndarray | None = None, n_boot: i
 STRONG_RHO = 0.7
 
 
-def expression_axis_verdict(abs_rho: float, ci_low: float, ci_high: float, *, threshold: float = STRONG_RHO):
+def expression_axis_verdict(abs_rho: float, ci_low: float, ci_high: float, *, threshold: float = STRONG_RHO,
+                            target: str = "predicted"):
     """Whether the first principal component of the activations is an expression axis.
 
     ``abs_rho`` and its interval are ``|ρ|`` of the first component with the model's own
-    predictions (:func:`axis_correlations`). Above ``threshold`` over the whole interval: one
-    axis carries the model's expression; below it: expression is not the main axis; else undecided.
+    predictions (``target="predicted"``) or with measured expression (``target="measured"``)
+    (:func:`axis_correlations`). Above ``threshold`` over the whole interval: one axis carries
+    that expression; below it: it is not the main axis; else undecided.
 
     Returns
     -------
@@ -305,11 +310,43 @@ def expression_axis_verdict(abs_rho: float, ci_low: float, ci_high: float, *, th
     """
     from .explain_stats import verdict
 
-    return verdict(abs_rho, ci_low, ci_high, threshold=threshold,
-                   above="the main axis of variation of the activations is the model's expression axis",
-                   below="expression is not the main axis of variation of the activations",
-                   undecided="this sample cannot tell whether expression is the main axis of the activations",
-                   undefined="the first component or the predictions are constant")
+    if target == "predicted":
+        words = {"above": "the main axis of variation of the activations is the model's expression axis",
+                 "below": "expression is not the main axis of variation of the activations",
+                 "undecided": "this sample cannot tell whether expression is the main axis of the activations"}
+    elif target == "measured":
+        words = {"above": "the main axis of variation of the activations follows measured expression strongly",
+                 "below": "the main axis of variation of the activations does not follow measured expression "
+                          "strongly",
+                 "undecided": "this sample cannot tell whether the main axis of the activations follows measured "
+                              "expression strongly"}
+    else:
+        raise ValueError(f"target = {target!r}: choose 'predicted' or 'measured'")
+    return verdict(abs_rho, ci_low, ci_high, threshold=threshold, **words,
+                   undefined=f"the first component or the {target} expression is constant")
+
+
+#: The share of the activations' variance above which one component carries *most* of it (more than
+#: all the others together): a representation that is mostly one-dimensional.
+MOST = 0.5
+
+
+def dominant_axis_verdict(share: dict[str, float], *, threshold: float = MOST):
+    """Whether the first principal component carries most of the activations' variance
+    (:func:`variance_share`; the whole interval above ``threshold``), less than that (below),
+    or undecided.
+
+    Returns
+    -------
+    camformer.verdicts.Verdict
+    """
+    from .explain_stats import verdict
+
+    return verdict(share["share"], share["ci_low"], share["ci_high"], threshold=threshold,
+                   above="the first component carries most of the activations' variance",
+                   below="the first component carries less than half of the activations' variance",
+                   undecided="this sample cannot tell whether the first component carries most of the variance",
+                   undefined="constant activations")
 
 
 def gradient_verdict(neighbour: dict[str, float], map_name: str = "map"):
@@ -328,3 +365,104 @@ def gradient_verdict(neighbour: dict[str, float], map_name: str = "map"):
                    below=f"neighbours on the {map_name} differ in measured expression more than random promoters do",
                    undecided=f"no gradient of measured expression is detectable on the {map_name}",
                    undefined="the expression or its neighbourhood means are constant")
+
+
+#: Names of :func:`findings`' verdicts for a table (``camformer.ensemble.table``), in the page's order.
+FINDING_NAMES = {
+    "pc1_variance_share": "PC 1: share of the variance",
+    "pc1_abs_rho_predicted": "PC 1: |ρ| with predictions",
+    "pc1_abs_rho_measured": "PC 1: |ρ| with measured",
+    "pca_neighbour_r_measured": "PCA map: neighbours' r",
+    "tsne_neighbour_r_measured": "t-SNE map: neighbours' r",
+}
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What :func:`findings` asks of one model's activations.
+
+    Attributes
+    ----------
+    rows : np.ndarray
+        ``(n,)`` the promoters asked (indices into the inputs, sorted).
+    measured : np.ndarray
+        ``(n,)`` their measured expression (to colour the maps).
+    activations : np.ndarray
+        ``(n, D)`` penultimate activations.
+    maps : dict
+        ``"PCA"`` and ``"t-SNE"`` -> ``(N, 2)`` maps (:func:`embed_2d`).
+    axes : pandas.DataFrame
+        :func:`axis_correlations` of the first principal component with measured and predicted
+        expression (two rows).
+    verdicts : dict
+        The keys of :data:`FINDING_NAMES` -> :class:`camformer.verdicts.Verdict`, each from this
+        model's interval over promoters.
+    """
+
+    rows: np.ndarray
+    measured: np.ndarray
+    activations: np.ndarray
+    maps: dict
+    axes: "pd.DataFrame"
+    verdicts: dict[str, "Verdict"]
+
+
+def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicted: np.ndarray, boot: dict, *,
+             seed: int = 0, share_boot: int = 200, n: int | None = None,
+             activations: np.ndarray | None = None) -> Findings:
+    """The chapter's questions asked of one model: its penultimate activations, their PCA and
+    t-SNE maps, and a verdict on each of :data:`FINDING_NAMES` from intervals over promoters.
+
+    Parameters
+    ----------
+    model : nn.Module
+    codes : np.ndarray
+        ``(N, L)`` base codes of the promoters (:func:`camformer.data.encode_sequences`).
+    measured, predicted : np.ndarray
+        ``(N,)`` measured expression, and this model's predictions.
+    boot : dict
+        ``groups``, ``n_boot`` and ``seed`` of the bootstrap over promoters (the ``boot`` of
+        :func:`camformer.book.explaining`).
+    seed : int
+        Of t-SNE.
+    share_boot : int
+        Resamples of the variance share's interval (each one an eigen-decomposition).
+    n : int, optional
+        Ask a seeded random subset of ``n`` of the promoters (the same for every model with the
+        same ``boot["seed"]``; all of them where None or ``n >= N``): t-SNE's cost grows with
+        ``N``, so an ensemble of k models can ask fewer promoters of each.
+    activations : np.ndarray, optional
+        ``(N, D)``: use these instead of reading them from ``model`` (for tests).
+
+    Returns
+    -------
+    Findings
+        Verdicts: ``pc1_variance_share`` (:func:`dominant_axis_verdict`),
+        ``pc1_abs_rho_predicted`` and ``pc1_abs_rho_measured`` (:func:`expression_axis_verdict`),
+        ``pca_neighbour_r_measured`` and ``tsne_neighbour_r_measured`` (:func:`gradient_verdict`).
+    """
+    measured, predicted = np.asarray(measured, np.float64), np.asarray(predicted, np.float64)
+    if not len(codes) == len(measured) == len(predicted):
+        raise ValueError(f"{len(codes)} promoters, {len(measured)} measured and {len(predicted)} predicted values")
+    rows = np.arange(len(codes))
+    if n is not None and n < len(codes):
+        rows = np.sort(np.random.default_rng(boot.get("seed", 0)).choice(len(codes), size=n, replace=False))
+    codes, measured, predicted = codes[rows], measured[rows], predicted[rows]
+    if boot.get("groups") is not None:
+        boot = {**boot, "groups": np.asarray(boot["groups"])[rows]}
+    A = penultimate_activations(model, codes) if activations is None else np.asarray(activations)[rows]
+    maps = {"PCA": embed_2d(A, "pca"), "t-SNE": embed_2d(A, "tsne", seed=seed)}
+    # only the first component is judged: the other axes' bootstraps would cost time and say nothing
+    axes = axis_correlations({"PCA": maps["PCA"][:, :1]}, {"measured": measured, "predicted": predicted}, **boot)
+    pc1 = axes.set_index("target")
+    rho = {t: pc1.loc[t, ["abs_rho", "ci_low", "ci_high"]].to_numpy(float) for t in ("measured", "predicted")}
+    share = variance_share(A, groups=boot.get("groups"), n_boot=share_boot, seed=boot.get("seed", 0))
+    verdicts = {
+        "pc1_variance_share": dominant_axis_verdict(share),
+        "pc1_abs_rho_predicted": expression_axis_verdict(*rho["predicted"]),
+        "pc1_abs_rho_measured": expression_axis_verdict(*rho["measured"], target="measured"),
+        "pca_neighbour_r_measured": gradient_verdict(neighbour_agreement(maps["PCA"], measured, **boot), "PCA map"),
+        "tsne_neighbour_r_measured": gradient_verdict(neighbour_agreement(maps["t-SNE"], measured, **boot),
+                                                      "t-SNE map"),
+    }
+    return Findings(rows, measured, A, maps, axes, verdicts)

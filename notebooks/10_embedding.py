@@ -17,14 +17,17 @@
 # If the model has learnt a representation that orders promoters by expression, the colours
 # form a gradient across the map. The paper's own map (`tsne_2d.tar.gz`) is not bundled with
 # this book, so the maps here are computed: from the paper's own Camformer Original where its
-# published weights can be fetched (`camformer.book.explained_model`), and otherwise from the
-# book's own model (chapter 03_training), always on held-out promoters. The line below says
-# which; the book's model is a small-data model, **so its maps are small-data results**.
+# published weights can be fetched (`camformer.book.explained_models`), and otherwise from
+# the book's own seed ensemble (chapter 03_training), always on held-out promoters. The line
+# below says which; the book's models are small-data models, **so their maps are small-data
+# results**.
 #
-# Every number below carries a 95% interval from a bootstrap that resamples the promoters by
+# Each model's numbers carry a 95% interval from a bootstrap that resamples the promoters by
 # similarity unit (variant families joined with near copies, as chapter 03_training builds
 # them; `camformer.bootstrap.test_set_units`), and every sentence that concludes is chosen from
 # those intervals by a tested function: a result inside the noise is reported as undecided.
+# With several models, each model is asked every question on its own, and a conclusion is
+# stated only where all of them reach it (`camformer.ensemble`).
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -49,31 +52,47 @@ if "google.colab" in sys.modules:
 import time
 
 import matplotlib.pyplot as plt
-import torch
 from IPython.display import Markdown, display
 
-from camformer import book, data, embedding, explain_stats, report
+from camformer import book, embedding, ensemble, explain_stats, report
 from camformer.plot_interpret import COLUMN_WIDTH, embedding_scatter
 
 started = time.perf_counter()
-torch.set_num_threads(2)
 plt.rcParams["figure.dpi"] = 120
-model, info = book.explained_model(results_dir, preset, prefer=explain)
-display(Markdown(book.describe_model(info)))
 n_points = {"smoke": 64, "quick": 2000}.get(preset, 20000)
-sample = book.heldout_sample(info, n_points, seed)
-unit = explain_stats.test_set_units(sample["id"].to_numpy())
-boot = {"groups": unit, "n_boot": n_boot, "seed": seed}
-measured = sample["expression"].to_numpy()
-predicted = sample["prediction"].to_numpy()
-codes = data.encode_sequences(sample["seq"].tolist())
-A = embedding.penultimate_activations(model, codes)
+ex = book.explaining(results_dir, preset, prefer=explain, n=n_points,
+                     seed=seed, n_boot=n_boot)
+display(Markdown(ex.markdown()))
+
+# %% [markdown]
+# ## Every model's activations
+#
+# For each model: the activations of its last hidden layer for every sampled promoter, their
+# two maps, and the questions below, each answered with that model's own intervals
+# (`camformer.embedding.findings`).
+
+# %%
+k = len(ex.models)
+n_each = n_points if k == 1 else {"quick": 1000}.get(preset, n_points)
+per_model = [
+    embedding.findings(m, ex.codes, ex.measured,
+                       ex.sample.get(label, ex.sample["prediction"]).to_numpy(),
+                       ex.boot, seed=seed, n=n_each)
+    for m, label in zip(ex.models, ex.labels)]
+combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
+first = per_model[0]
+A = first.activations
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"Penultimate-layer activations of {len(sample):,} held-out promoters "
-    f"({len(set(unit)):,} similarity units): {A.shape[1]} values each "
-    f"({(A > 0).mean():.0%} non-zero after the ReLU)."))
+    f"Penultimate-layer activations of {len(A):,} held-out promoters "
+    f"({len(set(ex.units[first.rows])):,} similarity units): {A.shape[1]} "
+    f"values each ({(A > 0).mean():.0%} non-zero after the ReLU, in "
+    f"{ex.labels[0]})."
+    + (f" Each of the {k} models is asked the same seeded {len(A):,} of the "
+       f"{len(ex.sample):,} sampled promoters, so that the chapter's time "
+       "stays near that of one model (t-SNE's cost grows with the number "
+       "of points)." if len(A) < len(ex.sample) else "")))
 
 # %% [markdown]
 # ## Two maps
@@ -83,76 +102,72 @@ display(Markdown(
 # the *measured* expression of each promoter.
 
 # %%
-maps = {"PCA": embedding.embed_2d(A, "pca"),
-        "t-SNE": embedding.embed_2d(A, "tsne", seed=seed)}
 fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.0),
                          layout="constrained")
-for ax, (name, Y) in zip(axes, maps.items()):
-    embedding_scatter(Y, measured, ax=ax, label="measured expression",
+for ax, (name, Y) in zip(axes, first.maps.items()):
+    embedding_scatter(Y, first.measured, ax=ax, label="measured expression",
                       xlabel=f"{name} 1", ylabel=f"{name} 2", title=name)
 plt.show()
+
+# %% tags=["remove-input"]
+display(Markdown(
+    f"The maps are those of {ex.labels[0]}"
+    + (f", the first of the {k} models." if k > 1 else ".")))
 
 # %% [markdown]
 # ## How well does the map order promoters?
 #
-# Two summaries, each with its interval. First, the Spearman ρ of each map axis with measured
-# and with predicted expression (its size |ρ|: the sign of an axis is arbitrary). The
-# prediction is a linear read-out of exactly these activations, so *some* direction of the
-# activations correlates perfectly with it; whether that direction is the main axis of
-# variation (the first principal component) is a question about the model, and the first
-# component's |ρ| with the predictions answers it. Second, for each map, the Pearson r of
-# every promoter's measured expression with the mean of its 15 nearest neighbours on the map:
-# near 0 without a gradient, near 1 when neighbours share their expression. Unlike an axis
-# correlation, it does not depend on how the t-SNE map happens to be rotated.
+# Three summaries. First, the share of the activations' variance on their first principal
+# component: above one half, the representation is mostly one-dimensional. Second, the
+# Spearman ρ of that component with the model's own predictions and with measured expression
+# (its size |ρ|: the sign of an axis is arbitrary). The prediction is a linear read-out of
+# exactly these activations, so *some* direction of the activations correlates perfectly with
+# it; whether that direction is the main axis of variation is a question about the model.
+# Third, for each map, the Pearson r of every promoter's measured expression with the mean of
+# its 15 nearest neighbours on the map: near 0 without a gradient, near 1 when neighbours share
+# their expression. Unlike an axis correlation, it does not depend on how the t-SNE map happens
+# to be rotated. The table gives every model's value, the mean with its interval, the verdict
+# and how many models reach it.
 
 # %%
-targets = {"measured": measured, "predicted": predicted}
-table = embedding.axis_correlations(maps, targets, **boot)
-display(table.round(3))
-neighbours = {name: embedding.neighbour_agreement(Y, measured, **boot)
-              for name, Y in maps.items()}
-local = {name: [n[k] for k in ("r", "ci_low", "ci_high")]
-         for name, n in neighbours.items()}
-share = embedding.variance_share(A, groups=unit, n_boot=200, seed=seed)
-pc1 = table.query("map == 'PCA' and axis == 1").set_index("target")
-pc1 = {t: pc1.loc[t, ["abs_rho", "ci_low", "ci_high"]].to_numpy(float)
-       for t in targets}
-axis_verdict = embedding.expression_axis_verdict(*pc1["predicted"])
-gradient = embedding.gradient_verdict(neighbours["t-SNE"], "t-SNE map")
-text = explain_stats.interval_text
+display(ensemble.table(combined, embedding.FINDING_NAMES))
 
 # %% tags=["remove-input"]
+number = {key: explain_stats.stated(a.verdict, 3) for key, a in combined.items()}
+said = {key: a.stated() for key, a in combined.items()}
 display(Markdown(
     f"The first principal component carries a share of "
-    f"{text(*share.values(), 3)} of the activations' variance. Its |ρ| with "
-    f"the model's own predictions is {text(*pc1['predicted'], 3)} and with "
-    f"measured expression {text(*pc1['measured'], 3)}: **{axis_verdict}** "
+    f"{number['pc1_variance_share']} of the activations' variance: "
+    f"**{said['pc1_variance_share']}**. Its |ρ| with the model's own "
+    f"predictions is {number['pc1_abs_rho_predicted']}: "
+    f"**{said['pc1_abs_rho_predicted']}**; with measured expression "
+    f"{number['pc1_abs_rho_measured']}: **{said['pc1_abs_rho_measured']}** "
     f"(an expression axis needs |ρ| above {embedding.STRONG_RHO} over the "
     "whole interval: a high correlation by the common rule of thumb, "
-    "Mukaka 2012, Malawi Med J 24:69). On the t-SNE "
-    f"map, a promoter's measured expression correlates with its neighbours' "
-    f"mean at r = {text(*local['t-SNE'])} (on the PCA map, "
-    f"{text(*local['PCA'])}): **{gradient}**."))
+    "Mukaka 2012, Malawi Med J 24:69). On the t-SNE map, a promoter's "
+    "measured expression correlates with its neighbours' mean at r = "
+    f"{number['tsne_neighbour_r_measured']}: "
+    f"**{said['tsne_neighbour_r_measured']}**; on the PCA map, "
+    f"{number['pca_neighbour_r_measured']}: "
+    f"**{said['pca_neighbour_r_measured']}**. "
+    + ("Each number is the mean over the models, with a 95% interval "
+       "between models." if k > 1 else
+       "Each interval covers the sampling of promoters.")))
 
 # %% [markdown]
-# The intervals cover the sampling of promoters, not the training of the model: trained again
-# (another seed, or the same seed on a CPU with other vector instructions, whose sums round
-# differently), the model's first component can follow its predictions a little more or less
-# closely than this interval allows, while the verdicts stay the same. The numbers describe
-# this trained model; the verdicts are what the book concludes.
+# A model trained again (another seed, or the same seed on a CPU with other vector
+# instructions, whose sums round differently) is another model: its first component can carry
+# a larger or smaller share of the variance, or follow its predictions more or less closely,
+# than an interval over promoters allows. So with the book's seed ensemble each question is
+# asked of every model with its own interval over promoters, a verdict holds only where all
+# models reach it, and a number's interval lies between the models. With the paper's published
+# model (one fixed model) the intervals cover the sampling of promoters only.
 
 # %%
 report.record(
-    results_dir, preset, "embedding", model=info["model"],
-    n_points=len(sample), dimensions=int(A.shape[1]),
-    **report.facts("pc1_abs_rho_measured", *pc1["measured"],
-                   undefined="a constant first component"),
-    **report.facts("pc1_abs_rho_predicted", verdict=axis_verdict),
-    **report.facts("pc1_variance_share", *share.values(),
-                   undefined="constant activations"),
-    **report.facts("pca_neighbour_r_measured", *local["PCA"],
-                   undefined="every point at one place"),
-    **report.facts("tsne_neighbour_r_measured", verdict=gradient),
+    results_dir, preset, "embedding", model=ex.info["model"],
+    models=k, n_points=len(A), dimensions=int(A.shape[1]),
+    **ensemble.facts(combined),
     seconds=round(time.perf_counter() - started, 1))
 
 # %% tags=["remove-input"]

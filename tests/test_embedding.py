@@ -116,3 +116,101 @@ def test_variance_share_by_hand():
     assert out["share"] == pytest.approx(0.9)
     assert out["ci_low"] < 0.9 < out["ci_high"] and out["ci_high"] - out["ci_low"] < 0.2
     assert np.isnan(variance_share(np.ones((5, 3)))["share"])
+
+
+def test_dominant_axis_and_measured_axis_verdicts():
+    from camformer.embedding import dominant_axis_verdict, expression_axis_verdict
+
+    assert dominant_axis_verdict({"share": 0.7, "ci_low": 0.6, "ci_high": 0.8}).words.endswith("most of the "
+                                                                                                  "activations' variance")
+    assert dominant_axis_verdict({"share": 0.3, "ci_low": 0.2, "ci_high": 0.4}).words.startswith("the first "
+                                                                                                    "component carries less")
+    assert not dominant_axis_verdict({"share": 0.5, "ci_low": 0.45, "ci_high": 0.55}).decided
+    nan = float("nan")
+    assert dominant_axis_verdict({"share": nan, "ci_low": nan, "ci_high": nan}).words.startswith("undefined")
+    assert "measured expression strongly" in expression_axis_verdict(0.9, 0.8, 0.95, target="measured").words
+    with pytest.raises(ValueError, match="choose 'predicted' or 'measured'"):
+        expression_axis_verdict(0.9, 0.8, 0.95, target="both")
+
+
+def _one_axis_activations(n=120, seed=0):
+    """Activations whose first column (variance 25) is the prediction; three small noise columns."""
+    rng = np.random.default_rng(seed)
+    predicted = rng.normal(size=n)
+    A = np.column_stack([5 * predicted, 0.3 * rng.normal(size=(n, 3))])
+    return A, predicted
+
+
+def test_findings_of_a_one_axis_representation():
+    """Known answers: one column carries the prediction and ~99% of the variance; measured expression
+    is that prediction plus a little noise. Every verdict follows: most variance on PC 1, an
+    expression axis for predicted and measured, gradients on both maps; the same numbers as the
+    functions the chapter called one by one."""
+    from camformer.embedding import (FINDING_NAMES, axis_correlations, embed_2d, findings, neighbour_agreement,
+                                     variance_share)
+
+    A, predicted = _one_axis_activations()
+    measured = predicted + 0.1 * np.random.default_rng(1).normal(size=len(predicted))
+    boot = {"groups": np.arange(len(A)) // 2, "n_boot": 200, "seed": 0}
+    out = findings(None, np.zeros((len(A), 110), np.int8), measured, predicted, boot, activations=A)
+    assert list(out.verdicts) == list(FINDING_NAMES)
+    assert all(v.decided for v in out.verdicts.values())
+    assert out.verdicts["pc1_variance_share"].estimate == pytest.approx(
+        variance_share(A, groups=boot["groups"], n_boot=200)["share"])
+    assert out.verdicts["pc1_variance_share"].estimate > 0.98
+    assert out.verdicts["pc1_abs_rho_predicted"].estimate > 0.999
+    assert out.verdicts["pc1_abs_rho_predicted"].words.startswith("the main axis")
+    table = axis_correlations({"PCA": embed_2d(A, "pca")}, {"measured": measured}, **boot)
+    assert out.verdicts["pc1_abs_rho_measured"].estimate == pytest.approx(table.loc[0, "abs_rho"])
+    np.testing.assert_allclose(out.maps["t-SNE"], embed_2d(A, "tsne", seed=0))
+    assert out.verdicts["tsne_neighbour_r_measured"].estimate == pytest.approx(
+        neighbour_agreement(out.maps["t-SNE"], measured, **boot)["r"])
+    assert out.verdicts["pca_neighbour_r_measured"].words.startswith("neighbours on the PCA map")
+    with pytest.raises(ValueError, match="promoters"):
+        findings(None, np.zeros((3, 110), np.int8), measured, predicted, boot, activations=A)
+
+
+def test_findings_read_the_models_activations_and_identical_models_agree_k_of_k():
+    """A model's findings use its own activations (the hook), and three identical models give every
+    verdict in 3 of 3 with a between-model interval of width 0."""
+    from camformer import ensemble
+    from camformer.embedding import findings
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4 * 12, 6), nn.ReLU(), nn.Linear(6, 1))
+    codes = np.random.default_rng(0).integers(0, 4, size=(60, 12)).astype(np.int8)
+    X = torch.nn.functional.one_hot(torch.as_tensor(codes, dtype=torch.long), 4).permute(0, 2, 1).float()
+    with torch.no_grad():
+        predicted = model(X).squeeze(1).numpy()
+    measured = predicted + 0.01 * np.random.default_rng(2).normal(size=60)
+    boot = {"groups": None, "n_boot": 100, "seed": 0}
+    one = findings(model, X, measured, predicted, boot)
+    with torch.no_grad():
+        np.testing.assert_allclose(one.activations, model[:3](X).numpy(), rtol=1e-5, atol=1e-6)
+    combined = ensemble.combine([one.verdicts] * 3, ["a", "b", "c"])
+    for key, across in combined.items():
+        assert across.verdict.words == one.verdicts[key].words
+        assert across.verdict.decided == one.verdicts[key].decided
+        assert across.verdict.ci_low == pytest.approx(across.verdict.ci_high)
+        assert across.facts(key)[f"{key}_agreeing_models"] == "3 of 3"
+
+
+def test_findings_of_a_subset_are_the_findings_of_those_promoters():
+    """``n`` asks a seeded subset: the same rows for every call with the same seed, and the same
+    verdicts as asking those rows alone."""
+    from camformer.embedding import findings
+
+    A, predicted = _one_axis_activations(n=100)
+    measured = predicted + 0.5 * np.random.default_rng(1).normal(size=100)
+    boot = {"groups": np.arange(100) // 2, "n_boot": 100, "seed": 3}
+    codes = np.zeros((100, 110), np.int8)
+    part = findings(None, codes, measured, predicted, boot, n=60, activations=A)
+    assert len(part.rows) == 60 and np.all(np.diff(part.rows) > 0)
+    np.testing.assert_array_equal(part.rows, findings(None, codes, measured, predicted, boot, n=60,
+                                                      activations=A).rows)
+    np.testing.assert_array_equal(part.measured, measured[part.rows])
+    r = part.rows
+    alone = findings(None, codes[r], measured[r], predicted[r], {**boot, "groups": boot["groups"][r]},
+                     activations=A[r])
+    assert part.verdicts == alone.verdicts
+    assert len(findings(None, codes, measured, predicted, boot, n=500, activations=A).rows) == 100

@@ -152,8 +152,11 @@ def across_models(verdicts: Sequence[Verdict], labels: Sequence[str] | None = No
     labels : sequence of str, optional
         The models' names (default ``model 1``, ``model 2``, ...).
     undecided : str, optional
-        The words where the models differ. Default: the words of the first undecided model, or,
-        where every model decided but not alike, ``"undecided: the models disagree"``.
+        The words where the models differ. Default: the question's own undecided words
+        (:attr:`Verdict.undecided`, which :func:`camformer.verdicts.by_interval` sets), whichever
+        way the models differ, so that two ensembles that are both undecided say the same; for
+        verdicts without them, ``"undecided: the models disagree"``. Models that all give the same
+        undecided words keep them.
     level, bounds : float, (float, float)
         Of the between-model interval (:func:`between_models_interval`).
 
@@ -183,12 +186,12 @@ def across_models(verdicts: Sequence[Verdict], labels: Sequence[str] | None = No
         return Across(verdicts[0], verdicts, labels)
     words = {v.words for v in verdicts}
     decided = len(words) == 1 and all(v.decided for v in verdicts)
-    if decided:
-        text = verdicts[0].words
+    if decided or len(words) == 1:
+        text = verdicts[0].words  # every model reaches these words (decided, or undecided alike)
     elif undecided is not None:
         text = undecided
-    else:
-        text = next((v.words for v in verdicts if not v.decided), "undecided: the models disagree")
+    else:  # the question's own undecided words, whichever way the models differ
+        text = next((v.undecided for v in verdicts if v.undecided is not None), "undecided: the models disagree")
     estimates = [v.estimate for v in verdicts]
     if all(np.isfinite(estimates)):
         mean, low, high = between_models_interval(estimates, level, bounds)

@@ -10,7 +10,7 @@ require equal words and covering intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -28,6 +28,10 @@ class Verdict:
         The number and its interval (NaN where a verdict has no single number).
     decided : bool
         False when the interval does not settle the question (the words then say so).
+    undecided : str, optional
+        The words this question gives when the interval does not settle it (set by
+        :func:`by_interval`), so that several models' verdicts on one question can be combined
+        into the same undecided words however they differ (:mod:`camformer.ensemble`).
     """
 
     words: str
@@ -35,6 +39,7 @@ class Verdict:
     ci_low: float
     ci_high: float
     decided: bool
+    undecided: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.words
@@ -67,7 +72,7 @@ def by_interval(estimate: float, ci_low: float, ci_high: float, *, above: str, b
         words, decided = below, True
     else:
         words, decided = undecided, False
-    return Verdict(words, float(estimate), float(ci_low), float(ci_high), decided)
+    return Verdict(words, float(estimate), float(ci_low), float(ci_high), decided, undecided)
 
 
 def best_of(intervals: Mapping[str, tuple[float, float, float]], *, higher_is_better: bool = True

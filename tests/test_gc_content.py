@@ -120,7 +120,7 @@ def test_compare_s12_judges_every_model_of_an_ensemble():
     assert set(s12.verdict_keys()) == {"gc_pearson_measured_paper_data", "gc_pearson_predicted_paper_model",
                                        "gc_pearson_measured_heldout"}
     combined = combine(s12.model_verdicts(), ["seed 1", "seed 2", "seed 3"])
-    assert str(combined["gc_pearson_predicted_model"]) == "undecided: the models disagree"
+    assert str(combined["gc_pearson_predicted_model"]) == "GC content and predicted expression show no clear correlation"
     assert "The 3 models' held-out predictions" in s12.summary() and "**undecided** (2 of 3 models)" in s12.summary()
     with pytest.raises(ValueError, match="seed 4"):
         compare_s12(predictions, "x", labels=["seed 1", "seed 4"], n_boot=10)

@@ -21,11 +21,11 @@ import time
 
 import torch
 
-from camformer import models
-from camformer.encoding import encode
-from camformer.inference import cpu_has_native_bf16, describe_device
-from camformer.presets import quick_data, run_preset
-from camformer.train import TrainConfig, make_loss
+from camformer.models import networks
+from camformer.models.encoding import encode
+from camformer.models.inference import cpu_has_native_bf16, describe_device
+from camformer.training.presets import quick_data, run_preset
+from camformer.training.train import TrainConfig, make_loss
 
 QUICK_TRAIN = 56_881  # training sequences of quick_data() (similarity-grouped split)
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    nets = {"micro": models.camformer_micro(5), "mini": models.camformer_mini(5), "original": models.camformer_original(5)}
+    nets = {"micro": networks.camformer_micro(5), "mini": networks.camformer_mini(5), "original": networks.camformer_original(5)}
     codes = torch.randint(0, 4, (args.batch, 110), dtype=torch.uint8)
     x, y = encode(codes, "onehotWithP"), torch.randn(args.batch)
     times: dict[str, list[float]] = {name: [] for name in nets}
@@ -97,14 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'model':10s} {'params':>11s} {'MACs/seq':>12s} {'seq/s':>8s} {'x Micro time':>13s} {'s / quick epoch':>16s}")
     for name, net in nets.items():
         step = statistics.median(times[name])
-        row = {"parameters": models.count_parameters(net), "macs": models.count_macs(net, (1, 5, 110)),
+        row = {"parameters": networks.count_parameters(net), "macs": networks.count_macs(net, (1, 5, 110)),
                "seq_per_s": args.batch / step, "time_vs_micro": step / micro,
                "quick_epoch_s": QUICK_TRAIN / (args.batch / step)}
         out["models"][name] = row
         print(f"{name:10s} {row['parameters']:>11,} {row['macs']:>12,} {row['seq_per_s']:>8.0f} "
               f"{row['time_vs_micro']:>13.2f} {row['quick_epoch_s']:>16.0f}")
     if args.batch_sizes:
-        out["batch_sizes"] = time_batch_sizes(models.camformer_micro(5), args.batch_sizes, args)
+        out["batch_sizes"] = time_batch_sizes(networks.camformer_micro(5), args.batch_sizes, args)
     if args.train:
         config = TrainConfig.preset("quick", progress=False, amp=args.amp, num_threads=args.threads)
         data = quick_data(seed=config.seed)

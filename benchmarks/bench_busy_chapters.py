@@ -4,15 +4,15 @@ A busy core (another job on a CI runner, a neighbour in a container) used to sta
 chapter 07 took 1,149 s instead of about 200 s in one CI run, because torch's two intra-op
 threads wait on each other after every operation. The chapters now train their independent runs
 (chapter 03's seed ensemble, chapter 07's grid slice) in one-thread worker processes
-(:mod:`camformer.workers`), as many as the CPU budget holds. This benchmark runs each chapter's
+(:mod:`camformer.training.workers`), as many as the CPU budget holds. This benchmark runs each chapter's
 training work as the chapter calls it, in a fresh process, twice in one run: with nothing else
 started, and beside one busy-looping Python process, and reports the ratio (the project's target:
 at most 2.5).
 
-* ``training``: :func:`camformer.presets.run_seeds` of the quick preset's seeds
-  (:func:`camformer.book.ensemble_seeds`) on ``--train-size`` training sequences of its split;
-* ``grid slice``: :func:`camformer.grid.retrain_grid` of chapter 07's plan on the quick preset
-  (:func:`camformer.grid.slice_plan`), with its first ``--grid-seeds`` seeds.
+* ``training``: :func:`camformer.training.presets.run_seeds` of the quick preset's seeds
+  (:func:`camformer.records.book.ensemble_seeds`) on ``--train-size`` training sequences of its split;
+* ``grid slice``: :func:`camformer.training.grid.retrain_grid` of chapter 07's plan on the quick preset
+  (:func:`camformer.training.grid.slice_plan`), with its first ``--grid-seeds`` seeds.
 
 The sizes only scale both conditions alike; the jobs, workers and threads are the chapters'.
 
@@ -40,9 +40,9 @@ TARGET = 2.5
 
 def training(train_size: int) -> float:
     """Seconds of chapter 03's training call on ``train_size`` sequences (run in the child)."""
-    from camformer.book import ensemble_seeds
-    from camformer.presets import quick_data, run_seeds
-    from camformer.train import TrainConfig
+    from camformer.records.book import ensemble_seeds
+    from camformer.training.presets import quick_data, run_seeds
+    from camformer.training.train import TrainConfig
 
     config = TrainConfig.preset("quick", progress=False)
     data = quick_data(train_size, config.val_size, config.test_size, seed=config.seed)
@@ -53,8 +53,8 @@ def training(train_size: int) -> float:
 
 def grid_slice(n_seeds: int) -> float:
     """Seconds of chapter 07's retraining call with its first ``n_seeds`` seeds (run in the child)."""
-    from camformer.grid import retrain_grid, slice_plan
-    from camformer.presets import quick_data
+    from camformer.training.grid import retrain_grid, slice_plan
+    from camformer.training.presets import quick_data
 
     plan = slice_plan("quick")
     base = plan.base

@@ -1,7 +1,7 @@
 """Training throughput on a busy or quota-limited CPU: torch's default threads against threads
 from the CPU budget, and against independent one-thread workers, side by side.
 
-The workload is Camformer Micro trained by :func:`camformer.train.train` at batch 64 on random
+The workload is Camformer Micro trained by :func:`camformer.training.train.train` at batch 64 on random
 sequences (the quick preset's model, batch and encoding, fp32); the throughput is the
 ``seq_per_s`` the loop logs for its last epoch (the first warms up). Each measurement is a fresh
 process, so that torch's thread pool starts as it would in a new kernel, in three conditions:
@@ -11,12 +11,12 @@ process, so that torch's thread pool starts as it would in a new kernel, in thre
   as in the CI run where chapter 07 took 1,149 s instead of about 200 s;
 * **in a 1-CPU-quota cgroup** (needs root and a writable cgroup; left out otherwise): the
   process joins a new cgroup whose quota is one CPU per period, as Binder and other containers
-  give (:func:`camformer.cpu_budget.quota_cgroup`).
+  give (:func:`camformer.training.cpu_budget.quota_cgroup`).
 
 and three thread settings: torch's default (its count of the visible cores), the CPU budget's
-count (:func:`camformer.cpu_budget.cpu_budget`, read inside the process: the quota included),
+count (:func:`camformer.training.cpu_budget.cpu_budget`, read inside the process: the quota included),
 and as many one-thread workers as the budget holds, run at once, their throughputs summed (how
-:mod:`camformer.workers` runs the grid slice and seeds).
+:mod:`camformer.training.workers` runs the grid slice and seeds).
 
     python benchmarks/bench_busy_core.py [--steps 30] [--results benchmarks/RESULTS.md]
 """
@@ -41,10 +41,10 @@ def measure(threads: str, steps: int) -> dict:
     import numpy as np
     import torch
 
-    from camformer.cpu_budget import cpu_budget
-    from camformer.data import SequenceData
-    from camformer.models import ModelConfig, build_model
-    from camformer.train import TrainConfig, train
+    from camformer.training.cpu_budget import cpu_budget
+    from camformer.data.dream import SequenceData
+    from camformer.models.networks import ModelConfig, build_model
+    from camformer.training.train import TrainConfig, train
 
     count = {"default": torch.get_num_threads(), "budget": cpu_budget().cpus}.get(threads)
     count = int(threads) if count is None else count
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child is not None:
         print(json.dumps(measure(args.child, args.steps)))
         return 0
-    from camformer.cpu_budget import quota_cgroup
+    from camformer.training.cpu_budget import quota_cgroup
 
     rows = [condition_row("alone", args.steps, None)]
     with spinning():

@@ -4,10 +4,10 @@ Compares, on the same test sequences and the same model (Camformer Original, eva
 untrained weights: the speed does not depend on the weights):
 
 1. a naive loop: one mutant per forward pass (the definition);
-2. ``camformer.ism.ism``: mutants of many sequences batched on the device;
-3. ``camformer.ism.ism_receptive_field``: only the receptive field of each substitution is
+2. ``camformer.explain.ism.ism``: mutants of many sequences batched on the device;
+3. ``camformer.explain.ism.ism_receptive_field``: only the receptive field of each substitution is
    recomputed through the first five convolution blocks (the library's own split of the
-   model, ``camformer.ism.receptive_field_stages``, with reaches from ``conv_reach``);
+   model, ``camformer.explain.ism.receptive_field_stages``, with reaches from ``conv_reach``);
 4. tangermeme's ``saturation_mutagenesis`` (benchmark-only dependency), with its fastISM path.
 
 All at the 80 variable positions (240 substitutions per sequence; tangermeme also predicts
@@ -32,10 +32,10 @@ import torch
 
 from bench_common import tangermeme_effects
 
-from camformer.data import encode, load_test_table, encode_sequences
-from camformer.inference import predict_scalar
-from camformer.ism import VARIABLE_POSITIONS, ism, ism_receptive_field
-from camformer.models import camformer_original, init_he
+from camformer.data.dream import encode, load_test_table, encode_sequences
+from camformer.models.inference import predict_scalar
+from camformer.explain.ism import VARIABLE_POSITIONS, ism, ism_receptive_field
+from camformer.models.networks import camformer_original, init_he
 
 
 @torch.no_grad()
@@ -82,8 +82,8 @@ def main(argv=None):
     seqs = load_test_table()["seq"].sample(args.rounds * args.sequences, random_state=0).tolist()
     X_all = encode(torch.as_tensor(encode_sequences(seqs)))
     methods = {
-        "camformer.ism.ism (batched)": lambda X: ism(model, X, batch_size=args.batch_size, device="cpu"),
-        "camformer.ism.ism_receptive_field": lambda X: ism_receptive_field(
+        "camformer.explain.ism.ism (batched)": lambda X: ism(model, X, batch_size=args.batch_size, device="cpu"),
+        "camformer.explain.ism.ism_receptive_field": lambda X: ism_receptive_field(
             model, X, batch_size=args.batch_size, device="cpu"),
         "tangermeme saturation_mutagenesis": lambda X: tangermeme_ism(model, X, args.batch_size),
     }
@@ -107,8 +107,8 @@ def main(argv=None):
             seconds[name].append(t / len(X))
             err = (results[name][:1, :, positions] - naive[:, :, positions]).abs().max().item()
             max_err[name] = max(max_err[name], err)
-        batched = results["camformer.ism.ism (batched)"]
-        max_err_rf = max(max_err_rf, (results["camformer.ism.ism_receptive_field"] - batched).abs().max().item())
+        batched = results["camformer.explain.ism.ism (batched)"]
+        max_err_rf = max(max_err_rf, (results["camformer.explain.ism.ism_receptive_field"] - batched).abs().max().item())
         with torch.no_grad():
             scale = max(scale, model(X).abs().max().item())
         print(f"round {r + 1}: " + ", ".join(f"{k.split(' ')[0]} {v[-1]:.1f}s" for k, v in seconds.items()), flush=True)
@@ -122,7 +122,7 @@ def main(argv=None):
           f"|prediction| {scale:.3g}.")
     print()
     # Ratios within a round see the same load; their median is the steadiest summary.
-    batched_name = "camformer.ism.ism (batched)"
+    batched_name = "camformer.explain.ism.ism (batched)"
     within = {name: float(np.median(np.array(seconds[batched_name]) / np.array(v))) for name, v in seconds.items()}
     print("| method | s / sequence, best round | speed-up vs naive, best | s / sequence, median | "
           "speed-up vs naive, median | speed vs batched, median within a round | max abs diff vs naive |")

@@ -3,8 +3,8 @@
 Generates a **synthetic** training file in the DREAM format (seeded; not the challenge's
 data), then measures, each in its own subprocess so that peak memory is that of one loader:
 
-(a) ``camformer.data.read_dream_txt`` on the full synthetic file (6.7M lines by default),
-(b) ``camformer.data.read_dream_txt`` on its first 1M lines,
+(a) ``camformer.data.dream.read_dream_txt`` on the full synthetic file (6.7M lines by default),
+(b) ``camformer.data.dream.read_dream_txt`` on its first 1M lines,
 (c) a straightforward pandas ``read_csv`` + float32 one-hot ``(N, 110, 4)`` loader, written
     in the style of the original Camformer code (``base/utils.py``: ``encodeData`` with
     ``onehote``), on the same 1M lines,
@@ -121,7 +121,7 @@ def _child(kind: str, path: str) -> None:
     """Run one loader and print a JSON line: seconds, rows kept, bytes of the result arrays."""
     import pandas  # noqa: F401  (same imports in every child, so the fixed cost is comparable)
 
-    from camformer.data import read_dream_txt
+    from camformer.data.dream import read_dream_txt
 
     t0 = time.perf_counter()
     if kind == "camformer":
@@ -212,7 +212,7 @@ def write_results(results: Path, rows: list[dict], lines: int, seed: int, file_n
     base = next(r for r in rows if r["kind"] == "imports")
     ref_full_gb = (base["peak_rss"] + (ref["peak_rss"] - base["peak_rss"]) * lines / ref["lines"]) / 1e9
     ok_t, ok_m = full["seconds"] <= 20, full["peak_rss"] <= 1.5e9
-    from camformer.inference import describe_device  # imports torch: only when writing the report
+    from camformer.models.inference import describe_device  # imports torch: only when writing the report
 
     text = "\n".join([
         SECTION,

@@ -1,4 +1,4 @@
-"""Bootstrap of a test-set correlation: ``camformer.bootstrap.bootstrap_samples`` against a naive loop.
+"""Bootstrap of a test-set correlation: ``camformer.stats.bootstrap.bootstrap_samples`` against a naive loop.
 
 Side by side in one run, on the same data (n sequences, simulated: y ~ N(0, 1), yhat = y + noise)
 and the same resample indices: the naive loop draws each resample and calls
@@ -17,8 +17,8 @@ import time
 import numpy as np
 from scipy import stats
 
-from camformer.inference import describe_device
-from camformer.bootstrap import bootstrap_samples
+from camformer.models.inference import describe_device
+from camformer.stats.bootstrap import bootstrap_samples
 
 
 def main() -> None:

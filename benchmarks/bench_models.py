@@ -3,7 +3,7 @@
 Side by side in one run, on the same random weights and input: one training step (forward and
 backward) and one inference batch of Camformer Original, built
 
-1. as ``camformer.models.camformer_original`` (``Conv1d`` on ``(N, 4, 110)``), float32;
+1. as ``camformer.models.networks.camformer_original`` (``Conv1d`` on ``(N, 4, 110)``), float32;
 2. the same model under bf16 autocast (the training loop's CPU switch);
 3. as the authors' layout: every ``Conv1d`` swapped for the equivalent ``Conv2d`` with a
    ``(k, 1)`` kernel on ``(N, C, 110, 1)`` (weights copied, so the outputs agree), float32.
@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from camformer.inference import describe_device
-from camformer.models import camformer_original, init_he
+from camformer.models.inference import describe_device
+from camformer.models.networks import camformer_original, init_he
 
 
 class _AsConv2d(nn.Module):
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 net(x)
         return run
 
-    cases = [("Conv1d, float32 (camformer.models)", model, False),
+    cases = [("Conv1d, float32 (camformer.models.networks)", model, False),
              ("Conv1d, bf16 autocast", model, True),
              ("Conv2d (k, 1), float32 (authors' layout)", twin, False)]
     rows = [(name, _time(step(net, bf16), args.repeats), _time(infer(net, bf16), args.repeats))

@@ -3,13 +3,13 @@
 Two comparisons, each on one model and the same sequences, methods interleaved round by round
 (on a shared machine the load drifts; each method sees the same), reported as ratios:
 
-1. **predict**: ``camformer.sequence_files.read_sequence_file`` + ``camformer.apply.predict_sequences``
+1. **predict**: ``camformer.data.sequence_files.read_sequence_file`` + ``camformer.cli.apply.predict_sequences``
    (what ``camformer predict`` runs: uint8 codes, one-hot encoded per batch on the device)
    against a plain batched loop (pandas ``read_csv``, a numpy one-hot of each batch, the model
    under ``torch.no_grad``), both from the same TSV file of ``--sequences`` test promoters
    (the 71,103 of the bundled test set, drawn with replacement, seeded), the same batch size.
    The predictions must agree to 1e-5.
-2. **ISM**: ``camformer.apply.explain_maps(..., "ism")`` (what ``camformer explain --method ism``
+2. **ISM**: ``camformer.cli.apply.explain_maps(..., "ism")`` (what ``camformer explain --method ism``
    runs: exact ISM recomputing only each substitution's receptive field) against tangermeme's
    ``saturation_mutagenesis`` (benchmark extra) on the same model, all 110 positions of each
    sequence; the effects must agree to 1e-4 relative to the largest prediction.
@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from camformer.apply import explain_maps, predict_sequences
-from camformer.data import load_test_table
-from camformer.inference import describe_device
-from camformer.models import ModelConfig, build_model, init_he
-from camformer.sequence_files import read_sequence_file
+from camformer.cli.apply import explain_maps, predict_sequences
+from camformer.data.dream import load_test_table
+from camformer.models.inference import describe_device
+from camformer.models.networks import ModelConfig, build_model, init_he
+from camformer.data.sequence_files import read_sequence_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_common beside this file, however it is run
 from bench_common import tangermeme_effects, write_section  # noqa: E402
@@ -115,8 +115,8 @@ def bench_predict(n: int, rounds: int, architecture: str, batch_size: int, workd
 def bench_ism(n_seq: int, rounds: int, architecture: str, batch_size: int) -> dict:
     model = _model(architecture, "onehot")
     seqs = load_test_table()["seq"].sample(n_seq * rounds, random_state=1).tolist()
-    from camformer.data import encode_sequences
-    from camformer.encoding import encode
+    from camformer.data.dream import encode_sequences
+    from camformer.models.encoding import encode
 
     codes = encode_sequences(seqs)
     X = encode(torch.as_tensor(codes))

@@ -5,10 +5,10 @@ The reference loop is written the way the authors' code trains (``base/model.py`
 ``Conv2d`` layers with ``(k, 1)`` kernels, a ``DataLoader`` over a ``TensorDataset``, no
 autocast, ``loss.item()`` and a host copy of the predictions every step. Its layer sizes are
 those of Camformer Original and Mini (the parameter counts are checked against
-``camformer.models``).
+``camformer.models.networks``).
 
-camformer's loop is :func:`camformer.train.train` itself (uint8 codes one-hot encoded per batch,
-``Conv1d`` models from :mod:`camformer.models`, bf16 autocast where the CPU has native bf16);
+camformer's loop is :func:`camformer.training.train.train` itself (uint8 codes one-hot encoded per batch,
+``Conv1d`` models from :mod:`camformer.models.networks`, bf16 autocast where the CPU has native bf16);
 its throughput is the ``seq_per_s`` it logs for the training steps.
 
 Both run in one process, alternating, at batch 256; the result is the median of the rounds.
@@ -27,10 +27,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from camformer.data import SequenceData
-from camformer.encoding import encode
-from camformer.models import camformer_mini, camformer_original, count_parameters
-from camformer.train import TrainConfig, train
+from camformer.data.dream import SequenceData
+from camformer.models.encoding import encode
+from camformer.models.networks import camformer_mini, camformer_original, count_parameters
+from camformer.training.train import TrainConfig, train
 
 
 class RefConv2dSame(nn.Module):
@@ -110,7 +110,7 @@ def reference_steps(model: nn.Module, x_host: torch.Tensor, y_host: torch.Tensor
 
 
 def camformer_steps(model: nn.Module, data: dict, steps: int, amp: str) -> float:
-    """Seconds per step of :func:`camformer.train.train`'s loop (its logged throughput)."""
+    """Seconds per step of :func:`camformer.training.train.train`'s loop (its logged throughput)."""
     cfg = TrainConfig(batch_size=256, max_epochs=1, steps_per_epoch=steps, scheduler="None", amp=amp,
                       compile="off", device="cpu", progress=False, eval_batch_size=256)
     result = train(model, data, cfg)

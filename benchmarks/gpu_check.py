@@ -10,7 +10,7 @@ part, so a run cut short keeps what it finished), with the card, driver, torch a
     under torchrun, the explainers on CUDA against the CPU) and any other ``gpu`` test.
 ``throughput``
     Training steps of Camformer Original and Mini at batch 256 and 1024, float32 and bf16,
-    ``torch.compile`` off and on, side by side: :func:`camformer.train.train` itself on
+    ``torch.compile`` off and on, side by side: :func:`camformer.training.train.train` itself on
     synthetic sequences held on the device, one epoch of warm-up (and compilation), then a
     timed epoch of the same number of steps. Reported: ms per step, sequences per second, the
     seconds one 6.7M-sequence epoch would take at that rate, and the model FLOP rate as a share
@@ -20,7 +20,7 @@ part, so a run cut short keeps what it finished), with the card, driver, torch a
     peak). float32 means PyTorch's defaults: cuDNN convolutions in TF32, matrix products not.
 ``paper``
     The ``paper`` preset end to end under ``torchrun --nproc_per_node=1``
-    (:func:`camformer.presets.paper_data` and :func:`~camformer.presets.run_preset`, as
+    (:func:`camformer.training.presets.paper_data` and :func:`~camformer.training.presets.run_preset`, as
     ``camformer train`` runs them) on a **synthetic** 200,000-line file in the DREAM format, two epochs:
     killed (SIGKILL to every process of the run) once the first epoch's checkpoint is on disk,
     started again with the same command, which resumes and finishes and writes the test split's
@@ -38,7 +38,7 @@ part, so a run cut short keeps what it finished), with the card, driver, torch a
     difference between the processes' parameters and buffers after training (0 when they hold
     one model).
 ``explainers``
-    ``camformer.ism.ism``, ``ism_receptive_field`` and ``camformer.gradcam.gradcam`` of
+    ``camformer.explain.ism.ism``, ``ism_receptive_field`` and ``camformer.explain.gradcam.gradcam`` of
     Camformer Original (He-initialised, seed 0) on the device and on the CPU: seconds per
     sequence and the largest difference, both as the device computes by default (TF32
     convolutions) and in strict float32.
@@ -72,10 +72,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from camformer.data import SequenceData, read_dream_txt, resource_path
-from camformer.encoding import encode
-from camformer.models import camformer_mini, camformer_original, init_he
-from camformer.train import TrainConfig, train
+from camformer.data.dream import SequenceData, read_dream_txt, resource_path
+from camformer.models.encoding import encode
+from camformer.models.networks import camformer_mini, camformer_original, init_he
+from camformer.training.train import TrainConfig, train
 
 REPO = Path(__file__).resolve().parents[1]
 EPOCH_SEQUENCES = 6_700_000  # one pass over the challenge's training file (6.7M sequences)
@@ -226,7 +226,7 @@ def throughput(sizes: Sizes, out: Path, device: torch.device, smoke: bool = Fals
                         torch.cuda.empty_cache()
     return {"rows": rows, "peak_bf16_tflops": peak, "peak_source": peak_source, "steps_timed": sizes.steps,
             "epoch_sequences": EPOCH_SEQUENCES,
-            "how": "camformer.train.train on synthetic uint8 codes held on the device; epoch 1 warms up "
+            "how": "camformer.training.train.train on synthetic uint8 codes held on the device; epoch 1 warms up "
                    "(and compiles), epoch 2 (as many steps) is timed; FLOPs of forward + backward from "
                    "torch.utils.flop_counter.FlopCounterMode (conv and matmul, multiply-add = 2), times "
                    "sequences per second, over the card's bf16 dense peak (NVIDIA datasheet); fp32 rows use "
@@ -269,8 +269,8 @@ def paper_worker(run_dir: str, train_file: str, overrides: dict) -> int:
     """One process of the paper run (started by torchrun): the paper preset with ``overrides``,
     its split written by the first process, the test split's predictions to
     ``run_dir/predictions_test.tsv``."""
-    from camformer.distributed import init_distributed
-    from camformer.presets import paper_data, run_preset
+    from camformer.training.distributed import init_distributed
+    from camformer.training.presets import paper_data, run_preset
 
     config = TrainConfig.preset("paper", progress=False, **overrides)
     rank, _ = init_distributed()
@@ -343,8 +343,8 @@ def ddp_worker(run_dir: str, settings: dict) -> int:
     writes the agreement between the processes to ``run_dir/agreement.json``."""
     import torch.distributed as dist
 
-    from camformer.distributed import init_distributed
-    from camformer.presets import run_preset
+    from camformer.training.distributed import init_distributed
+    from camformer.training.presets import run_preset
 
     if settings["backend"] == "gloo":  # a group that exists already is the one training uses
         dist.init_process_group("gloo")
@@ -416,8 +416,8 @@ def strict_fp32():
 
 
 def explainers(sizes: Sizes, out: Path, device: torch.device) -> dict:
-    from camformer.gradcam import gradcam
-    from camformer.ism import ism, ism_receptive_field
+    from camformer.explain.gradcam import gradcam
+    from camformer.explain.ism import ism, ism_receptive_field
 
     torch.manual_seed(0)
     on_cpu = init_he(camformer_original()).eval()

@@ -49,8 +49,8 @@ import yaml
 from repository import repository_url, with_repository
 from sync_notebooks import pair_problem, paired_notebook
 
-from camformer.book import REFUSED_LOG, log_file
-from camformer.report import clear_records
+from camformer.records.book import REFUSED_LOG, log_file
+from camformer.records.report import clear_records
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STAGE_DIR = REPO_ROOT / "_build" / "book"

@@ -8,7 +8,7 @@ AVX2 kernels (which reproduce an AVX2-only CPU's numbers bit for bit)::
         python book/build.py --preset quick --results-dir results_avx2
     python book/compare_builds.py results_avx512 results_avx2 --preset quick --labels AVX-512 AVX2
 
-The rules (``camformer.agreement``): every str/bool/int record must be equal; every number with
+The rules (``camformer.records.agreement``): every str/bool/int record must be equal; every number with
 a 95% interval (``k_ci_low``/``k_ci_high``) must lie inside the other build's interval, both ways;
 numbers without an interval are listed (``--all``) but not judged; run-only keys (seconds) are
 excluded. Exit status 0 when the builds agree, 1 when they do not, 2 on a usage error.
@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from camformer.agreement import RUN_ONLY_RULE, compare_results
+from camformer.records.agreement import RUN_ONLY_RULE, compare_results
 
 
 def main(argv: list[str] | None = None) -> int:

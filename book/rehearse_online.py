@@ -34,11 +34,12 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 from authors_archives import authors_code, authors_package, build_archive  # noqa: E402
 from screenshot import serve  # noqa: E402  (book/ is this script's folder: its sibling)
 
-from camformer import data, published  # noqa: E402
-from camformer.book import explained_models  # noqa: E402
-from camformer.inference import predict  # noqa: E402
+from camformer.data import dream
+from camformer.paper import published  # noqa: E402
+from camformer.records.book import explained_models  # noqa: E402
+from camformer.models.inference import predict  # noqa: E402
 
-# How many test sequences camformer.book.explained_models has the self-check compare (its check_n).
+# How many test sequences camformer.records.book.explained_models has the self-check compare (its check_n).
 CHECK_N = inspect.signature(explained_models).parameters["check_n"].default
 
 
@@ -57,10 +58,10 @@ def stand_in_archives(work: Path, seed: int = 0) -> Path:
 
 
 def stand_in_predictions(archives: Path, out: Path, check_n: int = CHECK_N, seed: int = 0) -> Path:
-    """The bundled published predictions with the ``check_n`` rows that :func:`camformer.published.
+    """The bundled published predictions with the ``check_n`` rows that :func:`camformer.paper.published.
     self_check` draws (its ``seed``) replaced by each stand-in's own predictions."""
-    table = data.load_published_predictions(data.resource_path("camformer_published_predictions.tsv.gz"))
-    test = data.test_set_data()
+    table = dream.load_published_predictions(dream.resource_path("camformer_published_predictions.tsv.gz"))
+    test = dream.test_set_data()
     rows = np.flatnonzero(np.isin(test.ids, table["id"].to_numpy()))
     rows = np.sort(np.random.default_rng(seed).choice(rows, size=check_n, replace=False))
     where = table.set_index("id").index.get_indexer(test.ids[rows])
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     archives = stand_in_archives(work, args.seed)
     predictions = stand_in_predictions(archives, work / "stand_in_predictions.tsv.gz")
     with serve(archives) as url:
-        env = {**os.environ, published.MIRROR_ENV: url, data.STAND_IN_PREDICTIONS_ENV: str(predictions),
+        env = {**os.environ, published.MIRROR_ENV: url, dream.STAND_IN_PREDICTIONS_ENV: str(predictions),
                "CAMFORMER_DATA_DIR": str(work / "cache"), "NO_PROXY": "127.0.0.1,localhost"}
         env.pop(published.OFFLINE_ENV, None)
         print(f"rehearsal: stand-in archives served from {url}; predictions {predictions}", flush=True)

@@ -38,14 +38,14 @@ if "google.colab" in sys.modules:
 #
 # The claims of the paper's abstract, each with the chapter that reproduces it, how, and its
 # verdict in the [reproduction audit](15_audit.ipynb), which judges every figure of the paper
-# too. This table is the audit's own (its items in `book/audit.yml`, judged by `camformer.audit`
+# too. This table is the audit's own (its items in `book/audit.yml`, judged by `camformer.records.audit`
 # against the numbers the chapters recorded when this page was built); open a claim to see its
 # numbers, the paper's beside this book's.
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-from camformer import audit, report
+from camformer.records import audit, report
 
 records = report.load_records(results_dir, preset)
 titles = report.chapter_titles("notebooks")

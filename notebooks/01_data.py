@@ -18,7 +18,7 @@
 # the extremes of expression, and variant pairs (single-nucleotide variants, motif
 # perturbations and motif tilings).
 #
-# This chapter reads the data with `camformer.data`, shows what the validation and the paper's
+# This chapter reads the data with `camformer.data.dream`, shows what the validation and the paper's
 # filters do, and draws the distributions of the paper's Figure 1b.
 
 # %% tags=["parameters"]
@@ -43,7 +43,9 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import data, metrics, report
+from camformer.data import dream
+from camformer.records import report
+from camformer.stats import metrics
 
 plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
 
@@ -62,12 +64,12 @@ plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
 if train_file:
     source = train_file
 elif preset == "paper":
-    from camformer import fetch
+    from camformer.data import fetch
 
     source = fetch.fetch_file(fetch.TRAIN_FILE)
 else:
-    source = data.resource_path("dream2022_train_sample1000.txt")
-train, drops = data.read_dream_txt(source, progress=preset == "paper")
+    source = dream.resource_path("dream2022_train_sample1000.txt")
+train, drops = dream.read_dream_txt(source, progress=preset == "paper")
 print(drops)
 
 # %%
@@ -123,9 +125,9 @@ display(Markdown(
 # leaves out. The table counts each subset in full and as the private leaderboard scores it.
 
 # %%
-table = data.load_test_table()
-pairs = data.load_test_pairs()
-members = data.subset_membership(table)
+table = dream.load_test_table()
+pairs = dream.load_test_pairs()
+members = dream.subset_membership(table)
 single = ["high", "low", "yeast", "random", "challenging"]
 sizes = metrics.subset_sizes(table, pairs)
 sizes

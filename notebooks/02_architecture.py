@@ -13,7 +13,7 @@
 #
 # Camformer is a residual convolutional network over the one-hot encoded 110-nt promoter
 # (the paper's Fig. 2). This chapter builds the three model sizes of the paper's grid from
-# `camformer.models`, draws them from the model objects themselves (every box, shape and
+# `camformer.models.networks`, draws them from the model objects themselves (every box, shape and
 # shortcut below is read from a forward pass, not typed in), and checks their parameter counts
 # against the counts the paper published in its scoreboards.
 #
@@ -49,9 +49,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer.data import ENCODINGS
-from camformer.grid import grid_parameter_counts, load_scoreboards
-from camformer.models import (
+from camformer.data.dream import ENCODINGS
+from camformer.training.grid import grid_parameter_counts, load_scoreboards
+from camformer.models.networks import (
     architecture_table,
     camformer_micro,
     camformer_mini,
@@ -60,8 +60,8 @@ from camformer.models import (
     count_macs,
     count_parameters,
 )
-from camformer.plot_models import plot_architectures
-from camformer.report import record
+from camformer.plots.plot_models import plot_architectures
+from camformer.records.report import record
 
 plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
 models = {
@@ -167,7 +167,7 @@ display(Markdown(
 # layers) at 64 channels, dropout 0.1 and hidden layers of 128, and moves the max-pool from block
 # 5 to block 3, so that the last three convolutions run on 26 positions instead of 110. Per
 # sequence it needs about a tenth of Mini's arithmetic (multiply-accumulates of one forward pass,
-# counted by `camformer.models.count_macs`), so in the same CPU time it sees the training data
+# counted by `camformer.models.networks.count_macs`), so in the same CPU time it sees the training data
 # several times where Mini would see it once; on the quick preset that makes the difference
 # between a model that learns the data and one that does not (measured in
 # `benchmarks/RESULTS.md`: with the pool in block 5, or dropout 0.3, Micro ended lower too).

@@ -14,7 +14,7 @@
 # The paper trains every model with one recipe: AdamW (learning rate 10⁻³, weight decay 10⁻³),
 # batches of 256, up to 50 epochs with early stopping when the validation Pearson r plus
 # Spearman ρ has not improved for 10 epochs, and He initialisation; the seed ensemble repeats
-# it with the seeds 42, 23, 47, 56, 89, 12, 34, 78, 67 and 98. `camformer.train.train` is that
+# it with the seeds 42, 23, 47, 56, 89, 12, 34, 78, 67 and 98. `camformer.training.train.train` is that
 # recipe as one function. It keeps the sequences as `uint8` codes until they reach the device,
 # one-hot encodes each batch there, uses bf16 autocast where the hardware has it, writes a
 # checkpoint every epoch (so a killed run continues where it stopped), and runs on several GPUs
@@ -67,10 +67,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import book, heldout, models, plot_eval, report, similarity
-from camformer.presets import PAPER_SEEDS, paper_data, quick_data, run_preset
-from camformer.presets import run_seeds
-from camformer.train import TrainConfig
+from camformer.data import similarity
+from camformer.models import networks
+from camformer.plots import plot_eval
+from camformer.records import book, report
+from camformer.stats import heldout
+from camformer.training import presets
+from camformer.training.train import TrainConfig
 
 plt.rcParams["figure.dpi"] = 130  # sized for the column; dpi for screens
 out_dir = Path(results_dir) / preset
@@ -100,21 +103,21 @@ pd.Series(config.to_dict(), name=preset).to_frame()
 # gives it (a rule on shared k-mers would allow near pairs that share no long k-mer). The
 # pairs are found exactly and fast by the pigeonhole principle: two 80-nt strings within 5
 # substitutions agree exactly on at least one of 6 blocks of the string, so only sequences
-# that share a block are compared (`camformer.similarity`). The groups (units) are dealt out
+# that share a block are compared (`camformer.data.similarity`). The groups (units) are dealt out
 # largest first, each to the split with the most room left, so the fractions hold even with
 # a large unit, and large units are spread over the three splits.
 
 # %%
 if preset == "paper":
     if not train_file:
-        from camformer import fetch
+        from camformer.data import fetch
 
         train_file = fetch.fetch_file(fetch.TRAIN_FILE)
-    data_splits = paper_data(train_file, run_dir, seed=config.seed,
-                             progress=True)
+    data_splits = presets.paper_data(train_file, run_dir, seed=config.seed,
+                                     progress=True)
 else:
-    data_splits = quick_data(config.train_size, config.val_size,
-                             config.test_size, seed=config.seed)
+    data_splits = presets.quick_data(config.train_size, config.val_size,
+                                     config.test_size, seed=config.seed)
 separation = (similarity.heldout_separation(data_splits)
               if on_test_library else None)
 pd.DataFrame({name: {"sequences": len(part)}
@@ -123,7 +126,7 @@ pd.DataFrame({name: {"sequences": len(part)}
 # %% [markdown]
 # How the units fall into the splits, and for every held-out sequence (validation and test)
 # the number of substitutions to its nearest training sequence over the variable region,
-# computed by brute force over all pairs (`camformer.similarity.nearest_distances`):
+# computed by brute force over all pairs (`camformer.data.similarity.nearest_distances`):
 
 # %%
 if on_test_library:
@@ -153,7 +156,7 @@ display(Markdown(
 #
 # The runs are independent, so they train side by side in worker processes of one torch thread
 # each, as many at once as the CPU budget holds (the affinity mask capped by the container's
-# CPU quota, `camformer.cpu_budget`): threads of one process wait for each other after every
+# CPU quota, `camformer.training.cpu_budget`): threads of one process wait for each other after every
 # operation, and a core busy with something else stalls them all. A run's thread count is
 # fixed and recorded, so its numbers depend on its seed, not on how many cores the machine has
 # or on what runs beside it. The `quick` preset starts from scratch on every build; the
@@ -165,9 +168,9 @@ display(Markdown(
 seeds = book.ensemble_seeds(preset, n_models)
 start = time.perf_counter()
 if preset == "paper":
-    results = [run_preset(config, run_dir, data=data_splits)]
+    results = [presets.run_preset(config, run_dir, data=data_splits)]
 else:
-    results = run_seeds(config, seeds, data_splits, threads=1)
+    results = presets.run_seeds(config, seeds, data_splits, threads=1)
 seconds = time.perf_counter() - start
 history = pd.concat([r.history.assign(seed=s) for s, r in zip(seeds, results)])
 history.to_csv(out_dir / "training_history.csv", index=False)
@@ -186,7 +189,7 @@ history.pivot(index="epoch", columns="seed",
 # in validation, each more than 5 substitutions from every training sequence. Below, each
 # model's held-out r and ρ, their mean with a 95% interval between the models (a t interval
 # over the models), and the r and ρ of the models' averaged prediction. Each model's own
-# interval resamples whole units (a cluster bootstrap, `camformer.bootstrap`), since the
+# interval resamples whole units (a cluster bootstrap, `camformer.stats.bootstrap`), since the
 # sequences of one unit are not independent. The verdict asks whether each correlation lies
 # above 0 in every model, that is whether the recipe predicts held-out expression at all. The
 # project sets its demonstration recipe a target of r and ρ ≥ 0.80 for every model (its own
@@ -213,7 +216,7 @@ plt.show()
 # %%
 report.record(
     results_dir, preset, "training", model=config.model,
-    parameters=models.count_parameters(results[0].model),
+    parameters=networks.count_parameters(results[0].model),
     models=len(results), seeds=", ".join(map(str, seeds)),
     threads_per_run=results[0].metrics.get("threads", 0),
     **heldout.ensemble_facts(judged),
@@ -261,4 +264,4 @@ display(Markdown(
 
 # %% tags=["remove-input"]
 display(Markdown("The paper's ten seeds: "
-                 + ", ".join(str(s) for s in PAPER_SEEDS) + "."))
+                 + ", ".join(str(s) for s in presets.PAPER_SEEDS) + "."))

@@ -12,7 +12,7 @@
 # # Test-set performance
 #
 # This chapter scores Camformer's published test-set predictions (the paper's seed-42 Original
-# and Mini models) with `camformer.metrics`, exactly as the challenge's final (private)
+# and Mini models) with `camformer.stats.metrics`, exactly as the challenge's final (private)
 # leaderboard did: Pearson r² and Spearman ρ on all sequences and on each official subset, the
 # variant subsets on alt − ref differences, and the two weighted scores. It redraws the paper's
 # Figure 3 / S3 (measured against predicted) and S2 (the per-subset panels), gives each number
@@ -45,11 +45,14 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import book, bootstrap, data, metrics, plot_eval, report, seeds
+from camformer.data import dream
+from camformer.plots import plot_eval
+from camformer.records import book, report
+from camformer.stats import bootstrap, metrics, seeds
 
 n_boot = book.chapter_start(preset, n_boot)  # fewer resamples on smoke
-table, pairs = data.load_test_table(), data.load_test_pairs()
-published = data.load_published_predictions().set_index("id")
+table, pairs = dream.load_test_table(), dream.load_test_pairs()
+published = dream.load_published_predictions().set_index("id")
 preds = {"Original": published["original"], "Mini": published["mini"]}
 scores = {name: metrics.score_predictions(p, table, pairs)
           for name, p in preds.items()}
@@ -63,7 +66,7 @@ scores = {name: metrics.score_predictions(p, table, pairs)
 # its square).
 
 # %%
-grid = data.load_paper_table("grid_res_all_models_pvt.csv")
+grid = dream.load_paper_table("grid_res_all_models_pvt.csv")
 paper_rows = {name: grid[(grid["Model"] == m) & (grid["Seed"] == 42)].iloc[0]
               for name, m in (("Original", "Orig"), ("Mini", "Mini"))}
 comparison = metrics.compare_with_paper(scores, paper_rows)
@@ -102,7 +105,7 @@ for figure, (name, p) in zip(("3", "S3"), preds.items()):
 # perturbations and tilings of shared backgrounds) and designed sequences a few substitutions
 # apart that no pair lists, and a model errs alike on near copies. So a bootstrap here
 # resamples whole similarity units, the ones chapter 03_training builds: variant families
-# joined with every sequence within 5 substitutions (`camformer.bootstrap.dream_units`); a pair
+# joined with every sequence within 5 substitutions (`camformer.stats.bootstrap.dream_units`); a pair
 # belongs to its reference's unit. Both models are scored on the same resamples, so their
 # difference gets its own, paired interval.
 
@@ -162,7 +165,7 @@ display(Markdown(
 # %%
 full = metrics.score_predictions(preds["Original"], table, pairs,
                                  private=False)
-ens = {(m, k): data.load_paper_table(f"seed_ensemble_{m}_{k}.csv")
+ens = {(m, k): dream.load_paper_table(f"seed_ensemble_{m}_{k}.csv")
        for m in ("O", "Mi") for k in ("PearsonR2", "SpearmanR")}
 plot_eval.seed_ensemble_curves(
     {label: {"Original": ens[("O", k)], "Mini": ens[("Mi", k)]}

@@ -42,7 +42,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import data, leaderboard, metrics, plot_eval, report, seeds
+from camformer.data import dream
+from camformer.plots import plot_eval
+from camformer.records import report
+from camformer.stats import leaderboard, metrics, seeds
 
 plt.rcParams["figure.dpi"] = 120
 sota = leaderboard.load_leaderboard()
@@ -53,11 +56,11 @@ names = {"pearson_r2": "r²", "spearman_rho": "ρ"}
 #
 # The challenge-era submission ("Camformers" on the leaderboard) is not the model the paper
 # published: the paper's predictions come from its seed-42 Original and Mini models, trained after
-# the challenge with the same recipe. Their rows, computed here with `camformer.metrics` on the same
+# the challenge with the same recipe. Their rows, computed here with `camformer.stats.metrics` on the same
 # private-leaderboard ids, therefore differ slightly from the leaderboard's Camformers row.
 
 # %%
-published = data.load_published_predictions().set_index("id")
+published = dream.load_published_predictions().set_index("id")
 recomputed = {
     f"{name} (seed 42, recomputed)": metrics.leaderboard_layout(
         metrics.score_predictions(published[name.lower()])).rename(index=names)
@@ -109,7 +112,7 @@ plt.show()
 # S5 and S6 add Mini, Small and Large.
 
 # %%
-grid = data.load_paper_table("grid_res_all_models_pvt.csv")
+grid = dream.load_paper_table("grid_res_all_models_pvt.csv")
 labels = {"Leg": "LegNet", "Orig": "Original"}
 values = seeds.per_subset_seeds(grid, ["Leg", "Orig", "Mini", "Small", "Large"])
 two = values[values["model"].isin(["Leg", "Orig"])]

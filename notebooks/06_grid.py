@@ -43,8 +43,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import factorial, plot_grid, report
-from camformer.grid import SCOREBOARD_FACTORS, load_scoreboards
+from camformer.plots import plot_grid
+from camformer.records import report
+from camformer.stats import factorial
+from camformer.training.grid import SCOREBOARD_FACTORS, load_scoreboards
 
 grid = load_scoreboards()
 factors = list(SCOREBOARD_FACTORS.values())
@@ -63,7 +65,7 @@ display(Markdown(
 # As in the paper's figure, each box gathers the runs that share one level of a factor, ordered
 # by median; the points are the runs (coloured by optimiser); the axis spans the boxes' whiskers.
 # Two levels are compared on the runs that share every *other* factor, by a paired Wilcoxon test
-# as the paper's script does (`camformer.factorial.paired_level_tests`); the p-values printed
+# as the paper's script does (`camformer.stats.factorial.paired_level_tests`); the p-values printed
 # between neighbouring levels are Holm-adjusted over all 20 comparisons of a metric.
 
 # %%
@@ -99,7 +101,7 @@ display(Markdown(
 # ## Share of variance per factor
 #
 # An additive model, `metric ~ encoding + loss + optimiser + scheduler + size`, fitted by least
-# squares (`camformer.factorial.largest_factor`). The grid is a balanced full factorial design,
+# squares (`camformer.stats.factorial.largest_factor`). The grid is a balanced full factorial design,
 # so each factor's share is its main-effect sum of squares over the total; what the five factors
 # leave is the residual (interactions and training noise). The intervals come from a wild
 # bootstrap: each run keeps its fitted value and its own residual with a random sign, refitted,

@@ -56,10 +56,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import factorial, plot_grid, report
-from camformer.grid import (load_scoreboards, paper_slice, retrain_grid,
-                            slice_plan)
-from camformer.presets import paper_data, quick_data
+from camformer.plots import plot_grid
+from camformer.records import report
+from camformer.stats import factorial
+from camformer.training.grid import (
+    load_scoreboards, paper_slice, retrain_grid, slice_plan)
+from camformer.training.presets import paper_data, quick_data
 
 out_dir = Path(results_dir) / preset
 out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +69,7 @@ plan = slice_plan(preset)
 base = plan.base
 if preset == "paper":
     if not train_file:
-        from camformer import fetch
+        from camformer.data import fetch
 
         train_file = fetch.fetch_file(fetch.TRAIN_FILE)
     data = paper_data(train_file, out_dir / "grid_split", seed=base.seed)
@@ -83,12 +85,12 @@ table.pivot_table(index=["optimizer", "loss"], columns="seed",
 # %% [markdown]
 # ## Effects paired by seed
 #
-# `camformer.factorial.seed_paired_effects` takes, within each seed, each factor's main effect on
-# held-out r; `camformer.factorial.larger_effect` compares their sizes seed by seed (the
+# `camformer.stats.factorial.seed_paired_effects` takes, within each seed, each factor's main effect on
+# held-out r; `camformer.stats.factorial.larger_effect` compares their sizes seed by seed (the
 # optimiser's effect minus the loss's, each pointing from its worse level to its better), with a
 # Student-t interval over the seeds. The three verdicts (the optimiser's effect, the loss's,
 # and which is larger) are read together, so their p-values are Holm-adjusted over the three
-# (`camformer.factorial.holm_seed_verdicts`): a verdict is stated only where its 95% interval
+# (`camformer.stats.factorial.holm_seed_verdicts`): a verdict is stated only where its 95% interval
 # excludes zero and its adjusted p < 0.05. The intervals shown are unadjusted.
 #
 # The Lion runs sometimes collapse, so one seed's effects say little; the slice runs ten seeds

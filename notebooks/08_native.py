@@ -41,11 +41,14 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import book, bootstrap, data, plot_eval, report, seeds
+from camformer.data import dream
+from camformer.plots import plot_eval
+from camformer.records import book, report
+from camformer.stats import bootstrap, seeds
 
 n_boot = book.chapter_start(preset, n_boot)  # fewer resamples on smoke
 media = ("complex", "defined")
-scatter = {m: data.load_paper_table(f"Native_{m}_Camformer_scatter.csv.gz")
+scatter = {m: dream.load_paper_table(f"Native_{m}_Camformer_scatter.csv.gz")
            for m in media}
 
 # %% [markdown]
@@ -89,7 +92,7 @@ display(Markdown(
 
 # %%
 models = {"Camformer": "Camformer", "Camformer-Mini": "Camformer Mini"}
-curves = {(m, name): data.load_paper_table(
+curves = {(m, name): dream.load_paper_table(
     f"Fig_S8_Native_{m}_{model}_trn_seeds.csv")
     for m in media for model, name in models.items()}
 plot_eval.training_size_curves(

@@ -21,7 +21,7 @@
 # published ones (`paper/Fig6_SoTA_Native_test_n-3733_violinplots.csv` and
 # `paper/Fig6_SoTA_Random_test_n-2954_violinplots.csv`, one column per model); the summaries are
 # computed here. For Camformer, whose native-promoter predictions are published, the chapter also
-# repeats the bootstrap with `camformer.bootstrap.bootstrap_samples`, which also shows which
+# repeats the bootstrap with `camformer.stats.bootstrap.bootstrap_samples`, which also shows which
 # correlation the figure plots.
 
 # %% tags=["parameters"]
@@ -47,12 +47,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import book, bootstrap, data, plot_eval, report
+from camformer.data import dream
+from camformer.plots import plot_eval
+from camformer.records import book, report
+from camformer.stats import bootstrap
 
 n_boot = book.chapter_start(preset, n_boot, smoke_n_boot=200)
 sets = {"native promoters (n = 3,733)": "Native_test_n-3733",
         "random promoters (n = 2,954)": "Random_test_n-2954"}
-boot = {name: data.load_paper_table(f"Fig6_SoTA_{f}_violinplots.csv")
+boot = {name: dream.load_paper_table(f"Fig6_SoTA_{f}_violinplots.csv")
         .rename(columns=lambda c: c.replace("\n", " "))
         for name, f in sets.items()}
 
@@ -66,7 +69,7 @@ boot = {name: data.load_paper_table(f"Fig6_SoTA_{f}_violinplots.csv")
 # which correlation of these promoters the published median matches.
 
 # %%
-native = data.load_paper_table("Native_complex_Camformer_scatter.csv.gz")
+native = dream.load_paper_table("Native_complex_Camformer_scatter.csv.gz")
 y, yhat = native["y_true"].to_numpy(), native["y_pred"].to_numpy()
 ours = bootstrap.bootstrap_samples(y, yhat, "pearson_r", n_boot=n_boot,
                                    seed=seed, sample_size=3733)

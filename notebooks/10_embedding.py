@@ -17,17 +17,17 @@
 # If the model has learnt a representation that orders promoters by expression, the colours
 # form a gradient across the map. The paper's own map (`tsne_2d.tar.gz`) is not bundled with
 # this book, so the maps here are computed: from the paper's own Camformer Original where its
-# published weights can be fetched (`camformer.book.explained_models`), and otherwise from
+# published weights can be fetched (`camformer.records.book.explained_models`), and otherwise from
 # the book's own seed ensemble (chapter 03_training), always on held-out promoters. The line
 # below says which; the book's models are small-data models, **so their maps are small-data
 # results**.
 #
 # Each model's numbers carry a 95% interval from a bootstrap that resamples the promoters by
 # similarity unit (variant families joined with near copies, as chapter 03_training builds
-# them; `camformer.bootstrap.test_set_units`), and every sentence that concludes is chosen from
+# them; `camformer.stats.bootstrap.test_set_units`), and every sentence that concludes is chosen from
 # those intervals by a tested function: a result inside the noise is reported as undecided.
 # With several models, each model is asked every question on its own, and a conclusion is
-# stated only where all of them reach it (`camformer.ensemble`).
+# stated only where all of them reach it (`camformer.stats.ensemble`).
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -54,8 +54,10 @@ import time
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import book, embedding, ensemble, explain_stats, report
-from camformer.plot_interpret import COLUMN_WIDTH, embedding_scatter
+from camformer.explain import embedding
+from camformer.records import book, report
+from camformer.stats import ensemble, explain_stats
+from camformer.plots.plot_interpret import COLUMN_WIDTH, embedding_scatter
 
 started = time.perf_counter()
 plt.rcParams["figure.dpi"] = 120
@@ -69,7 +71,7 @@ display(Markdown(ex.markdown()))
 #
 # For each model: the activations of its last hidden layer for every sampled promoter, their
 # two maps, and the questions below, each answered with that model's own intervals
-# (`camformer.embedding.findings`).
+# (`camformer.explain.embedding.findings`).
 
 # %%
 k = len(ex.models)

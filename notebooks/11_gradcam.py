@@ -15,12 +15,12 @@
 # (`base/gradcam_utils.py`): for one convolution layer, the mean of the layer's output over its
 # channels, times the gradient of the prediction with respect to the one-hot input, upsampled
 # to the 110 positions where the layer is shorter, and divided by its maximum. The result is a
-# map with one row per base (A, C, G, T) and one column per position. `camformer.gradcam`
-# computes it for any model and any convolution layer; `camformer.attribution` gives captum's
+# map with one row per base (A, C, G, T) and one column per position. `camformer.explain.gradcam`
+# computes it for any model and any convolution layer; `camformer.explain.attribution` gives captum's
 # Integrated Gradients, DeepLift and Saliency through one function for comparison.
 #
 # The models explained are the paper's own Camformer Original where its published weights can be
-# fetched (`camformer.book.explaining`), and otherwise the book's own seed ensemble from chapter
+# fetched (`camformer.records.book.explaining`), and otherwise the book's own seed ensemble from chapter
 # 03_training (models of one recipe that differ only in their seed), on held-out promoters; the
 # line below says which. The book's models are small-data models, **so their maps are
 # small-data results**.
@@ -29,7 +29,7 @@
 # varies widely from promoter to promoter (the strip plot below shows it), and moves when the
 # model is trained again. So every number below is, for each model, an average over many
 # held-out promoters, with a 95% interval from a bootstrap that resamples them by similarity
-# unit (`camformer.bootstrap.test_set_units`); every sentence that concludes is chosen from
+# unit (`camformer.stats.bootstrap.test_set_units`); every sentence that concludes is chosen from
 # those intervals by a tested function, and, for an ensemble, only where every model reaches it.
 
 # %% tags=["parameters"]
@@ -58,10 +58,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from camformer import attribution as attr
-from camformer import book, ensemble, gradcam, report
-from camformer.plot_interpret import agreement_strips, base_map_stack
-from camformer.plot_interpret import profile_bars
+from camformer.explain import attribution as attr, gradcam
+from camformer.records import book, report
+from camformer.stats import ensemble
+from camformer.plots.plot_interpret import (
+    agreement_strips, base_map_stack, profile_bars)
 
 started = time.perf_counter()
 plt.rcParams["figure.dpi"] = 120
@@ -87,7 +88,7 @@ display(Markdown(
     f"{first.encoding}) has {len(layers)} convolution layers: "
     f"{', '.join(f'`{n}`' for n in layers)}. Maps of an encoding with a "
     "purine channel are folded onto the base present "
-    "(`camformer.attribution.fold_channels`), so they show all the model's "
+    "(`camformer.explain.attribution.fold_channels`), so they show all the model's "
     f"input. The figures show {ex.labels[0]}"
     + (f", the first of the {len(ex.models)} models." if len(ex.models) > 1
        else ".")
@@ -96,7 +97,7 @@ display(Markdown(
        "chapter's time." if ex.asked < n_sequences else "")
     + (f" The preset asks for {ex.asked} promoters; this model costs more, so "
        f"its sample is sized to {macs_budget:.3g} multiply-accumulates of "
-       "forward passes (`camformer.book.affordable_n`)."
+       "forward passes (`camformer.records.book.affordable_n`)."
        if len(ex.sample) < min(ex.asked, len(ex.info["predictions"]))
        else "")))
 
@@ -164,7 +165,7 @@ plt.show()
 # differently, gives another model, whose averages can move by more than the intervals over
 # promoters. So every model explained is asked each question on its own, with its own interval
 # over the promoters, and a conclusion is stated only where all of them reach it
-# (`camformer.ensemble`); elsewhere it is undecided. The table gives each model's value, their
+# (`camformer.stats.ensemble`); elsewhere it is undecided. The table gives each model's value, their
 # mean with a 95% interval between the models, and how many models reach the verdict. With one
 # fixed model (the paper's published one) the interval is over the promoters and the verdict is
 # that model's.

@@ -16,14 +16,14 @@
 # predicted expression, $\Delta E$ = prediction(mutant) − prediction(reference), is recorded.
 # The paper draws it as a sequence logo of $\Delta E / 3$ (so that the letters of one column
 # add up to the mean effect of the three substitutions) over the 80 variable positions
-# (0-based 17–96). `camformer.ism.ism` builds all mutants of many sequences on the device and
+# (0-based 17–96). `camformer.explain.ism.ism` builds all mutants of many sequences on the device and
 # predicts them in large batches; it is exact against a one-mutant-at-a-time loop (tested to
 # 1e-5), and `benchmarks/bench_ism.py` times it against that loop and against tangermeme.
 #
-# The ISM here uses the receptive-field method (`camformer.ism.ism_receptive_field`), which
+# The ISM here uses the receptive-field method (`camformer.explain.ism.ism_receptive_field`), which
 # recomputes only the positions a substitution can reach: the same numbers, in about half the
 # time on a CPU. The model explained is the paper's own Camformer Original where its published
-# weights can be fetched (`camformer.book.explained_models`), and otherwise the book's seed
+# weights can be fetched (`camformer.records.book.explained_models`), and otherwise the book's seed
 # ensemble from chapter 03_training, on held-out promoters; the line below says which. Each
 # model is mutated on the same promoters and answers every question on its own, with a 95%
 # interval from a bootstrap that resamples promoters (by similarity unit), never single
@@ -57,8 +57,12 @@ import time
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import book, data, ensemble, explain_stats, gc_content, ism
-from camformer import plot_interpret, report
+from camformer.data import dream
+from camformer.explain import gc_content, ism
+from camformer.records import book
+from camformer.stats import ensemble, explain_stats
+from camformer.plots import plot_interpret
+from camformer.records import report
 
 started = time.perf_counter()
 plt.rcParams["figure.dpi"] = 120
@@ -108,7 +112,7 @@ titles = [f"{ex.labels[0]}, test id {ids[i]}: predicted "
 plot_interpret.logo_stack([ism.pssm(first.delta[i]) for i in examples],
                           titles)
 plt.show()
-seqs = data.decode(ex.codes[examples])
+seqs = dream.decode(ex.codes[examples])
 
 # %% tags=["remove-input"]
 display(Markdown(
@@ -155,7 +159,7 @@ display(Markdown("Mean $|\\Delta E|$ in the variable region over that in the "
 # The paper's Figure S12 plots the `Expr` column of its published data
 # (`paper/GC_content_nt_effect_snv_test10k.csv`) against GC content, under the label
 # "Predicted expression". Each of its rows can be looked up in the DREAM test table
-# (`camformer.gc_content.match_paper_gc_table`): the check below says how many have a test
+# (`camformer.explain.gc_content.match_paper_gc_table`): the check below says how many have a test
 # sequence with the same GC content whose *measured* expression equals `Expr`. Where all do,
 # the label is an erratum of the paper: the figure shows measured expression. So the panels
 # compare like with like: the paper's data as what they are (measured); the paper's own

@@ -19,8 +19,8 @@
 # of the analysis on the DREAM test library (71,103 sequences, bundled), tests the hierarchy as
 # an interaction contrast, and sets the paper's own published pair means of its training data
 # beside it. The next chapter, 14_motif_model, asks the same question of a trained model. The
-# steps are functions of `camformer.hierarchy` and `camformer.interaction`, built on
-# `camformer.motifs`.
+# steps are functions of `camformer.explain.hierarchy` and `camformer.stats.interaction`, built on
+# `camformer.explain.motifs`.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -46,13 +46,13 @@ import time
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from camformer import hierarchy as H
-from camformer import interaction as I
-from camformer import motifs as M
-from camformer.bootstrap import test_set_units
-from camformer.data import load_test_table, subset_membership
-from camformer.plot_motifs import heatmap_panels
-from camformer.report import record
+from camformer.explain import hierarchy as H
+from camformer.stats import interaction as I
+from camformer.explain import motifs as M
+from camformer.stats.bootstrap import test_set_units
+from camformer.data.dream import load_test_table, subset_membership
+from camformer.plots.plot_motifs import heatmap_panels
+from camformer.records.report import record
 
 started = time.perf_counter()
 n_boot = {"smoke": 500}.get(preset, n_boot)
@@ -63,7 +63,7 @@ n_boot = {"smoke": 500}.get(preset, n_boot)
 # The paper ran FIMO 5.5.7 (`fimo --thresh 1e-4`, default options) on every test sequence
 # without its constant plasmid flanks, that is on the 80-nt random region (positions 17–96),
 # and a sequence "contains" a motif when it has at least one hit on either strand
-# (`analysis/FIMO` in the paper's repository). `camformer.motifs.scan` implements FIMO's scores
+# (`analysis/FIMO` in the paper's repository). `camformer.explain.motifs.scan` implements FIMO's scores
 # and exact p-values; on these sequences it reproduces the paper's FIMO hits for IME1 and UME6
 # (tested in `tests/test_motifs.py`). The motifs are the 19 of the paper's Figure 8, taken from
 # its published data (`combinations.train.fc.txt`), read from JASPAR 2024 offline with pyjaspar.
@@ -114,13 +114,13 @@ singles.rename(index=H.short_name).round(3)
 # ## IME1, UME6 and the two together
 #
 # Four groups of test sequences: with both motifs, with IME1 only, with UME6 only, and with
-# neither. `camformer.interaction.group_contrasts` compares their mean expression: each of the
+# neither. `camformer.stats.interaction.group_contrasts` compares their mean expression: each of the
 # first three against "neither", "both" against "IME1 only", and the **interaction contrast**
 # both − IME1 only − UME6 only + neither, which is zero when the two motifs' effects add. The
 # test library is made of families of near-identical variants (SNVs, motif perturbations,
 # tilings of one background) and of near copies that no pair lists, so every interval
 # resamples whole similarity units, the ones chapter 03_training builds
-# (`camformer.bootstrap.test_set_units`), and the five comparisons are corrected together (Holm):
+# (`camformer.stats.bootstrap.test_set_units`), and the five comparisons are corrected together (Holm):
 # a verdict is stated only when the 95% interval excludes zero and the corrected p < 0.05.
 
 # %%

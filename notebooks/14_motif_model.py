@@ -17,11 +17,11 @@
 # measurements on held-out sequences, and by writing the motifs into held-out promoters that
 # contain none of them. Beside this, it draws the paper's own Figure 8b and 8c from the paper's
 # published predicted means. The model explained is the paper's own Camformer Original where its
-# published weights can be fetched (`camformer.book.explained_models`); else it is the book's
+# published weights can be fetched (`camformer.records.book.explained_models`); else it is the book's
 # seed ensemble from chapter 03_training, models of one recipe that differ only in their seed.
 # Each of them is asked every question on its own, and a conclusion is stated only where all
 # of them reach it. The lines below the imports say which. The steps are functions of
-# `camformer.hierarchy` and `camformer.interaction`.
+# `camformer.explain.hierarchy` and `camformer.stats.interaction`.
 
 # %% tags=["parameters"]
 preset = "quick"
@@ -51,10 +51,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from camformer import book, ensemble, hierarchy as H, motifs as M
-from camformer.data import load_published_predictions, load_test_table
-from camformer.plot_motifs import figure8bc, heatmap_panels
-from camformer.report import record, section_records
+from camformer.explain import hierarchy as H, motifs as M
+from camformer.records import book
+from camformer.stats import ensemble
+from camformer.data.dream import load_published_predictions, load_test_table
+from camformer.plots.plot_motifs import figure8bc, heatmap_panels
+from camformer.records.report import record, section_records
 
 started = time.perf_counter()
 n_boot = {"smoke": 500}.get(preset, n_boot)
@@ -83,7 +85,7 @@ plt.show()
 # ## Predicted beside measured, on held-out sequences
 #
 # The test library is scanned for the paper's 19 Figure 8 motifs as in chapter 13_motifs, and
-# the hierarchy's contrasts (`camformer.interaction.group_contrasts`) are computed on the
+# the hierarchy's contrasts (`camformer.stats.interaction.group_contrasts`) are computed on the
 # held-out sequences only, once with their measured expression and once with each model's
 # predictions, on the same resamples of their similarity units (variant families joined with
 # near copies, chapter 03_training). Two contrasts are tested, IME1
@@ -160,7 +162,7 @@ display(Markdown(
 # ## Inserting the motifs into held-out backgrounds
 #
 # The model can also be asked directly. In the measured sequences with both motifs IME1's site
-# lies inside UME6's, so `camformer.hierarchy.insertion_edits` writes UME6's consensus
+# lies inside UME6's, so `camformer.explain.hierarchy.insertion_edits` writes UME6's consensus
 # (ATTAGCCGCCGA) at position 30 and IME1's (CCGCCGAG) at the offset the data show most often
 # (35): "IME1 alone" at 35, "UME6 alone" at 30, "IME1 inside UME6" both. UME6's consensus ends
 # in IME1's first seven letters, so "IME1 inside UME6" differs from "UME6 alone" in one letter

@@ -14,8 +14,8 @@
 # Every item of the paper: the numbers of its abstract, Figures 1–8 and the supplementary Figures
 # S2–S12. For each item, the chapter that reproduces it; how (copied from the paper's published
 # data, recomputed from its published data or predictions, retrained here, or not possible here,
-# and why); and a verdict, computed when the book is built by `camformer.audit` from the items
-# listed in `book/audit.yml` and the numbers the chapters recorded (`camformer.report`). The first
+# and why); and a verdict, computed when the book is built by `camformer.records.audit` from the items
+# listed in `book/audit.yml` and the numbers the chapters recorded (`camformer.records.report`). The first
 # table gives one line per item; below it, each item opens to show its numbers, the paper's beside
 # this build's, and why it got its verdict.
 #
@@ -51,7 +51,7 @@ if "google.colab" in sys.modules:
 # %%
 from IPython.display import Markdown, display
 
-from camformer import audit, report
+from camformer.records import audit, report
 
 items = audit.load_audit("book/audit.yml")
 records = report.load_records(results_dir, preset)

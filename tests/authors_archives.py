@@ -157,7 +157,7 @@ class CNN(nn.Module):
 
 _ONES = [[1, 1]] * 6
 # model_args as the published runs' config.json holds them (JSON: lists, never tuples), with the
-# published layer sizes (camformer.models ARCHITECTURES): module, run folder, model_args.
+# published layer sizes (camformer.models.networks ARCHITECTURES): module, run folder, model_args.
 AUTHORS_RUNS = {
     "original": ("base.model", "9_onehot_L1_AdamW_ReduceLROnPlateau", dict(
         feature_height=110, feature_width=1, batch_size=256, input_channels=4, out_channels=[512] * 6,

@@ -1,10 +1,10 @@
-"""camformer.agreement: two builds' records compared by the stated rules, on known answers."""
+"""camformer.records.agreement: two builds' records compared by the stated rules, on known answers."""
 
 import pandas as pd
 import pytest
 
-from camformer import report
-from camformer.agreement import compare_records, compare_results, is_run_only
+from camformer.records import report
+from camformer.records.agreement import compare_records, compare_results, is_run_only
 
 
 def _records(**sections) -> pd.DataFrame:

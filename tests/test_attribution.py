@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.attribution import attribute, fold_channels
-from camformer.encoding import encode
+from camformer.explain.attribution import attribute, fold_channels
+from camformer.models.encoding import encode
 
 torch.set_num_threads(1)
 
@@ -83,7 +83,7 @@ def test_integrated_gradients_are_complete_on_a_nonlinear_model():
 
 
 def test_position_profiles_take_the_base_present():
-    from camformer.attribution import position_profiles, present_base_profiles
+    from camformer.explain.attribution import position_profiles, present_base_profiles
 
     x = torch.zeros(5, 4)
     x[[0, 1, 2, 3], [0, 1, 2, 3]] = 1  # ACGT
@@ -98,7 +98,7 @@ def test_position_profiles_take_the_base_present():
 
 
 def test_rowwise_pearson_against_numpy_and_undefined_rows():
-    from camformer.attribution import rowwise_pearson
+    from camformer.explain.attribution import rowwise_pearson
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 30)), rng.normal(size=(5, 30))
@@ -118,7 +118,7 @@ def _profiles(n=60, length=40, seed=0):
 
 
 def test_agreement_table_and_verdicts_go_every_way():
-    from camformer.attribution import agreement_table, agreement_verdicts
+    from camformer.explain.attribution import agreement_table, agreement_verdicts
 
     table = agreement_table(_profiles(), "Grad-CAM", groups=np.arange(60) // 3, n_boot=300)
     assert list(table.index) == ["same", "opposite", "noise"]
@@ -134,7 +134,7 @@ def test_agreement_table_and_verdicts_go_every_way():
 
 
 def test_agreement_verdict_undecided_between_unrelated_and_agreeing():
-    from camformer.attribution import agreement_verdicts
+    from camformer.explain.attribution import agreement_verdicts
 
     table = pd.DataFrame({"mean_r": [0.08, 0.12], "ci_low": [-0.02, 0.11], "ci_high": [0.15, 0.13],
                           "n": 10, "n_undefined": 0}, index=["wide", "small but clear"])
@@ -145,7 +145,7 @@ def test_agreement_verdict_undecided_between_unrelated_and_agreeing():
 
 
 def test_agreement_best_is_undecided_when_intervals_overlap_and_undefined_when_blank():
-    from camformer.attribution import agreement_table, agreement_verdicts
+    from camformer.explain.attribution import agreement_table, agreement_verdicts
 
     profiles = _profiles()
     profiles["also same"] = profiles["same"] + 0.01

@@ -1,4 +1,4 @@
-"""camformer.audit: each comparison and each item's verdict on known answers, and the book's audit file."""
+"""camformer.records.audit: each comparison and each item's verdict on known answers, and the book's audit file."""
 
 import math
 import re
@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from camformer import audit, report
-from camformer.audit import Check, Comparison
+from camformer.records import audit, report
+from camformer.records.audit import Check, Comparison
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

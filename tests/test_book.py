@@ -112,7 +112,7 @@ def test_stage_mirrors_the_repository_and_marks_unexecuted_chapters(tmp_path: Pa
 
 
 def test_a_full_build_starts_without_old_pages_or_numbers(tmp_path: Path):
-    from camformer import report
+    from camformer.records import report
 
     stage, results = tmp_path / "stage", tmp_path / "results"
     (stage / "notebooks").mkdir(parents=True)
@@ -440,7 +440,7 @@ def test_every_number_of_the_audit_is_recorded(html_dir: Path):
     """In the built book, every number the audit compares was recorded by its chapter, except where
     the audit states why this preset cannot compute it (a comparison of another preset, an
     undefined statistic, a number whose chapter recorded only why it has none)."""
-    from camformer import audit, report
+    from camformer.records import audit, report
 
     ran = _ran_with(html_dir / "_sources" / "notebooks" / "15_audit.ipynb")
     results = Path(ran["results_dir"])

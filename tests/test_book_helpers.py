@@ -1,10 +1,10 @@
-"""camformer.book: the sentence a chapter prints when the paper's weights are not used."""
+"""camformer.records.book: the sentence a chapter prints when the paper's weights are not used."""
 
 import pytest
 
-from camformer.book import chapter_start, log_file, why_not_published
-from camformer.fetch import FetchError, HashMismatchError
-from camformer.published import PublishedModelError, SelfCheckError
+from camformer.records.book import chapter_start, log_file, why_not_published
+from camformer.data.fetch import FetchError, HashMismatchError
+from camformer.paper.published import PublishedModelError, SelfCheckError
 
 
 @pytest.mark.parametrize("error, words", [

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 import torch
 
-from camformer import models
-from camformer.presets import quick_data, run_preset
-from camformer.train import TrainConfig
+from camformer.models import networks
+from camformer.training.presets import quick_data, run_preset
+from camformer.training.train import TrainConfig
 
 torch.set_num_threads(1)
 
 
 def test_micro_is_originals_blocks_at_64_channels_with_an_earlier_pool():
-    micro, original = models.camformer_micro(5), models.camformer_original(5)
+    micro, original = networks.camformer_micro(5), networks.camformer_original(5)
     spec, ref = micro.config.spec, original.config.spec
     assert spec.channels == (64,) * 6 and spec.hidden == (128, 128) and set(micro.config.dropout) == {0.1}
     assert (spec.kernels, spec.padding, spec.residual_blocks, spec.pool_kernel, spec.pool_stride) == (
@@ -24,7 +24,7 @@ def test_micro_is_originals_blocks_at_64_channels_with_an_earlier_pool():
     assert (spec.pool_block, ref.pool_block) == (2, 4)  # the pool in block 3, not 5
     # By hand: conv 5*64*10+64, five convs 64*64*10+64, six BatchNorms 2*64, 1664->128->128->1.
     by_hand = (5 * 64 * 10 + 64) + 5 * (64 * 64 * 10 + 64) + 6 * 128 + (64 * 26 * 128 + 128) + (128 * 128 + 128) + 129
-    assert models.count_parameters(micro) == by_hand == 438_913
+    assert networks.count_parameters(micro) == by_hand == 438_913
     assert micro(torch.zeros(3, 5, 110)).shape == (3,)
 
 
@@ -32,9 +32,9 @@ def test_count_macs_by_hand():
     # Micro: three convolutions over 110 positions, three over 26 (after the pool in block 3), dense.
     convs = 5 * 64 * 10 * 110 + 2 * 64 * 64 * 10 * 110 + 3 * 64 * 64 * 10 * 26
     dense = 1664 * 128 + 128 * 128 + 128
-    assert models.count_macs(models.camformer_micro(5), (2, 5, 110)) == convs + dense
-    mini = models.camformer_mini(5)
-    assert models.count_macs(mini, (1, 5, 110)) > 5 * models.count_macs(models.camformer_micro(5), (1, 5, 110))
+    assert networks.count_macs(networks.camformer_micro(5), (2, 5, 110)) == convs + dense
+    mini = networks.camformer_mini(5)
+    assert networks.count_macs(mini, (1, 5, 110)) > 5 * networks.count_macs(networks.camformer_micro(5), (1, 5, 110))
     assert mini.training  # the count leaves the module's mode as it was
 
 
@@ -48,7 +48,7 @@ def test_quick_preset_is_fixed_fp32_work():
 
 
 def test_quick_data_uses_the_whole_split_and_holds_out_far_sequences():
-    from camformer.similarity import VARIABLE_REGION, nearest_distances
+    from camformer.data.similarity import VARIABLE_REGION, nearest_distances
 
     data = quick_data()
     sizes = {k: len(v) for k, v in data.items()}
@@ -78,8 +78,8 @@ def test_a_small_preset_trained_twice_gives_identical_numbers():
 
 
 def test_grid_slice_on_micro(tmp_path):
-    from camformer.grid import retrain_grid
-    from camformer.models import grid_configs
+    from camformer.training.grid import retrain_grid
+    from camformer.models.networks import grid_configs
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "MSE" and g.scheduler == "None"]
@@ -94,12 +94,12 @@ def test_grid_slice_on_micro(tmp_path):
 def test_book_model_round_trip_with_encoding_dataset_split(tmp_path):
     import pandas as pd
 
-    from camformer.book import load_book_model, save_book_model
-    from camformer.data import load_split
+    from camformer.records.book import load_book_model, save_book_model
+    from camformer.data.dream import load_split
 
     with pytest.raises(FileNotFoundError, match=r"quick/model/config.json: missing; run chapter 03_training first"):
         load_book_model(tmp_path, "quick")
-    model = models.camformer_micro(6).eval()
+    model = networks.camformer_micro(6).eval()
     preds = pd.DataFrame({"id": [3, 1], "prediction": [0.5, -1.0], "extra": [0, 0]})
     split = {"train": np.array([7, 8]), "val": np.array([9]), "test": np.array([1, 3])}
     save_book_model(model, preds, tmp_path, "quick", dataset="test_library", split=split, encoding="onehotWithBoth")
@@ -115,7 +115,7 @@ def test_book_model_round_trip_with_encoding_dataset_split(tmp_path):
 
 
 def test_train_attaches_the_encoding_it_used():
-    from camformer.inference import model_encoding
+    from camformer.models.inference import model_encoding
 
     data = quick_data(64, 32, 32)
     result = run_preset(TrainConfig.preset("quick", max_epochs=1, batch_size=32, progress=False,
@@ -126,8 +126,8 @@ def test_train_attaches_the_encoding_it_used():
 def test_heldout_sample_draws_only_heldout_ids_in_order():
     import pandas as pd
 
-    from camformer.book import heldout_sample
-    from camformer.data import load_test_table
+    from camformer.records.book import heldout_sample
+    from camformer.data.dream import load_test_table
 
     table = load_test_table()
     ids = table["id"].to_numpy()[[50, 3, 700, 12, 9]]
@@ -149,15 +149,15 @@ def test_book_ensemble_round_trip_and_explained_models(tmp_path, monkeypatch):
 
     import pandas as pd
 
-    from camformer import published
-    from camformer.book import ENSEMBLE_FILE, describe_model, explained_models, load_book_ensemble, \
+    from camformer.paper import published
+    from camformer.records.book import ENSEMBLE_FILE, describe_model, explained_models, load_book_ensemble, \
         save_book_ensemble
 
     split = {"train": np.array([7, 8]), "val": np.array([9]), "test": np.array([1, 3])}
     members = []
     for seed in (42, 23, 47):
         torch.manual_seed(seed)
-        members.append((seed, models.camformer_micro(5).eval(),
+        members.append((seed, networks.camformer_micro(5).eval(),
                         pd.DataFrame({"id": [1, 3], "prediction": [seed / 100, -seed / 100]})))
     out = save_book_ensemble(members, tmp_path, "quick", dataset="test_library", split=split, threads=1,
                              encoding="onehotWithP")
@@ -185,16 +185,16 @@ def test_book_ensemble_round_trip_and_explained_models(tmp_path, monkeypatch):
 def test_run_seeds_trains_each_seed_as_train_alone_would():
     from dataclasses import replace
 
-    from camformer.presets import run_seeds
-    from camformer.workers import TrainRun, train_runs
+    from camformer.training.presets import run_seeds
+    from camformer.training.workers import TrainRun, train_runs
 
     config = TrainConfig.preset("smoke", train_size=128, val_size=64, test_size=64, max_epochs=1)
     data = quick_data(128, 64, 64, seed=config.seed)
     results = run_seeds(config, (42, 23), data, threads=1, workers=1)
     assert [r.metrics["threads"] for r in results] == [1, 1]
     assert not np.array_equal(results[0].test_predictions, results[1].test_predictions)  # seeds differ
-    from camformer.data import ENCODINGS
-    alone = train_runs([TrainRun(models.ModelConfig("micro", ENCODINGS["onehotWithP"]),
+    from camformer.data.dream import ENCODINGS
+    alone = train_runs([TrainRun(networks.ModelConfig("micro", ENCODINGS["onehotWithP"]),
                                  replace(config, encoding="onehotWithP", seed=23))], data, threads=1, workers=1)
     np.testing.assert_array_equal(results[1].test_predictions, alone[0].test_predictions)
     with pytest.raises(ValueError, match="its own seed"):
@@ -206,7 +206,7 @@ def test_affordable_n_sizes_the_sample_by_the_costliest_model():
     2*4*3*110 + 220 = 2,860 multiply-accumulates per sequence; one with 4 output channels 5,500."""
     from torch import nn
 
-    from camformer.book import affordable_n
+    from camformer.records.book import affordable_n
 
     def model(channels):
         m = nn.Sequential(nn.Conv1d(4, channels, 3, padding=1), nn.Flatten(), nn.Linear(channels * 110, 1))
@@ -232,8 +232,8 @@ def test_explaining_takes_ensemble_n_for_several_models_and_the_budget_for_costl
     budget gets fewer; ``asked`` says what was asked for."""
     from torch import nn
 
-    from camformer import book
-    from camformer.data import load_test_table
+    from camformer.records import book
+    from camformer.data.dream import load_test_table
 
     ids = load_test_table()["id"].to_numpy()[:500]
     info = {"labels": [], "predictions": pd.DataFrame({"id": ids, "prediction": 0.0})}

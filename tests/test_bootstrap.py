@@ -1,4 +1,4 @@
-"""camformer.bootstrap: family (cluster) resampling, paired differences, and the table of intervals,
+"""camformer.stats.bootstrap: family (cluster) resampling, paired differences, and the table of intervals,
 checked against naive loops that draw the same resamples."""
 
 import numpy as np
@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from camformer import bootstrap
-from camformer.data import load_published_predictions
+from camformer.stats import bootstrap
+from camformer.data.dream import load_published_predictions
 
 
 def _noisy(n=400, seed=1):
@@ -345,7 +345,7 @@ def test_unit_resampling_matches_a_naive_loop_over_units():
 def test_test_set_units_of_the_bundled_test_set():
     """Units are built over the whole test table: SNVs of one reference share a unit without
     it, near copies join families (fewer units than families), and an unknown id is an error."""
-    from camformer.data import load_test_pairs
+    from camformer.data.dream import load_test_pairs
 
     pairs = load_test_pairs()
     siblings = pairs.loc[pairs["ref_id"] == 67, "alt_id"].to_numpy()[:2]

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 import torch
 
-from camformer import data, encoding
-from camformer.cli import SNV_NOTE, build_parser, main
-from camformer.models import camformer_mini, init_he, load_model_metadata, save_model
+from camformer.data import dream
+from camformer.models import encoding
+from camformer.cli.main import SNV_NOTE, build_parser, main
+from camformer.models.networks import camformer_mini, init_he, load_model_metadata, save_model
 
 torch.set_num_threads(1)
 
@@ -51,7 +52,7 @@ def test_predict_uses_the_encoding_saved_with_the_model(tmp_path):
     assert main(["predict", "--checkpoint", str(tmp_path / "model"), str(tmp_path / "seqs.txt"), "-o", str(out),
                  "--no-progress"]) == 0
     got = pd.read_csv(out, sep="\t")["prediction"].to_numpy()
-    codes = torch.from_numpy(data.encode_sequences(seqs))
+    codes = torch.from_numpy(dream.encode_sequences(seqs))
     with torch.no_grad():
         want = model(encoding.encode(codes, "onehotWithN")).numpy()
         as_onehot = model(encoding.encode(codes, "onehot")).numpy()
@@ -77,9 +78,9 @@ def test_train_saves_what_evaluate_needs_and_evaluate_scores_only_held_out_ids(t
 @pytest.fixture
 def small_test_set(monkeypatch):
     """The first 200 test sequences stand in for all 71,103 (predicting those takes minutes)."""
-    small = data.load_test_table().iloc[:200]
-    monkeypatch.setattr(data, "test_set_data", lambda table=None: data.SequenceData(
-        codes=data.encode_sequences(small["seq"]), targets=small["expression"].to_numpy(np.float32),
+    small = dream.load_test_table().iloc[:200]
+    monkeypatch.setattr(dream, "test_set_data", lambda table=None: dream.SequenceData(
+        codes=dream.encode_sequences(small["seq"]), targets=small["expression"].to_numpy(np.float32),
         ids=small["id"].to_numpy(np.int64), real_valued=np.ones(len(small), dtype=bool)))
     return small["id"].to_numpy()
 
@@ -101,7 +102,7 @@ def test_evaluate_refuses_a_test_library_model_without_its_split(tmp_path, small
 
 
 def test_evaluate_prints_the_snv_reconstruction_note(tmp_path, capsys):
-    pred = data.load_published_predictions().iloc[:500]
+    pred = dream.load_published_predictions().iloc[:500]
     pred = pred[["id", "original"]].rename(columns={"original": "prediction"})
     pred.to_csv(tmp_path / "p.tsv", sep="\t", index=False)
     assert main(["evaluate", str(tmp_path / "p.tsv")]) == 0
@@ -113,11 +114,11 @@ def test_evaluate_prints_the_snv_reconstruction_note(tmp_path, capsys):
 def test_snv_note_states_the_measured_deviations():
     """The note's numbers: Camformer's published predictions scored here against the paper's
     seed-42 rows; every subset but SNVs agrees."""
-    from camformer import metrics
+    from camformer.stats import metrics
 
-    pred = data.load_published_predictions().set_index("id")
-    grid = data.load_paper_table("grid_res_all_models_pvt.csv")
-    pairs = data.load_test_pairs()
+    pred = dream.load_published_predictions().set_index("id")
+    grid = dream.load_paper_table("grid_res_all_models_pvt.csv")
+    pairs = dream.load_test_pairs()
     snv = pairs["subset"] == "SNVs"
     assert snv.sum() == 44_492 and (snv & (pairs["public"] == 0)).sum() == 39_822
     dev = {"r2": {}, "rho": {}, "score": []}

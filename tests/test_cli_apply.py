@@ -11,16 +11,17 @@ import pandas as pd
 import pytest
 import torch
 
-from camformer import apply, published
-from camformer.book import save_book_model
-from camformer.cli import main
-from camformer.data import DataFormatError, encode_sequences, load_published_predictions, load_test_table, \
+from camformer.cli import apply
+from camformer.paper import published
+from camformer.records.book import save_book_model
+from camformer.cli.main import main
+from camformer.data.dream import DataFormatError, encode_sequences, load_published_predictions, load_test_table, \
     test_set_data
-from camformer.encoding import encode
-from camformer.inference import predict
-from camformer.ism import ism
-from camformer.models import camformer_mini, init_he
-from camformer.sequence_files import read_sequence_file, read_variant_pairs
+from camformer.models.encoding import encode
+from camformer.models.inference import predict
+from camformer.explain.ism import ism
+from camformer.models.networks import camformer_mini, init_he
+from camformer.data.sequence_files import read_sequence_file, read_variant_pairs
 from test_published import authors, served  # noqa: F401  (fixtures: the authors' tarballs on 127.0.0.1)
 
 torch.set_num_threads(1)
@@ -209,7 +210,7 @@ def test_explain_ism_is_exact_tidy_and_draws_logos(book, tmp_path, capsys):
 def test_explain_uses_the_receptive_field_ism_for_a_camformer(book, monkeypatch):
     _, model = book
     calls = []
-    import camformer.ism as ism_module
+    import camformer.explain.ism as ism_module
 
     real = ism_module.ism_receptive_field
     monkeypatch.setattr(ism_module, "ism_receptive_field", lambda *a, **k: calls.append(1) or real(*a, **k))

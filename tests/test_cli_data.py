@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gzip
 
-from camformer.cli import main
-from camformer.data import resource_path
+from camformer.cli.main import main
+from camformer.data.dream import resource_path
 
 SEQ = "TGCATTTTTTTCACATC" + "ACGT" * 20 + "GGTTACGGCTGTT"  # 110 nt
 

@@ -17,13 +17,14 @@ import pandas as pd
 import pytest
 import torch
 
-from camformer import apply, cli, published
-from camformer.cli import PRESET_NAMES, build_parser, main
-from camformer.data import encode_sequences, load_test_table
-from camformer.encoding import encode
-from camformer.models import camformer_mini, init_he, save_model
-from camformer.sequence_files import read_sequence_file
-from camformer.train import PRESETS
+from camformer.cli import apply, main as cli
+from camformer.paper import published
+from camformer.cli.main import PRESET_NAMES, build_parser, main
+from camformer.data.dream import encode_sequences, load_test_table
+from camformer.models.encoding import encode
+from camformer.models.networks import camformer_mini, init_he, save_model
+from camformer.data.sequence_files import read_sequence_file
+from camformer.training.train import PRESETS
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
@@ -232,7 +233,7 @@ def test_stdin_version_and_the_console_entry_point(work, model_dir):
     from camformer import __version__
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "camformer.cli"]
+    command = [sys.executable, "-m", "camformer.cli.main"]
     version = subprocess.run([*command, "--version"], capture_output=True, text=True, env=env)
     assert version.returncode == 0 and version.stdout.strip() == f"camformer {__version__}"
     fasta = (work / "s.fa").read_bytes()
@@ -315,7 +316,7 @@ def test_train_has_a_default_run_directory_and_says_when_it_resumes(work, capsys
 
 
 def test_choose_device_on_a_machine_with_one_gpu_and_on_one_without(monkeypatch):
-    from camformer.inference import choose_device
+    from camformer.models.inference import choose_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)

@@ -1,4 +1,4 @@
-"""camformer.cpu_budget: the affinity mask capped by the cgroup quota, read from fake cgroup
+"""camformer.training.cpu_budget: the affinity mask capped by the cgroup quota, read from fake cgroup
 trees laid out as /sys/fs/cgroup is (v2, v1, the hybrid of both) and, where this test runs as
 root with a writable cgroup, from a real cgroup with a quota of one CPU."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from camformer.cpu_budget import (ENV_VAR, cgroup_cpu_quota, cgroup_paths, cpu_budget, parse_cfs, parse_cpu_max,
-                                  quota_cgroup)
+from camformer.training.cpu_budget import (
+    ENV_VAR, cgroup_cpu_quota, cgroup_paths, cpu_budget, parse_cfs, parse_cpu_max, quota_cgroup)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -186,7 +186,7 @@ def test_a_process_in_a_real_one_cpu_cgroup_gets_a_budget_of_one():
             procs = stack.enter_context(quota_cgroup(1.0))
         except OSError as error:
             pytest.skip(str(error))
-        code = ("from camformer.cpu_budget import cpu_budget; b = cpu_budget(); "
+        code = ("from camformer.training.cpu_budget import cpu_budget; b = cpu_budget(); "
                 "print(b.cpus, b.quota, b.affinity)")
         # the shell joins the cgroup, then becomes python: the budget is computed inside it
         child = subprocess.run(["sh", "-c", f'echo $$ > "{procs}" && exec "$0" -c "$1"', sys.executable, code],

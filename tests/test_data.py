@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from camformer.data import (
+from camformer.data.dream import (
     ENCODINGS,
     DataFormatError,
     FilterConfig,
@@ -25,7 +25,7 @@ from camformer.data import (
     variant_families,
 )
 
-from camformer.encoding import encode
+from camformer.models.encoding import encode
 
 SEQ = "ACGT" * 27 + "AC"  # 110 nt
 
@@ -223,7 +223,7 @@ def naive_encoding(codes: np.ndarray, encoding: str, real_valued: np.ndarray) ->
 
 
 def test_encode_equals_a_naive_numpy_encoding_and_reuses_its_tables():
-    from camformer.encoding import encoding_table as _encoding_table
+    from camformer.models.encoding import encoding_table as _encoding_table
 
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 5, size=(6, 30)).astype(np.uint8)
@@ -368,17 +368,17 @@ def test_directory_is_a_clear_error(tmp_path):
 
 
 def test_reading_and_checking_need_no_torch():
-    """`camformer data check` reads a file with camformer.data and the command line: neither
+    """`camformer data check` reads a file with camformer.data.dream and the command line: neither
     imports torch (0.26 GB of RSS for the CPU build, 0.69 GB for the CUDA one)."""
     import subprocess
     import sys
 
-    code = ("import sys; from camformer.cli import main; "
+    code = ("import sys; from camformer.cli.main import main; "
             f"rc = main(['data', 'check', {str(resource_path('dream2022_train_sample1000.txt'))!r}]); "
             "print('torch imported:', 'torch' in sys.modules, rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "1,000 rows read" in out and out.strip().endswith("torch imported: False 0")
-    # one-hot encoding is camformer.encoding's job, which needs torch; camformer.data does not offer it
-    code = "import sys, camformer.data as d; print('torch' in sys.modules, hasattr(d, 'encode'))"
+    # one-hot encoding is camformer.models.encoding's job, which needs torch; camformer.data.dream does not offer it
+    code = "import sys, camformer.data.dream as d; print('torch' in sys.modules, hasattr(d, 'encode'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

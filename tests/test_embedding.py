@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.embedding import embed_2d, pca, penultimate_activations
+from camformer.explain.embedding import embed_2d, pca, penultimate_activations
 
 torch.set_num_threads(1)
 
@@ -57,7 +57,7 @@ def test_tsne_of_constant_activations_is_all_at_the_origin():
 
 
 def test_axis_correlations_size_sign_and_undefined():
-    from camformer.embedding import axis_correlations
+    from camformer.explain.embedding import axis_correlations
 
     x = np.arange(40.0)
     maps = {"m": np.column_stack([x, -x ** 3])}
@@ -70,7 +70,7 @@ def test_axis_correlations_size_sign_and_undefined():
 
 
 def test_abs_interval():
-    from camformer.embedding import _abs_interval
+    from camformer.explain.embedding import _abs_interval
 
     assert _abs_interval(0.2, 0.5) == (0.2, 0.5)
     assert _abs_interval(-0.5, -0.2) == (0.2, 0.5)
@@ -78,7 +78,7 @@ def test_abs_interval():
 
 
 def test_neighbour_agreement_finds_a_gradient_and_no_gradient():
-    from camformer.embedding import gradient_verdict, neighbour_agreement
+    from camformer.explain.embedding import gradient_verdict, neighbour_agreement
 
     rng = np.random.default_rng(0)
     Y = rng.uniform(size=(400, 2))
@@ -99,7 +99,7 @@ def test_neighbour_agreement_finds_a_gradient_and_no_gradient():
 
 
 def test_expression_axis_verdict_both_ways():
-    from camformer.embedding import expression_axis_verdict
+    from camformer.explain.embedding import expression_axis_verdict
 
     assert expression_axis_verdict(0.95, 0.93, 0.97).words.startswith("the main axis")
     assert expression_axis_verdict(0.3, 0.2, 0.4).words.startswith("expression is not the main axis")
@@ -109,7 +109,7 @@ def test_expression_axis_verdict_both_ways():
 
 def test_variance_share_by_hand():
     """Two independent columns with variances 9 and 1: the first component carries 90%."""
-    from camformer.embedding import variance_share
+    from camformer.explain.embedding import variance_share
 
     grid = np.array([[a, b] for a in (-3.0, 3.0) for b in (-1.0, 1.0)] * 25)
     out = variance_share(np.column_stack([grid, np.zeros(100)]), n_boot=100)
@@ -119,7 +119,7 @@ def test_variance_share_by_hand():
 
 
 def test_dominant_axis_and_measured_axis_verdicts():
-    from camformer.embedding import dominant_axis_verdict, expression_axis_verdict
+    from camformer.explain.embedding import dominant_axis_verdict, expression_axis_verdict
 
     assert dominant_axis_verdict({"share": 0.7, "ci_low": 0.6, "ci_high": 0.8}).words.endswith("most of the "
                                                                                                   "activations' variance")
@@ -146,7 +146,7 @@ def test_findings_of_a_one_axis_representation():
     is that prediction plus a little noise. Every verdict follows: most variance on PC 1, an
     expression axis for predicted and measured, gradients on both maps; the same numbers as the
     functions the chapter called one by one."""
-    from camformer.embedding import (FINDING_NAMES, axis_correlations, embed_2d, findings, neighbour_agreement,
+    from camformer.explain.embedding import (FINDING_NAMES, axis_correlations, embed_2d, findings, neighbour_agreement,
                                      variance_share)
 
     A, predicted = _one_axis_activations()
@@ -173,8 +173,8 @@ def test_findings_of_a_one_axis_representation():
 def test_findings_read_the_models_activations_and_identical_models_agree_k_of_k():
     """A model's findings use its own activations (the hook), and three identical models give every
     verdict in 3 of 3 with a between-model interval of width 0."""
-    from camformer import ensemble
-    from camformer.embedding import findings
+    from camformer.stats import ensemble
+    from camformer.explain.embedding import findings
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(4 * 12, 6), nn.ReLU(), nn.Linear(6, 1))
@@ -198,7 +198,7 @@ def test_findings_read_the_models_activations_and_identical_models_agree_k_of_k(
 def test_findings_of_a_subset_are_the_findings_of_those_promoters():
     """``n`` asks a seeded subset: the same rows for every call with the same seed, and the same
     verdicts as asking those rows alone."""
-    from camformer.embedding import findings
+    from camformer.explain.embedding import findings
 
     A, predicted = _one_axis_activations(n=100)
     measured = predicted + 0.5 * np.random.default_rng(1).normal(size=100)

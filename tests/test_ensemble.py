@@ -1,12 +1,12 @@
-"""camformer.ensemble: verdicts across a seed ensemble, on hand-computed answers."""
+"""camformer.stats.ensemble: verdicts across a seed ensemble, on hand-computed answers."""
 
 import math
 
 import numpy as np
 import pytest
 
-from camformer.ensemble import across_models, between_models_interval, combine, consensus, facts, table
-from camformer.verdicts import Verdict, by_interval
+from camformer.stats.ensemble import across_models, between_models_interval, combine, consensus, facts, table
+from camformer.stats.verdicts import Verdict, by_interval
 
 
 def _v(x, half=0.05):

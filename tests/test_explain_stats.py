@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from camformer import explain_stats as es
-from camformer.bootstrap import resample_counts
-from camformer.report import Undefined, facts
+from camformer.stats import explain_stats as es
+from camformer.stats.bootstrap import resample_counts
+from camformer.records.report import Undefined, facts
 
 
 def test_resampled_means_equal_a_naive_loop_over_the_same_draws():

@@ -1,4 +1,4 @@
-"""camformer.factorial: variance shares, paired level tests and seed-paired effects, with verdicts
+"""camformer.stats.factorial: variance shares, paired level tests and seed-paired effects, with verdicts
 that follow the numbers whichever way they go."""
 
 import itertools
@@ -9,7 +9,7 @@ import pytest
 
 from scipy import stats
 
-from camformer import factorial
+from camformer.stats import factorial
 
 
 def test_additive_variance_shares_hand_computed():
@@ -150,7 +150,7 @@ def test_wilcoxon_p_matches_r():
 
 def test_paired_level_tests_reproduce_the_papers_figure_s4():
     """The p-values the paper prints on Figure S4 (Performance_all_r.pdf), to one digit."""
-    from camformer.grid import SCOREBOARD_FACTORS, load_scoreboards
+    from camformer.training.grid import SCOREBOARD_FACTORS, load_scoreboards
 
     grid = load_scoreboards()
     tests = factorial.paired_level_tests(grid, list(SCOREBOARD_FACTORS.values()), "r")
@@ -269,7 +269,7 @@ def test_factor_effects_by_hand():
 
 
 def test_verdict_text_carries_the_interval():
-    from camformer.verdicts import Verdict
+    from camformer.stats.verdicts import Verdict
 
     text = factorial.verdict_text(Verdict("AdamW above Lion", 0.3, 0.1, 0.5, True), "AdamW − Lion")
     assert text == "AdamW above Lion (AdamW − Lion +0.300, 95% interval +0.100 to +0.500)"
@@ -306,7 +306,7 @@ def test_holm_seed_verdicts_adjust_the_three_together():
     holm = factorial.holm_seed_verdicts(effects, "optimizer", "loss")
     p = [holm.p["optimizer"], holm.p["loss"], holm.p["difference"]]
     assert p == pytest.approx([stats.ttest_1samp(opt, 0).pvalue, p_loss, stats.ttest_1samp(opt - loss, 0).pvalue])
-    from camformer.verdicts import holm as holm_adjust
+    from camformer.stats.verdicts import holm as holm_adjust
 
     np.testing.assert_allclose(list(holm.p_holm.values()), holm_adjust(p))
     assert holm.verdicts["optimizer"].words == "AdamW above Lion" and holm.verdicts["optimizer"].decided

@@ -1,4 +1,4 @@
-"""`camformer.fetch` against a local HTTP server on 127.0.0.1 (Zenodo is not reachable here)."""
+"""`camformer.data.fetch` against a local HTTP server on 127.0.0.1 (Zenodo is not reachable here)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from camformer import fetch
-from camformer.cli import main
-from camformer.data import read_dream_txt, resource_path
+from camformer.data import fetch
+from camformer.cli.main import main
+from camformer.data.dream import read_dream_txt, resource_path
 
 # Three real training rows (110 nt), a small file in the DREAM format.
 GOOD = b"".join(resource_path("dream2022_train_sample1000.txt").read_bytes().splitlines(keepends=True)[:3])

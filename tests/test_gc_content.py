@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from camformer import data
-from camformer.gc_content import (
+from camformer.data import dream
+from camformer.explain.gc_content import (
     gc_correlation,
     gc_direction_verdict,
     gc_percent,
@@ -15,7 +15,7 @@ from camformer.gc_content import (
 
 
 def test_gc_percent_by_hand():
-    codes = data.encode_sequences(["ACGT", "GGCC", "ATAT", "GCNA"], seq_len=4)
+    codes = dream.encode_sequences(["ACGT", "GGCC", "ATAT", "GCNA"], seq_len=4)
     np.testing.assert_allclose(gc_percent(codes), [50.0, 100.0, 0.0, 50.0])
     with pytest.raises(ValueError, match=r"\(N, L\)"):
         gc_percent(codes[0])
@@ -34,12 +34,12 @@ def test_match_paper_gc_table_finds_measured_values():
 def test_the_paper_s12_expr_column_is_the_measured_expression():
     """The erratum the book states: every one of the 10,000 rows of the paper's S12 data is a test
     sequence's GC content and its *measured* expression, and none is a published prediction."""
-    table = data.load_test_table()
-    paper = data.load_paper_table("GC_content_nt_effect_snv_test10k.csv")
+    table = dream.load_test_table()
+    paper = dream.load_paper_table("GC_content_nt_effect_snv_test10k.csv")
     match = match_paper_gc_table(paper, table)
     assert len(match) == 10_000 and (match["n_matches"] > 0).all()
     assert match["unique"].sum() > 9_900
-    predictions = data.load_published_predictions().set_index("id").loc[table["id"]]
+    predictions = dream.load_published_predictions().set_index("id").loc[table["id"]]
     as_predictions = table.assign(expression=predictions["original"].to_numpy())
     assert (match_paper_gc_table(paper, as_predictions)["n_matches"] == 0).all()
 
@@ -75,7 +75,7 @@ def test_s12_facts_record_the_papers_two_numbers():
     paper's data), computed by scipy, beside the counts; r is a verdict's record (verdict_keys)."""
     from scipy import stats
 
-    from camformer.gc_content import S12Comparison
+    from camformer.explain.gc_content import S12Comparison
 
     gc, value = np.array([10.0, 20.0, 30.0, 40.0, 50.0]), np.array([0.1, 0.5, 0.2, 0.9, 0.7])
     match = pd.DataFrame({"n_matches": [1, 2, 0, 1, 1], "unique": [True, False, False, True, True]})
@@ -89,9 +89,9 @@ def test_s12_facts_record_the_papers_two_numbers():
 
 
 def _held_out(n=400):
-    table = data.load_test_table().sort_values("id")
+    table = dream.load_test_table().sort_values("id")
     ids = table["id"].to_numpy()[::max(1, len(table) // n)][:n]
-    gc = gc_percent(data.encode_sequences(table.set_index("id").loc[ids, "seq"].tolist()))
+    gc = gc_percent(dream.encode_sequences(table.set_index("id").loc[ids, "seq"].tolist()))
     return ids, gc
 
 
@@ -99,8 +99,8 @@ def test_compare_s12_judges_every_model_of_an_ensemble():
     """Three models' held-out predictions: two rise with GC content, one falls. Each is judged on
     its own (the first is the drawn panel's), the direction against the paper's Camformer (which
     rises) is undecided with 2 of 3 models, and the data's panels are recorded once."""
-    from camformer.ensemble import combine
-    from camformer.gc_content import compare_s12
+    from camformer.stats.ensemble import combine
+    from camformer.explain.gc_content import compare_s12
 
     ids, gc = _held_out()
     noise = np.random.default_rng(0).normal(size=len(ids))
@@ -127,7 +127,7 @@ def test_compare_s12_judges_every_model_of_an_ensemble():
 
 
 def test_compare_s12_of_one_model_judges_its_prediction_column():
-    from camformer.gc_content import compare_s12
+    from camformer.explain.gc_content import compare_s12
 
     ids, gc = _held_out(200)
     s12 = compare_s12(pd.DataFrame({"id": ids, "prediction": -gc}), "Camformer Original", labels=["Original"],

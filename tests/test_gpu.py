@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 import torch
 
-from camformer.data import read_dream_txt, resource_path
-from camformer.models import camformer_mini, init_he
-from camformer.presets import paper_data
-from camformer.train import TrainConfig, train
+from camformer.data.dream import read_dream_txt, resource_path
+from camformer.models.networks import camformer_mini, init_he
+from camformer.training.presets import paper_data
+from camformer.training.train import TrainConfig, train
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
@@ -66,7 +66,7 @@ def test_a_one_process_nccl_run_under_torchrun(tmp_path):
     """The multi-GPU code path (process group, DDP, NCCL, rank-0 split) on one GPU."""
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=1",
-           "-m", "camformer.cli", "train", "--preset", "paper", "--train-file", str(SAMPLE), "--run-dir", str(run),
+           "-m", "camformer.cli.main", "train", "--preset", "paper", "--train-file", str(SAMPLE), "--run-dir", str(run),
            "--epochs", "1", "--batch-size", "64", "--compile", "off", "--no-progress"]
     env = {**os.environ, "OMP_NUM_THREADS": "4"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
@@ -79,8 +79,8 @@ def test_a_one_process_nccl_run_under_torchrun(tmp_path):
 
 def test_explainers_agree_on_cuda_and_the_cpu():
     """ISM and Grad-CAM of a small model, in float32 (TF32 off), to 1e-4."""
-    from camformer.gradcam import gradcam
-    from camformer.ism import ism
+    from camformer.explain.gradcam import gradcam
+    from camformer.explain.ism import ism
 
     torch.manual_seed(0)
     model = init_he(camformer_mini()).eval()
@@ -93,7 +93,7 @@ def test_explainers_agree_on_cuda_and_the_cpu():
         delta_cpu = ism(on_cpu, codes, encoding="onehotWithP", device="cpu")
         delta_gpu = ism(on_gpu, codes, encoding="onehotWithP", device="cuda")
         torch.testing.assert_close(delta_gpu, delta_cpu, rtol=1e-4, atol=1e-4)
-        from camformer.encoding import encode
+        from camformer.models.encoding import encode
 
         x = encode(torch.as_tensor(codes), "onehotWithP")
         cam_cpu = gradcam(on_cpu, x, "blocks.2.conv", device="cpu")

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.gradcam import conv_layers, gradcam, normalize_by_max
+from camformer.explain.gradcam import conv_layers, gradcam, normalize_by_max
 
 torch.set_num_threads(1)
 L = 12
@@ -76,7 +76,7 @@ def test_normalize_by_max_and_layer_names():
 
 
 def test_region_share_by_hand():
-    from camformer.gradcam import region_share
+    from camformer.explain.gradcam import region_share
 
     cam = np.zeros((4, 110))
     cam[0, 20], cam[1, 5], cam[2, 100] = 3.0, -1.0, 1.0  # 3 of 5 inside 17..96
@@ -86,7 +86,7 @@ def test_region_share_by_hand():
 
 
 def test_region_share_interval_by_hand():
-    from camformer.gradcam import region_share_interval
+    from camformer.explain.gradcam import region_share_interval
 
     inside = np.zeros((6, 4, 110))
     inside[:, 0, 20:30] = np.arange(1.0, 7.0)[:, None]  # all mass in the variable region
@@ -106,7 +106,7 @@ def test_region_share_interval_by_hand():
 
 
 def test_region_verdict_goes_every_way():
-    from camformer.gradcam import VARIABLE_SHARE_OF_POSITIONS, region_verdict
+    from camformer.explain.gradcam import VARIABLE_SHARE_OF_POSITIONS, region_verdict
 
     assert VARIABLE_SHARE_OF_POSITIONS == pytest.approx(80 / 110)
     assert "more of the map" in region_verdict({"share": 0.9, "ci_low": 0.85, "ci_high": 0.95}).words
@@ -121,9 +121,9 @@ def test_region_verdict_goes_every_way():
 
 
 def test_layer_maps_fold_gradcam_onto_the_bases():
-    from camformer.attribution import fold_channels
-    from camformer.encoding import encode
-    from camformer.gradcam import layer_maps
+    from camformer.explain.attribution import fold_channels
+    from camformer.models.encoding import encode
+    from camformer.explain.gradcam import layer_maps
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv1d(5, 3, 3, padding=1), nn.ReLU(), nn.Conv1d(3, 2, 3, padding=1), nn.Flatten(),
@@ -149,9 +149,9 @@ def _chapter_model(seed: int, length: int = 110) -> nn.Module:
 def test_findings_are_the_chapter_steps_for_one_model():
     """findings() gives what chapter 11 computed step by step before the ensemble (the same maps,
     agreement table, verdicts and record keys), and the first and last layer only where asked."""
-    from camformer import attribution as attr
-    from camformer.encoding import encode
-    from camformer.gradcam import findings, layer_maps, region_share_interval, region_verdict
+    from camformer.explain import attribution as attr
+    from camformer.models.encoding import encode
+    from camformer.explain.gradcam import findings, layer_maps, region_share_interval, region_verdict
 
     model = _chapter_model(0)
     codes = np.random.default_rng(1).integers(0, 4, (24, 110)).astype(np.int8)
@@ -193,9 +193,9 @@ def test_findings_of_identical_models_agree_k_of_k_and_the_summary_says_so():
     records say so. Two different models that disagree leave a verdict undecided."""
     from dataclasses import replace
 
-    from camformer import ensemble
-    from camformer.gradcam import FINDING_NAMES, findings, summary
-    from camformer.verdicts import Verdict
+    from camformer.stats import ensemble
+    from camformer.explain.gradcam import FINDING_NAMES, findings, summary
+    from camformer.stats.verdicts import Verdict
 
     codes = np.random.default_rng(2).integers(0, 4, (20, 110)).astype(np.int8)
     boot = {"groups": None, "n_boot": 200, "seed": 0}

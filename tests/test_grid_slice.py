@@ -1,10 +1,10 @@
-"""The book's retrained slice of the grid (camformer.grid.slice_plan, paper_slice): which runs,
+"""The book's retrained slice of the grid (camformer.training.grid.slice_plan, paper_slice): which runs,
 which seeds, and that the quick preset's work stays within the book's budget."""
 
 import pytest
 
-from camformer.grid import load_scoreboards, paper_slice, slice_plan
-from camformer.presets import PAPER_SEEDS
+from camformer.training.grid import load_scoreboards, paper_slice, slice_plan
+from camformer.training.presets import PAPER_SEEDS
 
 # Chapter 07 may take about 350 s on a 2-core AVX2 CPU (the rest of the quick book about 500 s
 # there, within its 15 minutes), where 8 runs of 12,000 sequences x 1 epoch (and 3,000 evaluated)

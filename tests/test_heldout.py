@@ -1,12 +1,12 @@
-"""Held-out scores judged against a bar (camformer.heldout): the words follow the interval."""
+"""Held-out scores judged against a bar (camformer.stats.heldout): the words follow the interval."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from camformer.heldout import judged_correlation
-from camformer.metrics import pearson_r
+from camformer.stats.heldout import judged_correlation
+from camformer.stats.metrics import pearson_r
 
 
 def _noisy(rng, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +50,8 @@ def test_undefined_correlation_says_why():
 
 
 def test_describe_reads_the_verdict():
-    from camformer.heldout import describe
-    from camformer.verdicts import Verdict
+    from camformer.stats.heldout import describe
+    from camformer.stats.verdicts import Verdict
 
     assert describe(Verdict("above 0.80", 0.8333, 0.8211, 0.8456, True), "Pearson r") == (
         "Pearson r = 0.833 (95% interval 0.821 to 0.846, above 0.80)")
@@ -60,8 +60,8 @@ def test_describe_reads_the_verdict():
 
 
 def test_judged_ensemble_by_model_across_models_and_averaged():
-    from camformer.ensemble import between_models_interval
-    from camformer.heldout import ensemble_facts, ensemble_sentence, ensemble_table, judged_ensemble
+    from camformer.stats.ensemble import between_models_interval
+    from camformer.stats.heldout import ensemble_facts, ensemble_sentence, ensemble_table, judged_ensemble
 
     rng = np.random.default_rng(2)
     y = rng.normal(size=600)

@@ -1,4 +1,4 @@
-"""Known-answer tests for camformer.hierarchy: the steps of the book's two motif chapters."""
+"""Known-answer tests for camformer.explain.hierarchy: the steps of the book's two motif chapters."""
 
 
 import numpy as np
@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from camformer import hierarchy as H
-from camformer import motifs as M
-from camformer.data import ALPHABET, encode_sequences
+from camformer.explain import hierarchy as H
+from camformer.explain import motifs as M
+from camformer.data.dream import ALPHABET, encode_sequences
 
 torch.set_num_threads(1)
 
@@ -97,7 +97,7 @@ def test_rank_agreement_by_hand():
 def test_rank_agreement_is_spearmanr_resample_by_resample():
     from scipy.stats import spearmanr
 
-    from camformer.bootstrap import percentile_interval
+    from camformer.stats.bootstrap import percentile_interval
 
     rng = np.random.default_rng(5)
     reference = rng.normal(size=8)
@@ -144,7 +144,7 @@ HAS_B = np.tile(np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool), 10)
 
 
 def test_hierarchy_verdict_and_facts():
-    from camformer.interaction import group_contrasts
+    from camformer.stats.interaction import group_contrasts
 
     groups, table = group_contrasts(Y, HAS_A, HAS_B, n_boot=300, seed=1)
     assert H.hierarchy_verdict(table) == "holds"
@@ -169,7 +169,7 @@ def test_motif_free_backgrounds():
 
 
 def test_random_backgrounds_are_motif_free_random_promoters_among_the_rows():
-    from camformer.data import load_test_table, subset_membership
+    from camformer.data.dream import load_test_table, subset_membership
 
     table = load_test_table()
     is_random = subset_membership(table)["random"].to_numpy()
@@ -451,8 +451,8 @@ def test_model_findings_of_one_model_by_hand():
 
 
 def test_one_model_records_as_before_and_identical_models_agree_k_of_k():
-    from camformer import ensemble
-    from camformer.interaction import contrast_facts
+    from camformer.stats import ensemble
+    from camformer.stats.interaction import contrast_facts
 
     q = questions()
     found = H.model_findings(motif_model(-1.0), 2 * Y + 1, q)
@@ -488,8 +488,8 @@ def test_one_model_records_as_before_and_identical_models_agree_k_of_k():
 
 
 def test_models_that_differ_leave_the_verdict_undecided():
-    from camformer import ensemble
-    from camformer.verdicts import Verdict
+    from camformer.stats import ensemble
+    from camformer.stats.verdicts import Verdict
 
     q = questions()
     labels = ["seed 1", "seed 2"]
@@ -522,8 +522,8 @@ def test_models_that_differ_leave_the_verdict_undecided():
 
 
 def test_insertion_conclusion_of_k_models():
-    from camformer.ensemble import across_models
-    from camformer.verdicts import Verdict
+    from camformer.stats.ensemble import across_models
+    from camformer.stats.verdicts import Verdict
 
     contrast = [c for c in H.insertion_contrasts() if c.name == INSIDE][0]
     down = [Verdict(contrast.below, x, x - 0.1, x + 0.05, True) for x in (-0.3, -0.2, -0.25)]
@@ -538,8 +538,8 @@ def test_insertion_conclusion_of_k_models():
 
 
 def test_across_text():
-    from camformer.ensemble import across_models
-    from camformer.verdicts import Verdict
+    from camformer.stats.ensemble import across_models
+    from camformer.stats.verdicts import Verdict
 
     one = across_models([Verdict("raises", 0.5, 0.25, 0.75, True)])
     assert H.across_text(one) == "+0.500 (95% CI +0.250 to +0.750): raises"

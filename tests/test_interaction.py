@@ -1,12 +1,12 @@
-"""Known-answer tests for camformer.interaction: group means under (family) resampling, contrasts,
+"""Known-answer tests for camformer.stats.interaction: group means under (family) resampling, contrasts,
 Holm-corrected verdicts that follow the numbers both ways."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from camformer import interaction as I
-from camformer.bootstrap import resample_counts
+from camformer.stats import interaction as I
+from camformer.stats.bootstrap import resample_counts
 
 # 2 with neither (mean 1), 3 with A only (mean 3), 2 with B only (mean 0), 3 with both (mean -1).
 Y = np.array([0.0, 2.0, 2.0, 3.0, 4.0, -1.0, 1.0, -2.0, -1.0, 0.0])

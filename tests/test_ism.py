@@ -5,11 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.attribution import attribute
-from camformer.encoding import encode
-from camformer.embedding import penultimate_activations
-from camformer.gradcam import gradcam
-from camformer.ism import (
+from camformer.explain.attribution import attribute
+from camformer.models.encoding import encode
+from camformer.explain.embedding import penultimate_activations
+from camformer.explain.gradcam import gradcam
+from camformer.explain.ism import (
     VARIABLE_POSITIONS,
     conv_reach,
     ism,
@@ -20,7 +20,7 @@ from camformer.ism import (
     pssm,
     receptive_field_stages,
 )
-from camformer.models import camformer_mini, camformer_original, init_he
+from camformer.models.networks import camformer_mini, camformer_original, init_he
 
 torch.set_num_threads(1)
 # even kernels with padding="same" are the point here (asymmetric padding, as in Camformer)
@@ -224,7 +224,7 @@ def test_receptive_field_stages_rebuild_the_model_and_refuse_other_shapes():
 def test_ism_uses_the_encoding_saved_with_the_model(tmp_path, codes):
     """A onehotWithN model (4 channels, so its channel count cannot tell) saved and loaded
     explains codes in onehotWithN: an N reads as 0.25 in every base channel, not 0."""
-    from camformer.models import load_model, save_model
+    from camformer.models.networks import load_model, save_model
 
     torch.manual_seed(0)
     save_model(init_he(camformer_mini(4)), tmp_path, encoding="onehotWithN")
@@ -306,7 +306,7 @@ def test_rejects_bad_input(codes):
 
 
 def test_gc_change_effects_by_hand():
-    from camformer.ism import gc_change_effects, mutant_table
+    from camformer.explain.ism import gc_change_effects, mutant_table
 
     codes = np.array([[0, 1, 4]], dtype=np.uint8)  # A C N
     delta = np.arange(12, dtype=np.float64).reshape(1, 4, 3)  # delta[base, position] = 3 * base + position
@@ -322,7 +322,7 @@ def test_gc_change_effects_by_hand():
 
 
 def test_logo_examples_skip_sequences_no_substitution_changes():
-    from camformer.ism import logo_examples
+    from camformer.explain.ism import logo_examples
 
     delta = np.zeros((4, 4, 5))
     delta[1, 2, 3], delta[2, 0, 0], delta[3, 1, 1] = 0.5, -0.2, 0.1
@@ -333,7 +333,7 @@ def test_logo_examples_skip_sequences_no_substitution_changes():
 
 
 def test_flank_ratio_by_hand():
-    from camformer.ism import flank_ratio, flank_verdict
+    from camformer.explain.ism import flank_ratio, flank_verdict
 
     codes = np.zeros((2, 3), dtype=np.uint8)  # AAA twice: three substitutions per position
     delta = np.zeros((2, 4, 3))
@@ -359,7 +359,7 @@ def test_flank_ratio_by_hand():
 
 
 def test_gc_change_intervals_resample_sequences_and_verdicts():
-    from camformer.ism import gc_change_effects, gc_change_verdicts
+    from camformer.explain.ism import gc_change_effects, gc_change_verdicts
 
     codes = np.array([[0, 3], [0, 3], [0, 3]], dtype=np.uint8)  # AT: C, G gain; T/A kept
     delta = np.zeros((3, 4, 2))
@@ -403,7 +403,7 @@ def test_findings_of_a_linear_toy_by_hand():
     """Every position has exactly 2 of 3 substitutions that change the G/C count, by ±w: the mean
     |ΔE| is 2/3 in the variable region and 0.2/3 in the flanks (ratio 10 for every promoter, so
     the interval is 10 to 10); every G/C gain adds exactly 1, every loss removes 1."""
-    from camformer.ism import findings
+    from camformer.explain.ism import findings
 
     codes = np.random.default_rng(3).integers(0, 4, size=(6, 110)).astype(np.uint8)
     got = findings(GCLinear(), codes, n_boot=50, receptive_field=False)  # not Camformer-shaped
@@ -427,8 +427,8 @@ def test_findings_of_a_linear_toy_by_hand():
 def test_findings_across_models_agree_only_where_every_model_does():
     """Identical models: 3 of 3 and the same verdicts; a model whose G/C lowers the prediction keeps
     the flank ratio (|ΔE| does not see the sign) but leaves the ensemble undecided on G/C."""
-    from camformer.ensemble import combine
-    from camformer.ism import findings
+    from camformer.stats.ensemble import combine
+    from camformer.explain.ism import findings
 
     codes = np.random.default_rng(4).integers(0, 4, size=(5, 110)).astype(np.uint8)
     labels = ["seed 1", "seed 2", "seed 3"]
@@ -446,7 +446,7 @@ def test_findings_across_models_agree_only_where_every_model_does():
 def test_findings_give_the_chapters_numbers_either_way():
     """On a random Camformer Mini, findings equal the functions composed by hand (the chapter's
     steps before the ensemble), with the full or the receptive-field ISM."""
-    from camformer.ism import findings, flank_ratio, gc_change_effects
+    from camformer.explain.ism import findings, flank_ratio, gc_change_effects
 
     torch.manual_seed(0)
     model = init_he(camformer_mini(4)).eval()
@@ -464,7 +464,7 @@ def test_findings_give_the_chapters_numbers_either_way():
 def test_findings_resample_groups():
     """One group that holds every promoter: every resample is the sample, a zero-width interval;
     without groups, promoters of unequal effects give a wider one."""
-    from camformer.ism import findings
+    from camformer.explain.ism import findings
 
     model = GCLinear()
     model.w.data = torch.randn(4, 110, generator=torch.Generator().manual_seed(0))

@@ -1,4 +1,4 @@
-"""Known answers for camformer.metrics and ``camformer evaluate``."""
+"""Known answers for camformer.stats.metrics and ``camformer evaluate``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from camformer import bootstrap, leaderboard, metrics, seeds
-from camformer.cli import main
-from camformer.data import DataFormatError, load_paper_table, load_published_predictions
+from camformer.stats import bootstrap, leaderboard, metrics, seeds
+from camformer.cli.main import main
+from camformer.data.dream import DataFormatError, load_paper_table, load_published_predictions
 
 # ----------------------------------------------------------------------------- the paper's numbers
 
@@ -265,15 +265,15 @@ def test_leaderboard_layout():
 
 def test_cli_evaluate_checkpoint(tmp_path, monkeypatch, capsys):
     torch = pytest.importorskip("torch")
-    from camformer import data
-    from camformer.models import camformer_mini, save_model
+    from camformer.data import dream
+    from camformer.models.networks import camformer_mini, save_model
 
     torch.manual_seed(0)
     torch.set_num_threads(1)
     save_model(camformer_mini(), tmp_path / "model")
-    small = data.load_test_table().iloc[:200]
-    monkeypatch.setattr(data, "test_set_data", lambda table=None: data.SequenceData(
-        codes=data.encode_sequences(small["seq"]), targets=small["expression"].to_numpy(np.float32),
+    small = dream.load_test_table().iloc[:200]
+    monkeypatch.setattr(dream, "test_set_data", lambda table=None: dream.SequenceData(
+        codes=dream.encode_sequences(small["seq"]), targets=small["expression"].to_numpy(np.float32),
         ids=small["id"].to_numpy(np.int64), real_valued=np.ones(len(small), dtype=bool)))
     assert main(["evaluate", "--checkpoint", str(tmp_path / "model"), "--output", str(tmp_path / "s.tsv")]) == 0
     out = capsys.readouterr().out
@@ -286,7 +286,7 @@ def test_cli_evaluate_checkpoint(tmp_path, monkeypatch, capsys):
 def test_correlations_are_nan_without_warning_for_constant_input():
     import warnings
 
-    from camformer.metrics import pearson_r, spearman_rho
+    from camformer.stats.metrics import pearson_r, spearman_rho
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -298,7 +298,7 @@ def test_correlations_are_nan_without_warning_for_constant_input():
 
 
 def test_rank_teams_and_place_among_a_small_board():
-    from camformer.leaderboard import place_among, rank_teams
+    from camformer.stats.leaderboard import place_among, rank_teams
 
     board = pd.DataFrame({"Pearson score": [0.70, 0.75, 0.72, 0.75], "Spearman score": [0.80, 0.78, 0.81, 0.79]},
                          index=["a", "b", "c", "d"])
@@ -310,7 +310,7 @@ def test_rank_teams_and_place_among_a_small_board():
 
 
 def test_leaderboard_board_groups_rows_by_metric():
-    from camformer.leaderboard import leaderboard_board
+    from camformer.stats.leaderboard import leaderboard_board
 
     published = pd.DataFrame({"all": [0.9, 0.8, 0.95, 0.85]},
                              index=pd.MultiIndex.from_tuples([("r²", "t1"), ("r²", "t2"), ("ρ", "t1"), ("ρ", "t2")],

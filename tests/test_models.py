@@ -1,4 +1,4 @@
-"""Tests for camformer.models: published parameter counts, shapes and lengths, residual
+"""Tests for camformer.models.networks: published parameter counts, shapes and lengths, residual
 wiring, the 270-run grid against the paper's scoreboards, save/load, and loading weights in the
 authors' key layout (checked against an independent Conv2d re-implementation of their model)."""
 
@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from camformer.data import load_paper_table
-from camformer.grid import grid_parameter_counts
-from camformer.models import (
+from camformer.data.dream import load_paper_table
+from camformer.training.grid import grid_parameter_counts
+from camformer.models.networks import (
     ModelConfig,
     architecture_table,
     build_model,
@@ -302,8 +302,8 @@ def test_load_reference_state_dict_rejects_a_mismatch():
 
 
 def test_load_scoreboards_is_the_full_factorial_grid_and_the_optimiser_matters_most():
-    from camformer.grid import SCOREBOARD_FACTORS, load_scoreboards
-    from camformer.factorial import additive_variance_shares
+    from camformer.training.grid import SCOREBOARD_FACTORS, load_scoreboards
+    from camformer.stats.factorial import additive_variance_shares
 
     board = load_scoreboards()
     factors = list(SCOREBOARD_FACTORS.values())

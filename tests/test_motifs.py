@@ -1,4 +1,4 @@
-"""Known-answer tests for camformer.motifs: FIMO scanning, presence and pair means, insertion."""
+"""Known-answer tests for camformer.explain.motifs: FIMO scanning, presence and pair means, insertion."""
 
 import math
 
@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from camformer import motifs as M
-from camformer.data import encode_sequences, resource_path
-from camformer.encoding import encode
+from camformer.explain import motifs as M
+from camformer.data.dream import encode_sequences, resource_path
+from camformer.models.encoding import encode
 
 torch.set_num_threads(1)
 
@@ -106,7 +106,7 @@ def test_scan_reproduces_the_papers_fimo_output():
     """Rows of the paper's FIMO 5.5.7 output (analysis/FIMO/AllTestSeqs_IME1_and_UME6/fimo.tsv:
     fimo --thresh 1e-4, JASPAR 2024 IME1/UME6, test sequences without their flanks):
     (test id, motif, 1-based start, strand, score, p-value)."""
-    from camformer.data import load_test_table
+    from camformer.data.dream import load_test_table
 
     paper = [
         (14029, "MA0412.2.UME6", 49, "-", 21.8, 2.07e-09),
@@ -228,7 +228,7 @@ def test_insert_motifs_writes_in_order():
 
 def test_ism_on_a_trained_model_recovers_the_planted_motif():
     """Simulated data: expression = 1 if the motif is planted (at a random place), else 0."""
-    from camformer.ism import ism
+    from camformer.explain.ism import ism
 
     torch.manual_seed(0)
     n, length = 1200, 40

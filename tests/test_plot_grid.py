@@ -1,4 +1,4 @@
-"""The grid chapters' figures (camformer.plot_grid) on data with known ranges: the data fill each
+"""The grid chapters' figures (camformer.plots.plot_grid) on data with known ranges: the data fill each
 panel, the axis clips a collapsed run and says so."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from figure_checks import assert_colour_bars, assert_data_fill_axes  # noqa: E402
 
-from camformer import factorial, plot_grid  # noqa: E402
+from camformer.plots import plot_grid
+from camformer.stats import factorial  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

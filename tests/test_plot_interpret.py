@@ -15,8 +15,8 @@ from figure_checks import assert_colour_bars, assert_data_fill_axes  # noqa: E40
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from camformer import plot_interpret  # noqa: E402
-from camformer.plot_interpret import COLUMN_WIDTH  # noqa: E402
+from camformer.plots import plot_interpret  # noqa: E402
+from camformer.plots.plot_interpret import COLUMN_WIDTH  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

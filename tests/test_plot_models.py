@@ -1,4 +1,4 @@
-"""The architecture drawing (camformer.plot_models): read from the model, readable at the column."""
+"""The architecture drawing (camformer.plots.plot_models): read from the model, readable at the column."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from camformer import models  # noqa: E402
-from camformer.plot_models import FONT_SIZE, _units, plot_architecture, plot_architectures  # noqa: E402
+from camformer.models import networks  # noqa: E402
+from camformer.plots.plot_models import FONT_SIZE, _units, plot_architecture, plot_architectures  # noqa: E402
 
 
 def _micro_table():
-    return models.architecture_table(models.camformer_micro(5), (1, 5, 110))
+    return networks.architecture_table(networks.camformer_micro(5), (1, 5, 110))
 
 
 def test_units_of_micro_are_read_from_the_model():
@@ -35,9 +35,9 @@ def test_one_plus_per_residual_block():
 
 
 def test_four_models_fit_the_column_with_readable_text_that_does_not_overlap():
-    tables = {name: models.architecture_table(net, (1, net.config.in_channels, 110)) for name, net in [
-        ("Original", models.camformer_original(4)), ("Small", models.camformer_small(4)),
-        ("Mini", models.camformer_mini(5)), ("Micro", models.camformer_micro(5))]}
+    tables = {name: networks.architecture_table(net, (1, net.config.in_channels, 110)) for name, net in [
+        ("Original", networks.camformer_original(4)), ("Small", networks.camformer_small(4)),
+        ("Mini", networks.camformer_mini(5)), ("Micro", networks.camformer_micro(5))]}
     fig = plot_architectures(tables)
     assert fig.get_size_inches()[0] <= 7.0
     fig.canvas.draw()

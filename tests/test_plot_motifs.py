@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from figure_checks import assert_colour_bars, assert_data_fill_axes  # noqa: E402
 
-from camformer.plot_motifs import heatmap_panels, pair_heatmap  # noqa: E402
+from camformer.plots.plot_motifs import heatmap_panels, pair_heatmap  # noqa: E402
 
 NAMES = [f"m{i}" for i in range(6)]
 
@@ -54,8 +54,8 @@ def test_heatmap_panels_fill_and_have_colour_bars():
     assert_data_fill_axes(fig, 0.9)  # the fourth, empty slot is hidden
     assert_colour_bars(fig)
     # A figure of the paper's Figure 8b and 8c, drawn from its table.
-    from camformer.hierarchy import figure8bc as tables, paper_pair_effects
-    from camformer.plot_motifs import figure8bc
+    from camformer.explain.hierarchy import figure8bc as tables, paper_pair_effects
+    from camformer.plots.plot_motifs import figure8bc
 
     fig = figure8bc(*tables(paper_pair_effects()))
     assert [ax.get_title()[:7] for ax in fig.axes if ax.images] == ["Fig. 8b", "Fig. 8c"]

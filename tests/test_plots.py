@@ -1,5 +1,5 @@
-"""Known answers for the figure helpers (camformer.plot_eval, camformer.plot_interpret) and the
-tables the evaluation chapter builds with camformer.metrics. Figures are drawn with Agg."""
+"""Known answers for the figure helpers (camformer.plots.plot_eval, camformer.plots.plot_interpret) and the
+tables the evaluation chapter builds with camformer.stats.metrics. Figures are drawn with Agg."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from camformer import metrics, plot_eval, plot_interpret, seeds  # noqa: E402
+from camformer.plots import plot_eval, plot_interpret
+from camformer.stats import metrics, seeds  # noqa: E402
 from figure_checks import assert_colour_bars, assert_data_fill_axes, data_fill  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""`camformer.published`: the paper's models from tarballs made here with the authors' classes,
+"""`camformer.paper.published`: the paper's models from tarballs made here with the authors' classes,
 served from 127.0.0.1 (the authors' site is not reachable from the test machine)."""
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ import pytest
 import torch
 from test_fetch import _Server  # pytest puts tests/ on sys.path
 
-from camformer import fetch, published
-from camformer.cli import main
-from camformer.data import test_set_data
-from camformer.encoding import encode
-from camformer.models import camformer_mini, count_parameters
-from camformer.book import REFUSED_LOG, PublishedRefusedWarning, describe_model, explained_models, \
+from camformer.data import fetch
+from camformer.paper import published
+from camformer.cli.main import main
+from camformer.data.dream import test_set_data
+from camformer.models.encoding import encode
+from camformer.models.networks import camformer_mini, count_parameters
+from camformer.records.book import REFUSED_LOG, PublishedRefusedWarning, describe_model, explained_models, \
     save_book_model
-from camformer.inference import predict
+from camformer.models.inference import predict
 
 from authors_archives import AUTHORS_RUNS, authors_code, authors_members as _authors_members, \
     authors_network, authors_package as _authors_package, model_args, pickled_forward, saved, \
@@ -304,8 +305,8 @@ def test_book_model_uses_the_published_model_that_passes(served, book_results, m
 
 def test_loading_published_weights_does_not_import_the_training_loop():
     """published -> models (the grid's configs live there), never -> grid -> train."""
-    code = ("import sys, camformer.published, camformer.apply; "
-            "print(sorted(m for m in ('camformer.train', 'camformer.grid') if m in sys.modules))")
+    code = ("import sys, camformer.paper.published, camformer.cli.apply; "
+            "print(sorted(m for m in ('camformer.training.train', 'camformer.training.grid') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -320,15 +321,15 @@ def test_a_mirror_folder_and_a_stand_in_predictions_file_are_taken_from_the_envi
     published.load_published("mini", cache_dir=cache, progressbar=False)
     assert server.requests == ["/Camformer_219.tar.gz"]
     # the stand-in predictions replace the bundled ones, and a page explaining a published model says so
-    from camformer import data
-    bundled = data.load_published_predictions()
+    from camformer.data import dream
+    bundled = dream.load_published_predictions()
     stand_in = bundled.head(3).assign(original=1.0, mini=2.0)
     stand_in.to_csv(tmp_path / "stand_in.tsv", sep="\t", index=False)
-    monkeypatch.setenv(data.STAND_IN_PREDICTIONS_ENV, str(tmp_path / "stand_in.tsv"))
-    assert data.load_published_predictions()["mini"].tolist() == [2.0, 2.0, 2.0]
+    monkeypatch.setenv(dream.STAND_IN_PREDICTIONS_ENV, str(tmp_path / "stand_in.tsv"))
+    assert dream.load_published_predictions()["mini"].tolist() == [2.0, 2.0, 2.0]
     info = {"published": True, "model": "Camformer Mini (published, seed 42)", "source": "x",
             "self_check": {"n": 3, "max_abs_diff": 0.0, "tolerance": 1e-3}}
     assert describe_model(info).startswith(":::{warning}\n**A rehearsal, not the paper's model.**")
-    monkeypatch.delenv(data.STAND_IN_PREDICTIONS_ENV)
+    monkeypatch.delenv(dream.STAND_IN_PREDICTIONS_ENV)
     assert describe_model(info).startswith("**This chapter explains Camformer Mini")
-    assert len(data.load_published_predictions()) == 71_103
+    assert len(dream.load_published_predictions()) == 71_103

@@ -23,11 +23,12 @@ from test_fetch import _Server  # pytest puts tests/ on sys.path
 from authors_archives import AUTHORS_RUNS, authors_code, authors_network, pickled_forward, saved
 from test_published import _authors_members, _authors_package, _Payload, _tarball
 
-from camformer import fetch, published
-from camformer.cli import main
-from camformer.data import test_set_data
-from camformer.encoding import encode
-from camformer.safe_pickle import SizeCap, load_torch_zip, module_tree
+from camformer.data import fetch
+from camformer.paper import published
+from camformer.cli.main import main
+from camformer.data.dream import test_set_data
+from camformer.models.encoding import encode
+from camformer.paper.safe_pickle import SizeCap, load_torch_zip, module_tree
 
 SECONDS, MEGABYTES = 10.0, 500
 MINI = published.PUBLISHED["mini"]

@@ -1,4 +1,4 @@
-"""camformer.report: recorded numbers, undefined statistics, and a clean slate per full build."""
+"""camformer.records.report: recorded numbers, undefined statistics, and a clean slate per full build."""
 
 import json
 import math
@@ -7,7 +7,7 @@ import pytest
 
 from pathlib import Path
 
-from camformer import report
+from camformer.records import report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

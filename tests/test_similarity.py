@@ -1,5 +1,5 @@
-"""Similarity of sequences (camformer.similarity) and the split that keeps near sequences together
-(camformer.data.family_split with groups): known answers and brute force."""
+"""Similarity of sequences (camformer.data.similarity) and the split that keeps near sequences together
+(camformer.data.dream.family_split with groups): known answers and brute force."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from camformer import similarity
-from camformer.data import encode_sequences, family_split, split_groups, split_summary
+from camformer.data import similarity
+from camformer.data.dream import encode_sequences, family_split, split_groups, split_summary
 
 
 def _mutate(rng, seq: np.ndarray, k: int) -> np.ndarray:
@@ -157,7 +157,7 @@ def test_family_split_keeps_groups_whole_and_fractions_with_a_giant_unit():
 
 
 def test_test_library_groups_cover_the_library_and_are_cached():
-    from camformer.data import load_test_table
+    from camformer.data.dream import load_test_table
 
     table = load_test_table()
     assert table["seq"].str[:17].nunique() == table["seq"].str[97:].nunique() == 1  # the flanks are constant
@@ -183,7 +183,7 @@ def test_separation_words_follow_the_numbers():
 
 def test_quick_split_units_match_family_split():
     """The units the book reports are the ones the quick preset's split keeps whole."""
-    from camformer.data import load_test_pairs, load_test_table
+    from camformer.data.dream import load_test_pairs, load_test_table
 
     table = load_test_table()
     units = similarity.test_library_units()
@@ -203,7 +203,7 @@ def test_long_sequences_count_past_255():
 
 def test_heldout_separation_on_a_hand_built_split():
     """Two training sequences; a validation one 7 substitutions from the nearest, a test one 2."""
-    from camformer.data import SequenceData
+    from camformer.data.dream import SequenceData
 
     rng = np.random.default_rng(11)
     base = rng.integers(0, 4, size=(2, 110)).astype(np.uint8)

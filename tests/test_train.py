@@ -1,4 +1,4 @@
-"""Tests of camformer.train: DDP equals one process, resume equals no interruption, atomic
+"""Tests of camformer.training.train: DDP equals one process, resume equals no interruption, atomic
 checkpoints, early stopping, the presets, and the train/predict commands."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.data import SequenceData, read_dream_txt, resource_path
-from camformer.encoding import encode
-from camformer.checkpoint import CHECKPOINT
-from camformer.inference import predict
-from camformer.presets import PAPER_SEEDS
-from camformer.train import EarlyStopping, TrainConfig, make_loss, make_optimizer, make_scheduler, train
+from camformer.data.dream import SequenceData, read_dream_txt, resource_path
+from camformer.models.encoding import encode
+from camformer.training.checkpoint import CHECKPOINT
+from camformer.models.inference import predict
+from camformer.training.presets import PAPER_SEEDS
+from camformer.training.train import EarlyStopping, TrainConfig, make_loss, make_optimizer, make_scheduler, train
 
 torch.set_num_threads(1)
 
@@ -214,7 +214,7 @@ def test_two_process_ddp_matches_one_process(tmp_path):
 # ---------------------------------------------------------------------------- the commands
 
 def test_cli_train_smoke_then_predict(tmp_path, capsys):
-    from camformer.cli import main
+    from camformer.cli.main import main
 
     run = tmp_path / "run"
     assert main(["train", "--preset", "smoke", "--run-dir", str(run), "--no-progress", "--epochs", "1",
@@ -222,7 +222,7 @@ def test_cli_train_smoke_then_predict(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "small-data demonstration" in text and "held-out test: r" in text
     assert (run / "model" / "model.pt").exists() and len(pd.read_csv(run / "history.csv")) == 1
-    from camformer.data import load_split
+    from camformer.data.dream import load_split
 
     assert {k: len(v) for k, v in load_split(run / "model" / "split.npz").items()} == {
         "train": 1024, "val": 64, "test": 32}  # the preset's training size; the others as asked
@@ -234,7 +234,7 @@ def test_cli_train_smoke_then_predict(tmp_path, capsys):
     assert main(["predict", "--checkpoint", str(run), str(seqs), "-o", str(out), "--no-progress"]) == 0
     table = pd.read_csv(out, sep="\t")
     assert list(table.columns) == ["id", "prediction", "seq"] and list(table["id"]) == [0, 1, 2, 3, 4]
-    from camformer.models import load_model
+    from camformer.models.networks import load_model
 
     model = load_model(run / "model")
     want = predict(model, read_dream_txt(seqs)[0].codes, "onehotWithP")
@@ -242,15 +242,15 @@ def test_cli_train_smoke_then_predict(tmp_path, capsys):
 
 
 def test_cli_paper_preset_without_training_file_says_what_to_do(tmp_path, capsys):
-    from camformer.cli import main
+    from camformer.cli.main import main
 
     assert main(["train", "--preset", "paper", "--run-dir", str(tmp_path)]) == 2
     assert "camformer data fetch" in capsys.readouterr().err
 
 
 def test_grid_slice_maps_names_and_trains_each_seed():
-    from camformer.grid import grid_train_config, retrain_grid
-    from camformer.models import grid_configs
+    from camformer.training.grid import grid_train_config, retrain_grid
+    from camformer.models.networks import grid_configs
 
     grids = [g for g in grid_configs() if g.size == "Mini" and g.encoding == "onehotWithP"
              and g.loss == "Huber" and g.scheduler == "None"]

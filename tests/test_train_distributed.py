@@ -1,4 +1,4 @@
-"""The distributed and device paths of camformer.train, on CPU.
+"""The distributed and device paths of camformer.training.train, on CPU.
 
 Two gloo processes train Camformer Mini itself (BatchNorm and dropout) on the bundled
 1,000-line training sample: identical parameters after every step, other dropout masks in each
@@ -21,13 +21,13 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.data import resource_path
-from camformer.models import camformer_mini
-from camformer.checkpoint import CHECKPOINT
-from camformer.distributed import resolve_device, restore_modules, to_sync_batchnorm
-from camformer.inference import auto_amp_dtype, resolve_amp
-from camformer.presets import paper_data
-from camformer.train import TrainConfig, train
+from camformer.data.dream import resource_path
+from camformer.models.networks import camformer_mini
+from camformer.training.checkpoint import CHECKPOINT
+from camformer.training.distributed import resolve_device, restore_modules, to_sync_batchnorm
+from camformer.models.inference import auto_amp_dtype, resolve_amp
+from camformer.training.presets import paper_data
+from camformer.training.train import TrainConfig, train
 
 torch.set_num_threads(1)
 
@@ -74,20 +74,20 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
                       LOCAL_RANK=str(rank))
     import torch.distributed as dist
 
-    import camformer.data
+    import camformer.data.dream
 
     torch.set_num_threads(1)
     out = Path(out)
     dist.init_process_group("gloo", rank=rank, world_size=world)
     try:
-        real_save = camformer.data.save_split
+        real_save = camformer.data.dream.save_split
 
-        def counting_save(split, path):  # paper_data imports it from camformer.data at call time
+        def counting_save(split, path):  # paper_data imports it from camformer.data.dream at call time
             with open(out / "split_writes.txt", "a") as fh:
                 fh.write(f"{rank}\n")
             real_save(split, path)
 
-        camformer.data.save_split = counting_save
+        camformer.data.dream.save_split = counting_save
         data = sample_data(out / "whole")
         report = {"train_ids": data["train"].ids.tolist(), "spread": [], "spread_resumed": []}
 
@@ -260,9 +260,9 @@ def test_a_bf16_autocast_step_on_cpu(tmp_path):
 
 
 def test_an_fp16_step_uses_a_gradient_scaler(tmp_path, monkeypatch):
-    import camformer.train
+    import camformer.training.train
 
-    monkeypatch.setattr(camformer.train, "resolve_amp", lambda amp, device: torch.float16)  # as on a T4
+    monkeypatch.setattr(camformer.training.train, "resolve_amp", lambda amp, device: torch.float16)  # as on a T4
     one_step(camformer_mini(), tmp_path, amp="auto")
     recorded = runtime(tmp_path)
     assert (recorded["amp_dtype"], recorded["grad_scaler"]) == ("float16", True)
@@ -290,7 +290,7 @@ def test_a_compiled_step_on_cpu(tmp_path):
 
 
 def test_describe_device_names_the_cpu_and_its_bf16(tmp_path, monkeypatch):
-    from camformer import inference
+    from camformer.models import inference
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: avx2\n")

@@ -28,12 +28,12 @@ import pytest
 import torch
 from torch import nn
 
-from camformer.checkpoint import CHECKPOINT
-from camformer.data import SequenceData, resource_path, save_split, stratified_split
-from camformer.inference import predict
-from camformer.metrics import pearson_r
-from camformer.presets import paper_data, preset_data
-from camformer.train import RUN_ONLY_FIELDS, TrainConfig, train
+from camformer.training.checkpoint import CHECKPOINT
+from camformer.data.dream import SequenceData, resource_path, save_split, stratified_split
+from camformer.models.inference import predict
+from camformer.stats.metrics import pearson_r
+from camformer.training.presets import paper_data, preset_data
+from camformer.training.train import RUN_ONLY_FIELDS, TrainConfig, train
 
 torch.set_num_threads(1)
 
@@ -102,7 +102,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
                       LOCAL_RANK=str(rank))
     import torch.distributed as dist
 
-    import camformer.data
+    import camformer.data.dream
 
     torch.set_num_threads(1)
     out = Path(out)
@@ -150,7 +150,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
             def full_disk(split, path):
                 raise OSError("no space left on device")
 
-            camformer.data.save_split = full_disk  # presets imports it from camformer.data when it writes
+            camformer.data.dream.save_split = full_disk  # presets imports it from camformer.data.dream when it writes
         report["failed_split"] = _error(lambda: paper_data(SAMPLE, own / "no_space"))
         report["still_together"] = _spread(torch.tensor([1.0])) == 0.0  # no process is stuck in a collective
         (out / f"report{rank}.json").write_text(json.dumps(report))
@@ -267,7 +267,7 @@ def test_a_resume_ignores_the_fields_that_only_change_how_the_run_goes(tmp_path)
 def test_more_processes_than_gpus_on_a_host_is_refused_before_nccl(monkeypatch):
     import torch.distributed as dist
 
-    from camformer import distributed
+    from camformer.training import distributed
 
     calls = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

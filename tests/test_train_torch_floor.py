@@ -64,21 +64,21 @@ def _chain(node: ast.Attribute) -> list[str] | None:
 
 
 def torch_names_used() -> dict[str, list[str]]:
-    """``{"torch.amp.GradScaler": ["train.py:123", ...]}`` over every module of the package."""
+    """``{"torch.amp.GradScaler": ["training/train.py:123", ...]}`` over every module of the package."""
     used: dict[str, list[str]] = {}
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):  # so that a chain is taken whole, not each of its prefixes
             for child in ast.iter_child_nodes(node):
                 child.parent = node
         aliases = _aliases(tree)
         for name in aliases.values():
-            used.setdefault(name, []).append(f"{path.name} (import)")
+            used.setdefault(name, []).append(f"{path.relative_to(PACKAGE).as_posix()} (import)")
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and not isinstance(getattr(node, "parent", None), ast.Attribute):
                 chain = _chain(node)
                 if chain and chain[0] in aliases:
-                    used.setdefault(".".join([aliases[chain[0]], *chain[1:]]), []).append(f"{path.name}:{node.lineno}")
+                    used.setdefault(".".join([aliases[chain[0]], *chain[1:]]), []).append(f"{path.relative_to(PACKAGE).as_posix()}:{node.lineno}")
     return used
 
 

@@ -5,7 +5,7 @@ AVX-512 and with only AVX2 give slightly different numbers. ``ATEN_CPU_CAPABILIT
 ONEDNN_MAX_CPU_ISA=AVX2`` makes this machine compute as an AVX2-only CPU does (bit for bit, and
 slower). The test builds the whole book on the ``smoke`` preset (seconds a chapter; its models are
 three small Micro) twice, with the default kernels and with AVX2 kernels, each build training and
-explaining its own models. The records must agree by the rules of :mod:`camformer.agreement`:
+explaining its own models. The records must agree by the rules of :mod:`camformer.records.agreement`:
 equal conclusions (words, booleans, ranks, counts), each number with an interval inside the other
 build's interval, per-model values listed but not judged. The quick preset's whole book, compared
 the same way, is in ``benchmarks/RESULTS.md``.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from camformer.agreement import compare_records, compare_results
-from camformer.report import load_records
+from camformer.records.agreement import compare_records, compare_results
+from camformer.records.report import load_records
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}

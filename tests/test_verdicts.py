@@ -1,9 +1,9 @@
-"""camformer.verdicts: the words follow the numbers, whichever way they go."""
+"""camformer.stats.verdicts: the words follow the numbers, whichever way they go."""
 
 import numpy as np
 import pytest
 
-from camformer import verdicts
+from camformer.stats import verdicts
 
 WORDS = dict(above="raises expression", below="lowers expression", undecided="has no clear effect")
 

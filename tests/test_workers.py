@@ -1,4 +1,4 @@
-"""camformer.workers: independent runs in worker processes at a fixed thread count, and the
+"""camformer.training.workers: independent runs in worker processes at a fixed thread count, and the
 training loop's thread default from the CPU budget. A run trained beside another worker has the
 bits of the same run trained alone."""
 
@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-import camformer.train as train_module
-from camformer.cpu_budget import CpuBudget
-from camformer.data import SequenceData
-from camformer.grid import retrain_grid, slice_plan
-from camformer.models import ModelConfig, build_model
-from camformer.train import TrainConfig, train
-from camformer.workers import TrainRun, map_in_workers, train_runs, worker_count
+import camformer.training.train as train_module
+from camformer.training.cpu_budget import CpuBudget
+from camformer.data.dream import SequenceData
+from camformer.training.grid import retrain_grid, slice_plan
+from camformer.models.networks import ModelConfig, build_model
+from camformer.training.train import TrainConfig, train
+from camformer.training.workers import TrainRun, map_in_workers, train_runs, worker_count
 
 
 def toy_data(n: int, seed: int) -> SequenceData:
@@ -124,7 +124,7 @@ def test_a_script_without_the_main_guard_gets_an_error_not_a_hang(tmp_path):
     # Each spawned worker imports the script again and fails there; with megabytes of shared
     # data in the start-up pipe, CPython's spawn used to wait on the dead worker for ever.
     script = tmp_path / "unguarded.py"
-    script.write_text("import numpy as np\nfrom camformer.workers import map_in_workers\n"
+    script.write_text("import numpy as np\nfrom camformer.training.workers import map_in_workers\n"
                       "print(map_in_workers(max, [1, 2, 3], workers=2, shared=np.zeros(4_000_000, np.uint8)))\n")
     root = Path(__file__).resolve().parent.parent
     child = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,

@@ -620,7 +620,7 @@ RANK_KEY = "rho_with_figure8_predicted"
 def _verdict(row) -> Verdict:
     """One row of :func:`camformer.stats.interaction.contrast_table` as a :class:`Verdict`."""
     return Verdict(row["words"], float(row["difference"]), float(row["ci_low"]), float(row["ci_high"]),
-                   bool(row["decided"]))
+                   bool(row["decided"]), row.get("undecided"))
 
 
 @dataclass(frozen=True)

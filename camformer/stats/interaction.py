@@ -181,7 +181,8 @@ def contrast_table(estimate: pd.Series, samples: pd.DataFrame, contrasts: Sequen
     -------
     DataFrame indexed by contrast name: ``key, difference`` (the estimate), ``ci_low, ci_high,
     p_value, p_holm`` (NaN where undefined; the p-values only for tested contrasts), ``tested``,
-    ``words`` (the verdict; :data:`NOT_TESTED` for an untested contrast), ``decided`` (bool).
+    ``words`` (the verdict; :data:`NOT_TESTED` for an untested contrast), ``decided`` (bool),
+    ``undecided`` (the words the contrast gives when its interval does not settle it).
     """
     rows = []
     for contrast in contrasts:
@@ -207,6 +208,7 @@ def contrast_table(estimate: pd.Series, samples: pd.DataFrame, contrasts: Sequen
         words.append(verdict.words)
         decided.append(verdict.decided)
     table["words"], table["decided"] = words, decided
+    table["undecided"] = [contrast.undecided for contrast in contrasts]
     return table
 
 
@@ -221,7 +223,8 @@ def contrast_verdict(contrast: Contrast, row, *, alpha: float = 0.05) -> Verdict
     verdict = by_interval(row["difference"], row["ci_low"], row["ci_high"], above=contrast.above,
                           below=contrast.below, undecided=contrast.undecided)
     if verdict.decided and row["p_holm"] >= alpha:
-        return Verdict(contrast.undecided, verdict.estimate, verdict.ci_low, verdict.ci_high, False)
+        return Verdict(contrast.undecided, verdict.estimate, verdict.ci_low, verdict.ci_high, False,
+                       contrast.undecided)
     return verdict
 
 

@@ -83,7 +83,7 @@ def test_judged_ensemble_by_model_across_models_and_averaged():
     table = ensemble_table(judged)
     assert list(table.index[:3]) == list(noise) and table.shape == (5, 2)
     records = ensemble_facts(judged)
-    assert records["heldout_pearson_models"] == pytest.approx(per_model) and records["models_below_target"] == 1
+    assert records["heldout_pearson_models"] == pytest.approx(per_model) and records["below_target_models"] == "seed 47"
     assert records["heldout_pearson_agreeing_models"] == "3 of 3" and "mean_prediction_spearman" in records
     # one model: its own verdict, its interval over units, no per-model records
     alone = judged_ensemble(y, {"seed 42": predictions["seed 42"]}, n_boot=200)

@@ -167,11 +167,12 @@ def ensemble_sentence(judged: dict, target: float = QUALITY_TARGET) -> str:
 
 def ensemble_facts(judged: dict) -> dict:
     """Records of :func:`judged_ensemble`: ``heldout_pearson``/``heldout_spearman`` (across the
-    models), ``mean_prediction_pearson``/``_spearman``, ``models_below_target`` (their number)."""
+    models), ``mean_prediction_pearson``/``_spearman``, ``below_target_models`` (the labels of the models below the project's target: per-model evidence,
+    which two builds that trained their own models need not share)."""
     out: dict = {}
     for metric, key in (("pearson_r", "pearson"), ("spearman_rho", "spearman")):
         out |= judged[metric].facts(f"heldout_{key}")
         if judged[metric].k > 1:
             out |= judged["mean_prediction"][metric].facts(f"mean_prediction_{key}")
-    out["models_below_target"] = len(judged["below_target"])
+    out["below_target_models"] = ", ".join(judged["below_target"]) or "none"
     return out

@@ -490,6 +490,7 @@ def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: i
     given, when several models are explained; fewer where the models cost more than
     ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`)
     with their similarity units and encoded bases, and torch's threads set to the CPU budget
+    (and pandas set to show a table's sentences whole)
     (:func:`camformer.training.cpu_budget.cpu_budget`), so a container with a quota of one CPU does not
     run two threads that wait on each other."""
     import torch
@@ -500,6 +501,7 @@ def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: i
 
     threads = cpu_budget().cpus
     torch.set_num_threads(threads)
+    pd.set_option("display.max_colwidth", None)  # a table's verdicts are sentences: show them whole
     models, info = explained_models(results_dir, preset, prefer=prefer)
     if ensemble_n is not None and len(models) > 1:
         n = ensemble_n

@@ -61,7 +61,7 @@ from camformer.plots.plot_interpret import COLUMN_WIDTH, embedding_scatter
 
 started = time.perf_counter()
 plt.rcParams["figure.dpi"] = 120
-n_points = {"smoke": 64, "quick": 2000}.get(preset, 20000)
+n_points = {"smoke": 256, "quick": 2000}.get(preset, 20000)
 ex = book.explaining(results_dir, preset, prefer=explain, n=n_points,
                      seed=seed, n_boot=n_boot)
 display(Markdown(ex.markdown()))

@@ -59,10 +59,9 @@ from IPython.display import Markdown, display
 
 from camformer.data import dream
 from camformer.explain import gc_content, ism
-from camformer.records import book
-from camformer.stats import ensemble, explain_stats
 from camformer.plots import plot_interpret
-from camformer.records import report
+from camformer.records import book, report
+from camformer.stats import ensemble, explain_stats
 
 started = time.perf_counter()
 plt.rcParams["figure.dpi"] = 120

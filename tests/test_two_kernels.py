@@ -92,10 +92,19 @@ def test_two_kernel_sets_reach_the_same_conclusions(tmp_path: Path):
     _assert_agree(training)
     assert len(training.table) >= 10
     agreement = compare_results(tmp_path / "default", tmp_path / "avx2", "smoke")
-    _assert_agree(agreement)
+    print(agreement.summary())
+    table = agreement.table[agreement.table["judged"]]
+    # Every conclusion (verdict words, decided flags, counts, ranks) is equal.
+    conclusions = table[table["kind"] != "interval"]
+    differ = conclusions[~conclusions["agrees"].astype(bool)]
+    assert differ.empty, "\n".join(f"{r.section}.{r.key}: {r.a!r} vs {r.b!r} ({r.note})" for r in differ.itertuples())
+    # Numbers: a mean over three models with its between-model t interval is itself noisy, and even
+    # two estimates of one quantity fall outside each other's 95% intervals more often than 5% of the
+    # time (the quick book's comparison, benchmarks/RESULTS.md: 4 of 68), so most, not all, must.
+    numbers = table[table["kind"] == "interval"]
+    assert len(numbers) >= 30 and numbers["agrees"].astype(bool).mean() >= 0.9, numbers[~numbers["agrees"].astype(bool)]
     # The explaining chapters' ensemble verdicts are among the records compared.
-    judged = agreement.table[agreement.table["judged"]]
     for section in ("embedding", "gradcam", "ism", "motifs_model"):
-        assert judged["key"][judged["section"] == section].str.endswith("_verdict").any(), section
+        assert table["key"][table["section"] == section].str.endswith("_verdict").any(), section
     # The audit's verdicts are among the records compared: each item gets the same verdict.
-    assert (judged["section"] == "audit").sum() >= 30
+    assert (table["section"] == "audit").sum() >= 30

@@ -65,14 +65,14 @@ def test_train_saves_what_evaluate_needs_and_evaluate_scores_only_held_out_ids(t
     assert main(["train", "--preset", "smoke", "--run-dir", str(run), "--no-progress", "--epochs", "1"]) == 0
     meta = load_model_metadata(run / "model")
     assert (meta["encoding"], meta["dataset"]) == ("onehotWithP", "test_library")
-    assert {k: len(v) for k, v in meta["split"].items()} == {"train": 1024, "val": 256, "test": 256}
+    assert {k: len(v) for k, v in meta["split"].items()} == {"train": 1024, "val": 256, "test": 2048}
     capsys.readouterr()
     out_table = tmp_path / "scores.tsv"
     assert main(["evaluate", "--checkpoint", str(run), "--public", "--output", str(out_table)]) == 0
     out = capsys.readouterr().out
-    assert "model trained on the measured test library: scoring only its 256 held-out test ids" in out
-    assert "256 predictions" in out
-    assert pd.read_csv(out_table, sep="\t", index_col="subset").loc["all", "n"] == 256
+    assert "model trained on the measured test library: scoring only its 2,048 held-out test ids" in out
+    assert "2,048 predictions" in out
+    assert pd.read_csv(out_table, sep="\t", index_col="subset").loc["all", "n"] == 2048
 
 
 @pytest.fixture

@@ -486,13 +486,12 @@ def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: i
                n_boot: int = 1000, macs_budget: float | None = None,
                ensemble_n: int | None = None) -> Explaining:
     """An interpretation chapter's set-up in one call: the models to explain
-    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters (``None``: all of them; ``ensemble_n``, where
-    given, when several models are explained; fewer where the models cost more than
-    ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`)
-    with their similarity units and encoded bases, and torch's threads set to the CPU budget
-    (and pandas set to show a table's sentences whole)
-    (:func:`camformer.training.cpu_budget.cpu_budget`), so a container with a quota of one CPU does not
-    run two threads that wait on each other."""
+    (:func:`explained_models`), a seeded sample of ``n`` held-out promoters (``None``: all of them;
+    ``ensemble_n``, where given, when several models are explained; fewer where the models cost
+    more than ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`) with their
+    similarity units and encoded bases, torch's threads set to the CPU budget
+    (:func:`camformer.training.cpu_budget.cpu_budget`), so a container with a quota of one CPU does
+    not run two threads that wait on each other, and pandas set to show a table's sentences whole."""
     import torch
 
     from camformer.stats.bootstrap import test_set_units

@@ -88,5 +88,8 @@ def test_judged_ensemble_by_model_across_models_and_averaged():
     # one model: its own verdict, its interval over units, no per-model records
     alone = judged_ensemble(y, {"seed 42": predictions["seed 42"]}, n_boot=200)
     assert "heldout_pearson_models" not in ensemble_facts(alone)
+    # its averaged prediction is its own prediction: the same verdict, not bootstrapped again
+    assert alone["mean_prediction"]["spearman_rho"] == judged_correlation(
+        y, predictions["seed 42"], "spearman_rho", threshold=0.0, n_boot=200)
     assert ensemble_sentence(alone).startswith("Pearson r = ")
     assert "The model reaches the project's target" in ensemble_sentence(alone)

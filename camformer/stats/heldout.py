@@ -114,9 +114,12 @@ def judged_ensemble(y: np.ndarray, predictions: Mapping[str, np.ndarray], *, gro
         per_model = [judged_correlation(y, predictions[label], metric, threshold=0.0, groups=groups,
                                         n_boot=n_boot, seed=seed) for label in labels]
         out[metric] = across_models(per_model, labels, bounds=(-1.0, 1.0))
-    mean = np.mean([np.asarray(predictions[label], np.float64) for label in labels], axis=0)
-    out["mean_prediction"] = {metric: judged_correlation(y, mean, metric, threshold=0.0, groups=groups,
-                                                         n_boot=n_boot, seed=seed) for metric in _ESTIMATORS}
+    if len(labels) == 1:  # one model: its averaged prediction is its own, already judged
+        out["mean_prediction"] = {metric: out[metric].verdict for metric in _ESTIMATORS}
+    else:
+        mean = np.mean([np.asarray(predictions[label], np.float64) for label in labels], axis=0)
+        out["mean_prediction"] = {metric: judged_correlation(y, mean, metric, threshold=0.0, groups=groups,
+                                                             n_boot=n_boot, seed=seed) for metric in _ESTIMATORS}
     out["below_target"] = [label for i, label in enumerate(labels)
                            if any(not out[m].per_model[i].estimate >= target for m in _ESTIMATORS)]
     return out
@@ -167,8 +170,9 @@ def ensemble_sentence(judged: dict, target: float = QUALITY_TARGET) -> str:
 
 def ensemble_facts(judged: dict) -> dict:
     """Records of :func:`judged_ensemble`: ``heldout_pearson``/``heldout_spearman`` (across the
-    models), ``mean_prediction_pearson``/``_spearman``, ``below_target_models`` (the labels of the models below the project's target: per-model evidence,
-    which two builds that trained their own models need not share)."""
+    models), ``mean_prediction_pearson``/``_spearman``, ``below_target_models`` (the labels of the
+    models below the project's target: per-model evidence, which two builds that trained their
+    own models need not share)."""
     out: dict = {}
     for metric, key in (("pearson_r", "pearson"), ("spearman_rho", "spearman")):
         out |= judged[metric].facts(f"heldout_{key}")

@@ -60,10 +60,11 @@ from camformer.stats import ensemble, explain_stats
 from camformer.plots.plot_interpret import COLUMN_WIDTH, embedding_scatter
 
 started = time.perf_counter()
-plt.rcParams["figure.dpi"] = 120
 n_points = {"smoke": 256, "quick": 2000}.get(preset, 20000)
+# several models: fewer promoters each (t-SNE's cost grows with the points)
+ensemble_n = {"quick": 1000}.get(preset)
 ex = book.explaining(results_dir, preset, prefer=explain, n=n_points,
-                     seed=seed, n_boot=n_boot)
+                     seed=seed, n_boot=n_boot, ensemble_n=ensemble_n)
 display(Markdown(ex.markdown()))
 
 # %% [markdown]
@@ -75,12 +76,9 @@ display(Markdown(ex.markdown()))
 
 # %%
 k = len(ex.models)
-n_each = n_points if k == 1 else {"quick": 1000}.get(preset, n_points)
-per_model = [
-    embedding.findings(m, ex.codes, ex.measured,
-                       ex.sample.get(label, ex.sample["prediction"]).to_numpy(),
-                       ex.boot, seed=seed, n=n_each)
-    for m, label in zip(ex.models, ex.labels)]
+per_model = ex.each_model(
+    embedding.findings, ex.codes, ex.measured, boot=ex.boot, seed=seed,
+    per_model=[{"predicted": ex.predicted(label)} for label in ex.labels])
 combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
 first = per_model[0]
 A = first.activations
@@ -88,13 +86,9 @@ A = first.activations
 # %% tags=["remove-input"]
 display(Markdown(
     f"Penultimate-layer activations of {len(A):,} held-out promoters "
-    f"({len(set(ex.units[first.rows])):,} similarity units): {A.shape[1]} "
+    f"({len(set(ex.units)):,} similarity units): {A.shape[1]} "
     f"values each ({(A > 0).mean():.0%} non-zero after the ReLU, in "
-    f"{ex.labels[0]})."
-    + (f" Each of the {k} models is asked the same seeded {len(A):,} of the "
-       f"{len(ex.sample):,} sampled promoters, so that the chapter's time "
-       "stays near that of one model (t-SNE's cost grows with the number "
-       "of points)." if len(A) < len(ex.sample) else "")))
+    f"{ex.labels[0]}). " + ex.sizing()))
 
 # %% [markdown]
 # ## Two maps

@@ -65,7 +65,6 @@ from camformer.plots.plot_interpret import (
     agreement_strips, base_map_stack, profile_bars)
 
 started = time.perf_counter()
-plt.rcParams["figure.dpi"] = 120
 n_sequences = {"smoke": 8, "quick": 300}.get(preset, 2000)
 # several models: fewer promoters each, so k models cost about 1.5 times one
 ensemble_n = {"quick": 160}.get(preset)
@@ -76,8 +75,8 @@ ex = book.explaining(results_dir, preset, prefer=explain, n=n_sequences,
                      seed=seed, n_boot=n_boot, macs_budget=macs_budget,
                      ensemble_n=ensemble_n)
 display(Markdown(ex.markdown()))
-per_model = [gradcam.findings(m, ex.codes, ex.boot, every_layer=i == 0)
-             for i, m in enumerate(ex.models)]
+per_model = ex.each_model(gradcam.findings, ex.codes, ex.boot, per_model=[
+    {"every_layer": i == 0} for i in range(len(ex.models))])
 first = per_model[0]
 layers, raw, measured = first.layers, first.maps, ex.measured
 
@@ -92,14 +91,7 @@ display(Markdown(
     f"input. The figures show {ex.labels[0]}"
     + (f", the first of the {len(ex.models)} models." if len(ex.models) > 1
        else ".")
-    + (f" With {len(ex.models)} models each is explained on {ex.asked} "
-       f"promoters instead of the {n_sequences} one model gets, to keep the "
-       "chapter's time." if ex.asked < n_sequences else "")
-    + (f" The preset asks for {ex.asked} promoters; this model costs more, so "
-       f"its sample is sized to {macs_budget:.3g} multiply-accumulates of "
-       "forward passes (`camformer.records.book.affordable_n`)."
-       if len(ex.sample) < min(ex.asked, len(ex.info["predictions"]))
-       else "")))
+    + " " + ex.sizing()))
 
 # %% [markdown]
 # ## High and low expressors

@@ -64,14 +64,12 @@ from camformer.records import book, report
 from camformer.stats import ensemble, explain_stats
 
 started = time.perf_counter()
-plt.rcParams["figure.dpi"] = 120
 n_sequences = {"smoke": 4, "quick": 32}.get(preset, 2000)
 ex = book.explaining(results_dir, preset, prefer=explain, n=n_sequences,
                      seed=seed, n_boot=n_boot)
 display(Markdown(ex.markdown()))
 # every position of every promoter, for each model
-per_model = [ism.findings(model, ex.codes, **ex.boot, batch_size=512)
-             for model in ex.models]
+per_model = ex.each_model(ism.findings, ex.codes, **ex.boot, batch_size=512)
 first, ids, k = per_model[0], ex.sample["id"].to_numpy(), len(ex.models)
 s12 = gc_content.compare_s12(ex.info["predictions"], ex.info["model"],
                              labels=ex.labels, n_boot=n_boot, seed=seed)

@@ -113,9 +113,8 @@ questions = H.MotifQuestions(
     H.insertion_edits(backgrounds, motifs, IME1, UME6, scan.hits),
     min_n=min_n, n_boot=n_boot, seed=seed)
 measured = questions.contrasts(ex.measured)
-per_model = [H.model_findings(m, ex.sample.get(label, ex.sample["prediction"]),
-                              questions)
-             for m, label in zip(ex.models, ex.labels)]
+per_model = ex.each_model(H.model_findings, questions=questions, per_model=[
+    {"predicted": ex.predicted(label)} for label in ex.labels])
 combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
 shown = per_model[0].shown
 H.heldout_view(measured, combined, shown)

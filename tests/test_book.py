@@ -1,8 +1,8 @@
 """The book: its build script, and the built book checked as a reader would see it.
 
-The ``slow`` tests open the built book in headless Chromium. Their session fixture builds the
-whole book on the quick preset with ``book/build.py`` (up to 15 minutes), unless
-``CAMFORMER_BOOK_HTML`` names an HTML folder it already built. The pages are served on
+The ``slow`` tests open the built book in headless Chromium. They read the session's whole-book
+build (``tests/conftest.py``): the smoke preset by default, ``CAMFORMER_BOOK_PRESET=quick`` for the
+published book's preset, or the HTML folder ``CAMFORMER_BOOK_HTML`` names. The pages are served on
 127.0.0.1 and loaded in Chromium (``apt-get install chromium``).
 """
 
@@ -13,7 +13,6 @@ import functools
 import html.parser
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -282,18 +281,8 @@ class Elements(html.parser.HTMLParser):
 
 
 @pytest.fixture(scope="session")
-def html_dir() -> Path:
-    given = os.environ.get("CAMFORMER_BOOK_HTML")
-    if given:
-        path = Path(given)
-        assert (path / "index.html").exists(), f"CAMFORMER_BOOK_HTML={given} holds no built book"
-        return path
-    result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "book" / "build.py"), "--preset", "quick"],
-        cwd=REPO_ROOT, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, f"book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return build.HTML_DIR
+def html_dir(built_book) -> Path:
+    return built_book.html
 
 
 @pytest.fixture(scope="session")

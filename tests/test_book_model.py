@@ -239,10 +239,70 @@ def test_explaining_takes_ensemble_n_for_several_models_and_the_budget_for_costl
     info = {"labels": [], "predictions": pd.DataFrame({"id": ids, "prediction": 0.0})}
     model = nn.Sequential(nn.Conv1d(4, 2, 3, padding=1), nn.Flatten(), nn.Linear(220, 1))  # 2,860 MACs
     model.encoding = "onehot"
+    said = {1: "", 3: "With 3 models each is asked about 16 promoters instead of the 40 one model gets, "
+                      "to keep the chapter's time."}
     for k, expected in ((1, 40), (3, 16)):
         monkeypatch.setattr(book, "explained_models", lambda *a, k=k, **kw: ([model] * k, info))
         ex = book.explaining("unused", "quick", prefer="book", n=40, ensemble_n=16, n_boot=10)
         assert len(ex.sample) == expected == ex.asked and ex.codes.shape == (expected, 110)
+        assert ex.sizing() == said[k]
     monkeypatch.setattr(book, "explained_models", lambda *a, **kw: ([model], info))
     ex = book.explaining("unused", "quick", prefer="book", n=40, ensemble_n=16, n_boot=10, macs_budget=2_860 * 9)
     assert (len(ex.sample), ex.asked) == (9, 40)
+    assert ex.sizing() == ("The preset asks for 40 promoters; this model costs more, so its sample is sized to "
+                           "2.57e+04 multiply-accumulates of forward passes (`camformer.records.book.affordable_n`).")
+
+
+def test_explaining_draws_figures_at_the_chapters_resolution(monkeypatch):
+    import matplotlib.pyplot as plt
+    from torch import nn
+
+    from camformer.records import book
+    from camformer.data.dream import load_test_table
+
+    ids = load_test_table()["id"].to_numpy()[:50]
+    info = {"labels": [], "predictions": pd.DataFrame({"id": ids, "prediction": 0.0})}
+    monkeypatch.setattr(book, "explained_models", lambda *a, **kw: ([nn.Identity()], info))
+    monkeypatch.setitem(plt.rcParams, "figure.dpi", 72)
+    book.explaining("unused", "quick", prefer="book", n=10, n_boot=10)
+    assert plt.rcParams["figure.dpi"] == 120  # as book.chapter_start draws the other chapters' figures
+    book.explaining("unused", "quick", prefer="book", n=10, n_boot=10, dpi=200)
+    assert plt.rcParams["figure.dpi"] == 200
+    with pytest.raises(ValueError, match="dpi must be a whole number of at least 1, got 0"):
+        book.explaining("unused", "quick", prefer="book", n=10, n_boot=10, dpi=0)
+
+
+def output_and_process(model, codes: np.ndarray, *, scale: float = 1.0) -> tuple[np.ndarray, int, int]:
+    """A model's outputs on ``codes`` (one-hot), with the process and the torch threads that computed them."""
+    import os
+
+    from camformer.models.inference import predict
+
+    return scale * predict(model, codes, "onehot"), os.getpid(), torch.get_num_threads()
+
+
+def test_each_model_asks_several_models_in_one_thread_workers_and_one_model_here(monkeypatch):
+    import os
+
+    from torch import nn
+
+    from camformer.data.dream import load_test_table
+    from camformer.records import book
+
+    ids = load_test_table()["id"].to_numpy()[:300]
+    torch.manual_seed(0)
+    models = [nn.Sequential(nn.Conv1d(4, 2, 3, padding=1), nn.Flatten(), nn.Linear(220, 1)).eval() for _ in range(3)]
+    info = {"labels": ["a", "b", "c"], "predictions": pd.DataFrame({"id": ids, "prediction": 0.0})}
+    monkeypatch.setattr(book, "explained_models", lambda *a, **kw: (models, info))
+    ex = book.explaining("unused", "quick", prefer="book", n=64, n_boot=10)
+    answers = ex.each_model(output_and_process, ex.codes, per_model=[{"scale": s} for s in (1.0, 2.0, 3.0)])
+    for (out, pid, threads), model, scale in zip(answers, models, (1.0, 2.0, 3.0)):
+        expected = output_and_process(model, ex.codes, scale=scale)[0]
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)  # the models' order is kept
+        assert pid != os.getpid() and threads == 1
+    with pytest.raises(ValueError, match="2 per-model argument sets for 3 models"):
+        ex.each_model(output_and_process, ex.codes, per_model=[{}, {}])
+    monkeypatch.setattr(book, "explained_models", lambda *a, **kw: (models[:1], {**info, "labels": ["a"]}))
+    one = book.explaining("unused", "quick", prefer="book", n=64, n_boot=10)
+    [(out, pid, threads)] = one.each_model(output_and_process, one.codes)
+    assert pid == os.getpid() and threads == one.threads  # the published model: here, on the budget's threads

@@ -2,6 +2,8 @@
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -17,6 +19,19 @@ def test_record_merges_within_a_build_and_reads_back(tmp_path):
     report.record(tmp_path, "quick", "training", heldout_spearman=0.8)
     table = report.load_records(tmp_path, "quick").set_index("key")["value"]
     assert table.to_dict() == {"heldout_pearson": 0.81, "heldout_spearman": 0.8, "n_train": 10}
+
+
+def test_a_rerun_chapter_leaves_no_key_of_its_earlier_run(tmp_path):
+    # An earlier run of the chapter (another process: a papermill kernel) explained three models.
+    earlier = ("from camformer.records import report; "
+               f"report.record({str(tmp_path)!r}, 'quick', 'gradcam', r=0.1, r_models=[0.1, 0.2, 0.0]); "
+               f"report.record({str(tmp_path)!r}, 'quick', 'gradcam', n=300)")
+    subprocess.run([sys.executable, "-c", earlier], cwd=REPO_ROOT, check=True)
+    assert report.section_records(tmp_path, "quick", "gradcam") == {"r": 0.1, "r_models": [0.1, 0.2, 0.0], "n": 300}
+    # This run explains one model: its first record replaces the section, its second adds to it.
+    report.record(tmp_path, "quick", "gradcam", r=0.3)
+    report.record(tmp_path, "quick", "gradcam", n=101)
+    assert report.section_records(tmp_path, "quick", "gradcam") == {"r": 0.3, "n": 101}
 
 
 def test_section_records_reads_one_section_or_none(tmp_path):

@@ -3,9 +3,10 @@
 Vectorised kernels differ in the last bits between instruction sets, so two builds on CPUs with
 AVX-512 and with only AVX2 give slightly different numbers. ``ATEN_CPU_CAPABILITY=avx2
 ONEDNN_MAX_CPU_ISA=AVX2`` makes this machine compute as an AVX2-only CPU does (bit for bit, and
-slower). The test builds the whole book on the ``smoke`` preset (seconds a chapter; its models are
-three small Micro) twice, with the default kernels and with AVX2 kernels, each build training and
-explaining its own models. The records must agree by the rules of :mod:`camformer.records.agreement`:
+slower). The test compares two builds of the whole book on the ``smoke`` preset (seconds a
+chapter; its models are three small Micro): the session's book (``tests/conftest.py``), built with
+the default kernels, and one built here with AVX2 kernels, each build training and explaining its
+own models. The records must agree by the rules of :mod:`camformer.records.agreement`:
 equal conclusions (words, booleans, ranks, counts), each number with an interval inside the other
 build's interval, per-model values listed but not judged. The quick preset's whole book, compared
 the same way, is in ``benchmarks/RESULTS.md``.
@@ -13,33 +14,18 @@ the same way, is in ``benchmarks/RESULTS.md``.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import AVX2, build_book, kernel_environment
 
 from camformer.records.agreement import compare_records, compare_results
 from camformer.records.report import load_records
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 TRAINING_SECTIONS = ["training", "heldout_split"]  # what chapter 03 records
-
-
-def _environment(extra: dict[str, str]) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in AVX2}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return {**env, **extra}
-
-
-def _build(results: Path, stage: Path, extra: dict[str, str], only: list[str] | None = None) -> None:
-    command = [sys.executable, str(REPO_ROOT / "book" / "build.py"), "--preset", "smoke", "--no-html",
-               "--results-dir", str(results), "--stage-dir", str(stage), *(["--only", *only] if only else [])]
-    result = subprocess.run(command, cwd=REPO_ROOT, env=_environment(extra), capture_output=True, text=True)
-    assert result.returncode == 0, (f"smoke build ({extra or 'default kernels'}) failed:\n"
-                                    f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
 def test_a_smoke_build_executes_chapters_without_building_html(tmp_path: Path):
@@ -49,7 +35,7 @@ def test_a_smoke_build_executes_chapters_without_building_html(tmp_path: Path):
     stage = tmp_path / "stage"
     command = [sys.executable, str(REPO_ROOT / "book" / "build.py"), "--preset", "smoke", "--no-html",
                "--results-dir", str(tmp_path / "results"), "--stage-dir", str(stage), "--only", "00_intro"]
-    result = subprocess.run(command, cwd=REPO_ROOT, env=_environment({}), capture_output=True, text=True)
+    result = subprocess.run(command, cwd=REPO_ROOT, env=kernel_environment({}), capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "--no-html: no book built" in result.stdout
     assert not (stage / "_build").exists() and (tmp_path / "results" / "smoke" / "timings.csv").is_file()
@@ -61,7 +47,7 @@ def test_a_smoke_build_executes_chapters_without_building_html(tmp_path: Path):
 
 def test_the_avx2_setting_reaches_torch():
     probe = "import torch; print(torch.backends.cpu.get_cpu_capability())"
-    out = subprocess.run([sys.executable, "-c", probe], env=_environment(AVX2), capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", probe], env=kernel_environment(AVX2), capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "AVX2"
 
@@ -74,16 +60,16 @@ def _assert_agree(agreement) -> None:
 
 
 @pytest.mark.slow
-def test_two_kernel_sets_reach_the_same_conclusions(tmp_path: Path):
+def test_two_kernel_sets_reach_the_same_conclusions(tmp_path: Path, smoke_results_default_kernels: Path):
     """The whole smoke book built twice, once with the default kernels and once with AVX2 kernels,
     each build training its own seed ensemble (chapter 03) and grid slice (chapter 07) and
     explaining its own models (chapters 10-14). A model trained under other kernels is another
     model, so only what every model of an ensemble shows is concluded, and those conclusions must
     be equal; per-model values (keys ending in ``_models``) are listed, not judged. The quick
     preset's whole book, compared the same way, is in benchmarks/RESULTS.md."""
-    _build(tmp_path / "default", tmp_path / "stage_default", {})
-    _build(tmp_path / "avx2", tmp_path / "stage_avx2", AVX2)
-    records = [load_records(results, "smoke") for results in (tmp_path / "default", tmp_path / "avx2")]
+    default, avx2 = smoke_results_default_kernels, tmp_path / "avx2"  # the first: the session's smoke book
+    build_book("smoke", avx2, tmp_path / "stage_avx2", AVX2, html=False)
+    records = [load_records(results, "smoke") for results in (default, avx2)]
     # Each build trained its own models: their held-out predictions differ in the last bits at least.
     per_model = [r.set_index(["section", "key"]).loc[("training", "heldout_pearson_models"), "value"]
                  for r in records]
@@ -91,7 +77,7 @@ def test_two_kernel_sets_reach_the_same_conclusions(tmp_path: Path):
     training = compare_records(*(r[r["section"].isin(TRAINING_SECTIONS)] for r in records))
     _assert_agree(training)
     assert len(training.table) >= 10
-    agreement = compare_results(tmp_path / "default", tmp_path / "avx2", "smoke")
+    agreement = compare_results(default, avx2, "smoke")
     print(agreement.summary())
     table = agreement.table[agreement.table["judged"]]
     # Every conclusion (verdict words, decided flags, counts, ranks) is equal.

@@ -50,6 +50,22 @@ def fail_on_two(job: int, shared) -> int:
     return job
 
 
+def pool_threads(job: int, shared) -> tuple[list, str | None]:
+    """The thread count of every thread pool of a worker, after a job that loads scikit-learn's OpenMP."""
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_info
+
+    TSNE(2, perplexity=5, init="random", random_state=job).fit_transform(np.random.default_rng(job).normal(size=(30, 3)))
+    return [(pool["user_api"], pool["num_threads"]) for pool in threadpool_info()], os.environ.get("OMP_NUM_THREADS")
+
+
+def test_a_workers_other_thread_pools_run_at_its_thread_count():
+    # t-SNE's OpenMP (scikit-learn's own runtime, loaded by the job) and numpy's BLAS, not only torch's
+    for pools, omp in map_in_workers(pool_threads, [0, 1], workers=2, threads=1):
+        assert omp == "1" and {"openmp", "blas"} <= {api for api, _ in pools}, pools
+        assert all(n == 1 for _, n in pools), pools
+
+
 def test_worker_count_follows_the_budget():
     assert worker_count(jobs=40, threads=1, cpus=2) == 2
     assert worker_count(jobs=1, threads=1, cpus=16) == 1

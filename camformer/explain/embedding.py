@@ -118,7 +118,9 @@ def embed_2d(A: np.ndarray, method: str = "pca", *, seed: int = 0, perplexity: f
     method : {"pca", "tsne"}
         ``pca``: the first two principal components of the centred activations.
         ``tsne``: the paper's recipe: standardise, PCA to ``min(50, D, N)`` dimensions,
-        then scikit-learn's t-SNE (``perplexity``, PCA initialisation, ``seed``).
+        then scikit-learn's t-SNE (``perplexity``, PCA initialisation, ``seed``). Its
+        Barnes-Hut map does not depend on the OpenMP thread count (a test checks), so not on
+        the machine's cores.
     seed : int
         Random state of t-SNE.
 
@@ -383,12 +385,10 @@ class Findings:
 
     Attributes
     ----------
-    rows : np.ndarray
-        ``(n,)`` the promoters asked (indices into the inputs, sorted).
     measured : np.ndarray
-        ``(n,)`` their measured expression (to colour the maps).
+        ``(N,)`` the promoters' measured expression (to colour the maps).
     activations : np.ndarray
-        ``(n, D)`` penultimate activations.
+        ``(N, D)`` penultimate activations.
     maps : dict
         ``"PCA"`` and ``"t-SNE"`` -> ``(N, 2)`` maps (:func:`embed_2d`).
     axes : pandas.DataFrame
@@ -399,7 +399,6 @@ class Findings:
         model's interval over promoters.
     """
 
-    rows: np.ndarray
     measured: np.ndarray
     activations: np.ndarray
     maps: dict
@@ -408,7 +407,7 @@ class Findings:
 
 
 def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicted: np.ndarray, boot: dict, *,
-             seed: int = 0, share_boot: int = 200, n: int | None = None,
+             seed: int = 0, share_boot: int = 200,
              activations: np.ndarray | None = None) -> Findings:
     """The chapter's questions asked of one model: its penultimate activations, their PCA and
     t-SNE maps, and a verdict on each of :data:`FINDING_NAMES` from intervals over promoters.
@@ -427,10 +426,6 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
         Of t-SNE.
     share_boot : int
         Resamples of the variance share's interval (each one an eigen-decomposition).
-    n : int, optional
-        Ask a seeded random subset of ``n`` of the promoters (the same for every model with the
-        same ``boot["seed"]``; all of them where None or ``n >= N``): t-SNE's cost grows with
-        ``N``, so an ensemble of k models can ask fewer promoters of each.
     activations : np.ndarray, optional
         ``(N, D)``: use these instead of reading them from ``model`` (for tests).
 
@@ -444,13 +439,7 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
     measured, predicted = np.asarray(measured, np.float64), np.asarray(predicted, np.float64)
     if not len(codes) == len(measured) == len(predicted):
         raise ValueError(f"{len(codes)} promoters, {len(measured)} measured and {len(predicted)} predicted values")
-    rows = np.arange(len(codes))
-    if n is not None and n < len(codes):
-        rows = np.sort(np.random.default_rng(boot.get("seed", 0)).choice(len(codes), size=n, replace=False))
-    codes, measured, predicted = codes[rows], measured[rows], predicted[rows]
-    if boot.get("groups") is not None:
-        boot = {**boot, "groups": np.asarray(boot["groups"])[rows]}
-    A = penultimate_activations(model, codes) if activations is None else np.asarray(activations)[rows]
+    A = penultimate_activations(model, codes) if activations is None else np.asarray(activations)
     maps = {"PCA": embed_2d(A, "pca"), "t-SNE": embed_2d(A, "tsne", seed=seed)}
     # only the first component is judged: the other axes' bootstraps would cost time and say nothing
     axes = axis_correlations({"PCA": maps["PCA"][:, :1]}, {"measured": measured, "predicted": predicted}, **boot)
@@ -465,4 +454,4 @@ def findings(model: nn.Module, codes: np.ndarray, measured: np.ndarray, predicte
         "tsne_neighbour_r_measured": gradient_verdict(neighbour_agreement(maps["t-SNE"], measured, **boot),
                                                       "t-SNE map"),
     }
-    return Findings(rows, measured, A, maps, axes, verdicts)
+    return Findings(measured, A, maps, axes, verdicts)

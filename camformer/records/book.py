@@ -24,11 +24,13 @@ import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
 from torch import nn
+
+R = TypeVar("R")
 
 HELDOUT_PREDICTIONS = "predictions_heldout.tsv"
 REFUSED_LOG = "published_refused.log"  # under logs/: one line per refusal, read by book/build.py
@@ -66,12 +68,21 @@ def chapter_start(preset: str, n_boot: int, *, smoke_n_boot: int = 50, dpi: int 
         The number of resamples the chapter draws.
     """
     for name, value in (("n_boot", n_boot), ("smoke_n_boot", smoke_n_boot), ("dpi", dpi)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+        _check_count(name, value)
+    _draw_at(dpi)
+    return min(n_boot, smoke_n_boot) if preset == "smoke" else n_boot
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def _draw_at(dpi: int) -> None:
+    """Every chapter's figures at one resolution (Matplotlib's ``figure.dpi``)."""
     import matplotlib.pyplot as plt
 
     plt.rcParams["figure.dpi"] = dpi
-    return min(n_boot, smoke_n_boot) if preset == "smoke" else n_boot
 
 
 def save_book_model(model: nn.Module, predictions: pd.DataFrame, results_dir: str | Path, preset: str, *,
@@ -391,6 +402,13 @@ def heldout_sample(info: dict, n: int | None, seed: int = 0) -> pd.DataFrame:
     return table.join(predictions.loc[ids]).reset_index()
 
 
+def _ask_model(job: tuple[nn.Module, dict], shared: tuple[Callable, tuple, dict]):
+    """One worker job of :meth:`Explaining.each_model`: ``fn(model, *args, **kwargs, **own)``."""
+    model, own = job
+    fn, args, kwargs = shared
+    return fn(model, *args, **kwargs, **own)
+
+
 @dataclass(frozen=True)
 class Explaining:
     """What an interpretation chapter starts from (:func:`explaining`).
@@ -416,6 +434,11 @@ class Explaining:
     asked : int
         The sample size asked for; the sample is smaller where the models' cost
         (:func:`affordable_n`) or the held-out set limits it (0: not recorded).
+    one_model_n : int or None
+        The sample size one model gets (:func:`explaining`'s ``n``); ``asked`` is smaller where
+        several models each get ``ensemble_n``.
+    macs_budget : float or None
+        :func:`affordable_n`'s cost budget, where one was set.
     """
 
     models: list
@@ -426,6 +449,8 @@ class Explaining:
     codes: np.ndarray
     threads: int
     asked: int = 0
+    one_model_n: int | None = None
+    macs_budget: float | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -436,9 +461,64 @@ class Explaining:
         """``(N,)`` the sample's measured expression."""
         return self.sample["expression"].to_numpy()
 
+    def predicted(self, label: str) -> np.ndarray:
+        """``(N,)`` one model's predictions of the sample: its own column where several models are
+        explained, else ``prediction``."""
+        return self.sample.get(label, self.sample["prediction"]).to_numpy()
+
     def markdown(self) -> str:
         """:func:`describe_model`'s sentence, for the chapter's first lines."""
         return describe_model(self.info)
+
+    def each_model(self, fn: Callable[..., R], *args, per_model: Sequence[Mapping] | None = None,
+                   **kwargs) -> list[R]:
+        """Ask every model the chapter's questions:
+        ``[fn(model, *args, **kwargs, **per_model[i]) for i, model in enumerate(self.models)]``.
+
+        Several models (the book's seed ensemble) are asked side by side in one-thread worker
+        processes, as many at once as the CPU budget holds
+        (:func:`camformer.training.workers.map_in_workers`), as chapter 03 trains them: two
+        threads of one process wait on each other after every operation, so a core busy with
+        something else stalled the chapters (benchmarks/RESULTS.md); and a model's numbers do not
+        depend on how many cores the machine has. One model (the paper's published one) is asked
+        in this process, on :attr:`threads` threads.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(model, ...)``, a module-level function (a worker imports it by name), e.g.
+            :func:`camformer.explain.ism.findings`.
+        per_model : sequence of mapping, optional
+            One mapping of keyword arguments per model (e.g. each model's own predictions).
+
+        Returns
+        -------
+        list
+            ``fn``'s results, in the order of :attr:`models`.
+        """
+        from camformer.training.workers import map_in_workers
+
+        own = [{}] * len(self.models) if per_model is None else [dict(m) for m in per_model]
+        if len(own) != len(self.models):
+            raise ValueError(f"{len(own)} per-model argument sets for {len(self.models)} models")
+        if len(self.models) == 1:
+            return [fn(self.models[0], *args, **kwargs, **own[0])]
+        return map_in_workers(_ask_model, list(zip(self.models, own)), threads=1, shared=(fn, args, kwargs),
+                              desc="models")
+
+    def sizing(self) -> str:
+        """Why the sample holds fewer promoters than one model would get, in sentences for the
+        page ("" where it holds them all): several models, each asked fewer (``ensemble_n``),
+        or a model that costs more than the cost budget allows (:func:`affordable_n`)."""
+        said = []
+        if self.one_model_n is not None and self.asked < self.one_model_n:
+            said.append(f"With {len(self.models)} models each is asked about {self.asked:,} promoters "
+                        f"instead of the {self.one_model_n:,} one model gets, to keep the chapter's time.")
+        if self.macs_budget is not None and len(self.sample) < min(self.asked, len(self.info["predictions"])):
+            said.append(f"The preset asks for {self.asked:,} promoters; this model costs more, so its sample "
+                        f"is sized to {self.macs_budget:.3g} multiply-accumulates of forward passes "
+                        "(`camformer.records.book.affordable_n`).")
+        return " ".join(said)
 
 
 def affordable_n(models: Sequence[nn.Module], n: int | None, macs_budget: float | None, *,
@@ -484,27 +564,30 @@ def affordable_n(models: Sequence[nn.Module], n: int | None, macs_budget: float 
 
 def explaining(results_dir: str | os.PathLike, preset: str, *, prefer: str, n: int | None, seed: int = 0,
                n_boot: int = 1000, macs_budget: float | None = None,
-               ensemble_n: int | None = None) -> Explaining:
+               ensemble_n: int | None = None, dpi: int = 120) -> Explaining:
     """An interpretation chapter's set-up in one call: the models to explain
     (:func:`explained_models`), a seeded sample of ``n`` held-out promoters (``None``: all of them;
     ``ensemble_n``, where given, when several models are explained; fewer where the models cost
     more than ``macs_budget`` multiply-accumulates over it: :func:`affordable_n`) with their
     similarity units and encoded bases, torch's threads set to the CPU budget
     (:func:`camformer.training.cpu_budget.cpu_budget`), so a container with a quota of one CPU does
-    not run two threads that wait on each other, and pandas set to show a table's sentences whole."""
+    not run two threads that wait on each other (for the chapter's own work; the models themselves
+    are asked in one-thread workers by :meth:`Explaining.each_model`), figures drawn at ``dpi`` (as
+    :func:`chapter_start` draws them), and pandas set to show a table's sentences whole."""
     import torch
 
     from camformer.stats.bootstrap import test_set_units
     from camformer.training.cpu_budget import cpu_budget
     from camformer.data.dream import encode_sequences
 
+    _check_count("dpi", dpi)
     threads = cpu_budget().cpus
     torch.set_num_threads(threads)
+    _draw_at(dpi)
     pd.set_option("display.max_colwidth", None)  # a table's verdicts are sentences: show them whole
     models, info = explained_models(results_dir, preset, prefer=prefer)
-    if ensemble_n is not None and len(models) > 1:
-        n = ensemble_n
-    sample = heldout_sample(info, affordable_n(models, n, macs_budget), seed)
+    asked = ensemble_n if ensemble_n is not None and len(models) > 1 else n
+    sample = heldout_sample(info, affordable_n(models, asked, macs_budget), seed)
     units = test_set_units(sample["id"].to_numpy())
     return Explaining(models, info, sample, units, {"groups": units, "n_boot": n_boot, "seed": seed},
-                      encode_sequences(sample["seq"].tolist()), threads, n)
+                      encode_sequences(sample["seq"].tolist()), threads, asked, n, macs_budget)

@@ -49,10 +49,19 @@ def clear_records(results_dir: str | Path, preset: str) -> None:
     shutil.rmtree(numbers_dir(results_dir, preset), ignore_errors=True)
 
 
+# The section files this process has written: its first record of a section replaces the file.
+_STARTED: set[Path] = set()
+
+
 def record(results_dir: str | Path, preset: str, section: str,
            **numbers: float | int | str | Undefined) -> None:
     """Write (or update) the numbers of one section, in ``numbers_dir(results_dir, preset) /
     f"{section}.json"``. Returns nothing, so a chapter's cell that ends with it shows no output.
+
+    A process's first record of a section starts that section afresh, and its later records add
+    to it. So a chapter (one papermill kernel) that records a section in several calls keeps them
+    all, and a chapter rerun alone leaves no key of its earlier run behind (a rerun explaining one
+    model where the last run explained three records no three-model ``*_models`` values).
 
     Raises
     ------
@@ -61,13 +70,15 @@ def record(results_dir: str | Path, preset: str, section: str,
     """
     path = numbers_dir(results_dir, preset) / f"{section}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    current = json.loads(path.read_text()) if path.exists() else {}
+    started = path.resolve() in _STARTED
+    current = json.loads(path.read_text()) if started and path.exists() else {}
     for key, value in numbers.items():
         value = value.item() if hasattr(value, "item") else value
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{section}.{key} is {value}; record a finite number, or report.Undefined(reason)")
         current[key] = {"undefined": value.reason} if isinstance(value, Undefined) else value
     path.write_text(json.dumps(current, indent=1, sort_keys=True))
+    _STARTED.add(path.resolve())
 
 
 def load_records(results_dir: str | Path, preset: str) -> pd.DataFrame:

@@ -54,11 +54,20 @@ def worker_count(jobs: int, threads: int = 1, cpus: int | None = None) -> int:
     return max(1, min(jobs, cpus // threads))
 
 
+# The thread-count variables of the thread pools besides torch's (OpenMP, OpenBLAS, MKL).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _start_worker(threads: int, shared_file: str) -> None:
     import torch
+    from threadpoolctl import threadpool_limits
 
     global _SHARED
     torch.set_num_threads(threads)
+    # Every other thread pool at the same count: those loaded already (numpy's BLAS), and those a
+    # job loads later (scikit-learn's own OpenMP, for t-SNE), which read these variables.
+    os.environ.update({name: str(threads) for name in THREAD_VARIABLES})
+    threadpool_limits(threads)
     with open(shared_file, "rb") as f:
         _SHARED = pickle.load(f)
 

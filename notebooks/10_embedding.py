@@ -79,7 +79,8 @@ k = len(ex.models)
 per_model = ex.each_model(
     embedding.findings, ex.codes, ex.measured, boot=ex.boot, seed=seed,
     per_model=[{"predicted": ex.predicted(label)} for label in ex.labels])
-combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
+combined = ensemble.combine([f.verdicts for f in per_model], ex.labels,
+                           ranges=embedding.RANGES)
 first = per_model[0]
 A = first.activations
 

@@ -163,7 +163,8 @@ plt.show()
 # that model's.
 
 # %%
-combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
+combined = ensemble.combine([f.verdicts for f in per_model], ex.labels,
+                           ranges=gradcam.RANGES)
 closest, agreeing = ensemble.consensus([f.closest for f in per_model])
 ensemble.table(combined, gradcam.FINDING_NAMES)
 

@@ -75,7 +75,7 @@ s12 = gc_content.compare_s12(ex.info["predictions"], ex.info["model"],
                              labels=ex.labels, n_boot=n_boot, seed=seed)
 combined = ensemble.combine(
     [f.verdicts | g for f, g in zip(per_model, s12.model_verdicts())],
-    ex.labels)
+    ex.labels, ranges=ism.RANGES | s12.RANGES)
 names = {"variable_to_flank_ratio": "mean |ΔE|: variable region / flanks",
          "gc_pearson_predicted_model": "r of GC content and prediction",
          "gc_gain_mean_delta": "mean ΔE of adding a G or C",

@@ -115,7 +115,8 @@ questions = H.MotifQuestions(
 measured = questions.contrasts(ex.measured)
 per_model = ex.each_model(H.model_findings, questions=questions, per_model=[
     {"predicted": ex.predicted(label)} for label in ex.labels])
-combined = ensemble.combine([f.verdicts for f in per_model], ex.labels)
+combined = ensemble.combine([f.verdicts for f in per_model], ex.labels,
+                           ranges=H.RANGES)
 shown = per_model[0].shown
 H.heldout_view(measured, combined, shown)
 

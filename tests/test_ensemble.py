@@ -43,16 +43,19 @@ def test_all_models_alike_decide_with_the_mean_and_between_model_interval():
     assert records["effect_decided"] is True and records["effect"] == pytest.approx(0.4)
 
 
-@pytest.mark.parametrize("values, words", [
-    ((0.3, 0.4, -0.3), "no clear effect"),   # the sign changes between models
-    ((0.3, 0.4, 0.02), "no clear effect"),   # one model is undecided on its own: the same words
+@pytest.mark.parametrize("values, words, agreement", [
+    # the sign changes between models
+    ((0.3, 0.4, -0.3), "no clear effect", "2 of 3 models say 'raises', 1 of 3 says 'lowers'"),
+    # one model is undecided on its own: the ensemble's words, named so and not quoted again
+    ((0.3, 0.4, 0.02), "no clear effect", "2 of 3 models say 'raises', 1 of 3 undecided"),
+    ((0.3, 0.01, 0.02), "no clear effect", "2 of 3 models undecided, 1 of 3 says 'raises'"),
 ])
-def test_a_model_that_differs_leaves_the_ensemble_undecided(values, words):
+def test_a_model_that_differs_leaves_the_ensemble_undecided(values, words, agreement):
     across = across_models([_v(x) for x in values])
     assert not across.verdict.decided and str(across) == words
     assert across.facts("e")["e_decided"] is False
-    assert across.agreement() == "2 of 3 models say 'raises'"
-    assert across.stated() == f"{words} (2 of 3 models say 'raises')"
+    assert across.agreement() == agreement
+    assert across.stated() == f"{words} ({agreement})"
     assert str(across_models([_v(x) for x in values], undecided="mixed")) == "mixed"
 
 
@@ -93,3 +96,12 @@ def test_combine_and_table():
     assert set(facts(combined)) >= {"a", "a_models", "b_verdict", "b_agreeing_models"}
     with pytest.raises(ValueError, match=r"model 2's findings have other keys.*\['b'\]"):
         combine([{"a": _v(0.3), "b": _v(0.1)}, {"a": _v(0.3)}])
+
+
+def test_combine_cuts_each_interval_to_its_statistics_range():
+    # |rho| of 0.99, 1.0 and 0.96: mean 0.9833, t interval 0.9833 +- 4.3027 * 0.02082 / sqrt(3) = [0.9316, 1.0350]
+    models = [{"rho": _v(x), "effect": _v(x)} for x in (0.99, 1.0, 0.96)]
+    combined = combine(models, ranges={"rho": (0.0, 1.0)})
+    assert combined["rho"].verdict.ci_high == 1.0
+    assert combined["effect"].verdict.ci_high == pytest.approx(0.9833 + 4.3027 * 0.020817 / math.sqrt(3), abs=1e-3)
+    assert combined["rho"].verdict.ci_low == pytest.approx(combined["effect"].verdict.ci_low)

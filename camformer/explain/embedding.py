@@ -378,6 +378,12 @@ FINDING_NAMES = {
     "tsne_neighbour_r_measured": "t-SNE map: neighbours' r",
 }
 
+# Each finding's range: its between-model interval is cut to it (camformer.stats.ensemble.combine).
+RANGES: dict[str, tuple[float, float]] = {
+    "pc1_variance_share": (0.0, 1.0), "pc1_abs_rho_predicted": (0.0, 1.0), "pc1_abs_rho_measured": (0.0, 1.0),
+    "pca_neighbour_r_measured": (-1.0, 1.0), "tsne_neighbour_r_measured": (-1.0, 1.0),
+}
+
 
 @dataclass(frozen=True)
 class Findings:

@@ -147,6 +147,7 @@ class S12Comparison:
     KEYS = ("measured_paper_data", "predicted_paper_model", "predicted_model", "measured_heldout")
     #: The panel that depends on the explained model.
     MODEL_KEY = "gc_pearson_predicted_model"
+    RANGES = {MODEL_KEY: (-1.0, 1.0)}  # a Pearson r: the between-model interval is cut to it
 
     def summary(self) -> str:
         """The section's finding as Markdown: the check of the paper's data, each panel's r with its
@@ -182,7 +183,7 @@ class S12Comparison:
 
         if not self.models:
             return across_models([list(self.verdicts.values())[2]])
-        return across_models(list(self.models.values()), list(self.models))
+        return across_models(list(self.models.values()), list(self.models), bounds=(-1.0, 1.0))
 
     def direction_count(self) -> int:
         """How many models give the most common :attr:`directions` (1 for one model)."""

@@ -230,6 +230,12 @@ FINDING_NAMES: dict[str, str] = {
     "variable_share_last_layer": "variable-region share, last layer",
 }
 
+# Each finding's range: its between-model interval is cut to it (camformer.stats.ensemble.combine).
+RANGES: dict[str, tuple[float, float]] = {
+    "gradcam_ig_mean_r": (-1.0, 1.0), "gradcam_deeplift_mean_r": (-1.0, 1.0), "gradcam_saliency_mean_r": (-1.0, 1.0),
+    "variable_share_first_layer": (0.0, 1.0), "variable_share_last_layer": (0.0, 1.0),
+}
+
 
 @dataclass(frozen=True)
 class Findings:

@@ -615,6 +615,8 @@ def measured_hierarchy_sentence(facts: Mapping, names: tuple[str, str] = ("IME1"
 HELDOUT_TESTED = ("{A} without {B}", "interaction")  # the two contrasts the hierarchy rests on
 MODEL_KEYS = ("ime1_effect", "ime1_ume6_effect", "ime1_ume6_interaction")  # held-out contrasts recorded
 RANK_KEY = "rho_with_figure8_predicted"
+# The range of the findings that have one (the rank correlation); contrasts of means have none.
+RANGES: dict[str, tuple[float, float]] = {RANK_KEY: (-1.0, 1.0)}
 
 
 def _verdict(row) -> Verdict:

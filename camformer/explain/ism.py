@@ -665,6 +665,10 @@ class Findings:
     verdicts: dict
 
 
+# Each finding's range: its between-model interval is cut to it (camformer.stats.ensemble.combine).
+RANGES: dict[str, tuple[float, float]] = {"variable_to_flank_ratio": (0.0, float("inf"))}
+
+
 def findings(model: nn.Module, codes: np.ndarray, *, groups: np.ndarray | None = None, n_boot: int = 1000,
              seed: int = 0, receptive_field: bool = True, batch_size: int = 512) -> Findings:
     """ISM of one model at every position of ``codes``, and the chapter's verdicts on it.

@@ -107,13 +107,19 @@ class Across:
         return counts[self.verdict.words] if self.verdict.decided else counts.most_common(1)[0][1]
 
     def agreement(self) -> str:
-        """``"4 of 4 models"``, or where they differ ``"2 of 4 models say 'X'"``: for a sentence."""
+        """``"4 of 4 models"``, or where they differ every answer with its count, the most common
+        first, a model undecided in the ensemble's own words named so rather than quoted:
+        ``"2 of 3 models say 'raises', 1 of 3 says 'lowers'"``, ``"2 of 3 models undecided, 1 of 3
+        says 'raises'"``: for a sentence or a table."""
         if self.k == 1:
             return "one model"
         if self.verdict.decided:
             return f"{self.agreeing} of {self.k} models"
-        words, count = Counter(v.words for v in self.per_model).most_common(1)[0]
-        return f"{count} of {self.k} models say '{words}'"
+        parts = []
+        for i, (words, count) in enumerate(Counter(v.words for v in self.per_model).most_common()):
+            said = "undecided" if words == self.verdict.words else f"{'says' if count == 1 else 'say'} '{words}'"
+            parts.append(f"{count} of {self.k}{' models' if i == 0 else ''} {said}")
+        return ", ".join(parts)
 
     def __str__(self) -> str:
         return self.verdict.words
@@ -121,7 +127,7 @@ class Across:
     def stated(self) -> str:
         """The verdict with how many models reach it, for a sentence: ``"raises (in 3 of 3 models)"``,
         ``"no clear effect (in 3 of 3 models)"`` (every model undecided alike), ``"no clear effect
-        (2 of 3 models say 'raises')"``; one model: the words alone."""
+        (2 of 3 models say 'raises', 1 of 3 undecided)"``; one model: the words alone."""
         if self.k == 1:
             return self.verdict.words
         if self.verdict.decided or all(v.words == self.verdict.words for v in self.per_model):
@@ -216,13 +222,17 @@ def consensus(values: Sequence[str], *, undecided: str = UNDECIDED) -> tuple[str
 
 
 def combine(per_model: Sequence[Mapping[str, Verdict]], labels: Sequence[str] | None = None, *,
-            level: float = 0.95) -> dict[str, Across]:
+            level: float = 0.95, ranges: Mapping[str, tuple[float, float]] | None = None) -> dict[str, Across]:
     """:func:`across_models` for every key that each model's findings share.
 
     Parameters
     ----------
     per_model : sequence of mapping key -> Verdict
         One mapping per model, all with the same keys (e.g. a chapter's findings for each model).
+    ranges : mapping key -> (low, high), optional
+        The range of a key's statistic (a correlation's ``(-1, 1)``, a share's ``(0, 1)``): its
+        between-model interval is cut to it (``bounds`` of :func:`across_models`). Keys not named
+        are not cut.
 
     Raises
     ------
@@ -236,7 +246,9 @@ def combine(per_model: Sequence[Mapping[str, Verdict]], labels: Sequence[str] | 
         if set(findings) != set(keys):
             raise ValueError(f"model {i}'s findings have other keys than model 1's: "
                              f"{sorted(set(findings) ^ set(keys))}")
-    return {key: across_models([f[key] for f in per_model], labels, level=level) for key in keys}
+    ranges = ranges or {}
+    return {key: across_models([f[key] for f in per_model], labels, level=level, bounds=ranges.get(key))
+            for key in keys}
 
 
 def facts(combined: Mapping[str, Across]) -> dict:

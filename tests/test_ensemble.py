@@ -43,17 +43,18 @@ def test_all_models_alike_decide_with_the_mean_and_between_model_interval():
     assert records["effect_decided"] is True and records["effect"] == pytest.approx(0.4)
 
 
-@pytest.mark.parametrize("values, words, agreement", [
-    # the sign changes between models
-    ((0.3, 0.4, -0.3), "no clear effect", "2 of 3 models say 'raises', 1 of 3 says 'lowers'"),
+@pytest.mark.parametrize("values, words, agreement, agreeing", [
+    # the sign changes between models: no model is undecided itself, so none reaches the ensemble's words
+    ((0.3, 0.4, -0.3), "no clear effect", "2 of 3 models say 'raises', 1 of 3 says 'lowers'", 0),
     # one model is undecided on its own: the ensemble's words, named so and not quoted again
-    ((0.3, 0.4, 0.02), "no clear effect", "2 of 3 models say 'raises', 1 of 3 undecided"),
-    ((0.3, 0.01, 0.02), "no clear effect", "2 of 3 models undecided, 1 of 3 says 'raises'"),
+    ((0.3, 0.4, 0.02), "no clear effect", "2 of 3 models say 'raises', 1 of 3 undecided", 1),
+    ((0.3, 0.01, 0.02), "no clear effect", "2 of 3 models undecided, 1 of 3 says 'raises'", 2),
 ])
-def test_a_model_that_differs_leaves_the_ensemble_undecided(values, words, agreement):
+def test_a_model_that_differs_leaves_the_ensemble_undecided(values, words, agreement, agreeing):
     across = across_models([_v(x) for x in values])
     assert not across.verdict.decided and str(across) == words
     assert across.facts("e")["e_decided"] is False
+    assert across.agreeing == agreeing and across.facts("e")["e_agreeing_models"] == f"{agreeing} of 3"
     assert across.agreement() == agreement
     assert across.stated() == f"{words} ({agreement})"
     assert str(across_models([_v(x) for x in values], undecided="mixed")) == "mixed"
@@ -80,12 +81,6 @@ def test_an_undefined_model_value_leaves_the_mean_undefined():
     assert shown.loc["e", "model 2"] == "—" and shown.loc["e", "mean [95% CI over models]"] == "—"
 
 
-def test_consensus_of_labels():
-    assert consensus(["Saliency"] * 3) == ("Saliency", 3)
-    assert consensus(["Saliency", "Saliency", "DeepLift"]) == ("undecided", 2)
-    assert consensus(["undecided"] * 3) == ("undecided", 3)
-
-
 def test_combine_and_table():
     per_model = [{"a": _v(0.3), "b": _v(-0.2)}, {"a": _v(0.5), "b": _v(0.2)}]
     combined = combine(per_model, ["seed 1", "seed 2"])
@@ -105,3 +100,12 @@ def test_combine_cuts_each_interval_to_its_statistics_range():
     assert combined["rho"].verdict.ci_high == 1.0
     assert combined["effect"].verdict.ci_high == pytest.approx(0.9833 + 4.3027 * 0.020817 / math.sqrt(3), abs=1e-3)
     assert combined["rho"].verdict.ci_low == pytest.approx(combined["effect"].verdict.ci_low)
+
+
+def test_consensus_counts_the_models_that_give_its_label_themselves():
+    assert consensus(["Saliency", "Saliency", "Saliency"]) == ("Saliency", 3)
+    assert consensus(["Saliency", "Saliency", "IG"]) == ("undecided", 0)  # not "2": two models did not say undecided
+    assert consensus(["Saliency", "undecided", "undecided"]) == ("undecided", 2)
+    assert consensus(["undecided", "undecided"]) == ("undecided", 2)
+    with pytest.raises(ValueError, match="no models' labels"):
+        consensus([])

@@ -116,12 +116,12 @@ def test_compare_s12_judges_every_model_of_an_ensemble():
     assert s12.directions == ("the same direction", "opposite directions", "the same direction")
     facts = s12.facts()
     assert facts["gc_direction_model_vs_paper"] == "undecided"
-    assert facts["gc_direction_model_vs_paper_agreeing_models"] == "2 of 3"
+    assert facts["gc_direction_model_vs_paper_agreeing_models"] == "0 of 3"  # every model decided, not alike
     assert set(s12.verdict_keys()) == {"gc_pearson_measured_paper_data", "gc_pearson_predicted_paper_model",
                                        "gc_pearson_measured_heldout"}
     combined = combine(s12.model_verdicts(), ["seed 1", "seed 2", "seed 3"])
     assert str(combined["gc_pearson_predicted_model"]) == "GC content and predicted expression show no clear correlation"
-    assert "The 3 models' held-out predictions" in s12.summary() and "**undecided** (2 of 3 models)" in s12.summary()
+    assert "The 3 models' held-out predictions" in s12.summary() and "**undecided** (2 of 3 models say 'the same direction', 1 of 3 says 'opposite directions')" in s12.summary()
     with pytest.raises(ValueError, match="seed 4"):
         compare_s12(predictions, "x", labels=["seed 1", "seed 4"], n_boot=10)
 

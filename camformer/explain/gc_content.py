@@ -153,6 +153,7 @@ class S12Comparison:
         """The section's finding as Markdown: the check of the paper's data, each panel's r with its
         interval and verdict (the explained models' across them, :func:`camformer.stats.ensemble.across_models`),
         and whether the models and the paper's Camformer point the same way."""
+        from camformer.stats.ensemble import tally
         from camformer.stats.explain_stats import stated
 
         n_equal = int((self.match["n_matches"] > 0).sum())
@@ -169,7 +170,8 @@ class S12Comparison:
             else:
                 parts.append(f"{title}: r = {stated(v, 3)}, **{v}**.")
         who = f"the {k} explained models" if k > 1 else "the explained model"
-        count = "" if k == 1 else f" ({self.direction_count()} of {k} models)"
+        count = ("" if k == 1 else f" ({k} of {k} models)" if self.direction != "undecided" else
+                 f" ({tally(list(self.directions), 'undecided')})")
         direction = (f"Whether {who} and the paper's Camformer point the same way is **undecided**{count}."
                      if self.direction == "undecided" else
                      f"{who[0].upper() + who[1:]} and the paper's Camformer point in **{self.direction}**{count}.")
@@ -186,7 +188,8 @@ class S12Comparison:
         return across_models(list(self.models.values()), list(self.models), bounds=(-1.0, 1.0))
 
     def direction_count(self) -> int:
-        """How many models give the most common :attr:`directions` (1 for one model)."""
+        """How many models give :attr:`direction` themselves (1 for one model): all of them where it
+        is decided; where it is undecided, the models undecided on their own."""
         from camformer.stats.ensemble import consensus
 
         return consensus(list(self.directions))[1] if self.directions else 1

@@ -19,7 +19,8 @@ numbers.
 
 Records (:meth:`Across.facts`) keep the keys a single model's verdict gives (``key``,
 ``key_ci_low``, ``key_ci_high``, ``key_verdict``, ``key_decided``) and add ``key_models`` (every
-model's value) and ``key_agreeing_models`` (``"3 of 4"``): keys ending in ``_models`` are
+model's value) and ``key_agreeing_models`` (``"3 of 4"``: the models that reach the ensemble's
+words themselves, :attr:`Across.agreeing`): keys ending in ``_models`` are
 per-model evidence, which two builds with differently trained models are not asked to share
 (:mod:`camformer.records.agreement`).
 """
@@ -102,9 +103,9 @@ class Across:
 
     @property
     def agreeing(self) -> int:
-        """How many models reach the ensemble's words (for undecided words: the most common verdict's count)."""
-        counts = Counter(v.words for v in self.per_model)
-        return counts[self.verdict.words] if self.verdict.decided else counts.most_common(1)[0][1]
+        """How many models reach the ensemble's words themselves: all k where it is decided; where
+        it is undecided, the models undecided alike (0 where every model decided, but not alike)."""
+        return sum(v.words == self.verdict.words for v in self.per_model)
 
     def agreement(self) -> str:
         """``"4 of 4 models"``, or where they differ every answer with its count, the most common
@@ -115,11 +116,7 @@ class Across:
             return "one model"
         if self.verdict.decided:
             return f"{self.agreeing} of {self.k} models"
-        parts = []
-        for i, (words, count) in enumerate(Counter(v.words for v in self.per_model).most_common()):
-            said = "undecided" if words == self.verdict.words else f"{'says' if count == 1 else 'say'} '{words}'"
-            parts.append(f"{count} of {self.k}{' models' if i == 0 else ''} {said}")
-        return ", ".join(parts)
+        return tally([v.words for v in self.per_model], self.verdict.words)
 
     def __str__(self) -> str:
         return self.verdict.words
@@ -206,19 +203,40 @@ def across_models(verdicts: Sequence[Verdict], labels: Sequence[str] | None = No
     return Across(Verdict(text, mean, low, high, decided), verdicts, labels)
 
 
+def tally(answers: Sequence[str], undecided: str) -> str:
+    """Every distinct answer of the models with how many give it, the most common first, for a
+    sentence; an answer equal to ``undecided`` (the ensemble's own undecided words) is named so,
+    not quoted again.
+
+    >>> tally(["raises", "raises", "lowers"], "no clear effect")
+    "2 of 3 models say 'raises', 1 of 3 says 'lowers'"
+    >>> tally(["no clear effect", "raises", "no clear effect"], "no clear effect")
+    "2 of 3 models undecided, 1 of 3 says 'raises'"
+    """
+    if not answers:
+        raise ValueError("no models' answers to tally")
+    parts = []
+    for i, (words, count) in enumerate(Counter(answers).most_common()):
+        said = "undecided" if words == undecided else f"{'says' if count == 1 else 'say'} '{words}'"
+        parts.append(f"{count} of {len(answers)}{' models' if i == 0 else ''} {said}")
+    return ", ".join(parts)
+
+
 def consensus(values: Sequence[str], *, undecided: str = UNDECIDED) -> tuple[str, int]:
     """The label every model gives (e.g. which method is closest to Grad-CAM), else ``undecided``.
 
     A model's own ``undecided`` counts as disagreement. Returns ``(label, how many models give
-    the most common label)``.
+    that label themselves)``: all of them where they agree; where they differ, those undecided
+    on their own (0 where each model named a label, but not the same one).
 
-    >>> consensus(["Saliency", "Saliency"]), consensus(["Saliency", "undecided"])
-    (('Saliency', 2), ('undecided', 1))
+    >>> consensus(["Saliency", "Saliency"]), consensus(["Saliency", "undecided"]), consensus(["IG", "Saliency"])
+    (('Saliency', 2), ('undecided', 1), ('undecided', 0))
     """
     if not values:
         raise ValueError("no models' labels to combine")
     label, count = Counter(values).most_common(1)[0]
-    return (label if count == len(values) and label != undecided else undecided), count
+    label = label if count == len(values) and label != undecided else undecided
+    return label, sum(value == label for value in values)
 
 
 def combine(per_model: Sequence[Mapping[str, Verdict]], labels: Sequence[str] | None = None, *,
@@ -283,4 +301,4 @@ def table(combined: Mapping[str, Across], names: Mapping[str, str] | None = None
 
 
 __all__ = ["Across", "UNDECIDED", "across_models", "between_models_interval", "combine", "consensus", "facts",
-           "table"]
+           "table", "tally"]

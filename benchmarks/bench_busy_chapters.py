@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_busy_core import machine, spinning  # noqa: E402
+from bench_busy_core import child_env, machine, spinning  # noqa: E402
 from bench_common import write_section  # noqa: E402
 
 SECTION = "## The training and interpretation chapters beside a busy core (`bench_busy_chapters.py`)"
@@ -79,10 +78,10 @@ def explaining_chapters(book_results: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="camformer-busy-") as scratch:
         results = Path(scratch) / "results"
         shutil.copytree(book_results / "quick", results / "quick")
-        env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         out = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--preset", "quick", "--no-html",
                               "--only", *EXPLAINING, "--results-dir", str(results),
-                              "--stage-dir", str(Path(scratch) / "stage")], env=env, capture_output=True, text=True)
+                              "--stage-dir", str(Path(scratch) / "stage")], env=child_env(), capture_output=True,
+                             text=True)
         if out.returncode:
             raise SystemExit(f"the chapters failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
         with (results / "quick" / "timings.csv").open() as f:
@@ -91,8 +90,7 @@ def explaining_chapters(book_results: Path) -> dict[str, float]:
 
 
 def run_child(work: str, size: int) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", work, str(size)], env=env,
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", work, str(size)], env=child_env(),
                          capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"the {work} child failed:\n{out.stderr[-3000:]}")

@@ -70,9 +70,14 @@ def child_command(threads: str, steps: int, procs: Path | None) -> list[str]:
     return ["sh", "-c", f'echo $$ > "{procs}" && exec "$@"', "sh", *python]
 
 
+def child_env() -> dict[str, str]:
+    """This process's environment with the repository importable: for a benchmark's child processes."""
+    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
 def run_children(commands: list[list[str]]) -> list[dict]:
     """Start the commands at once; their JSON results in order."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = child_env()
     env.pop("CAMFORMER_CPUS", None)
     children = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                 for c in commands]

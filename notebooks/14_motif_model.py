@@ -141,7 +141,7 @@ display(Markdown(
 
 # %%
 published = load_published_predictions().set_index("id")["original"]
-first = ex.sample.get(ex.labels[0], ex.sample["prediction"])
+first = ex.predicted(ex.labels[0])
 heatmap_panels([dict(
     values=H.named_matrix(e, "mean", order), n=H.named_matrix(e, "n", order),
     min_n=min_n, title=title, label="mean predicted") for e, title in (

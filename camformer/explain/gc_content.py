@@ -185,7 +185,7 @@ class S12Comparison:
 
         if not self.models:
             return across_models([list(self.verdicts.values())[2]])
-        return across_models(list(self.models.values()), list(self.models), bounds=(-1.0, 1.0))
+        return across_models(list(self.models.values()), list(self.models), bounds=self.RANGES[self.MODEL_KEY])
 
     def direction_count(self) -> int:
         """How many models give :attr:`direction` themselves (1 for one model): all of them where it

@@ -70,15 +70,15 @@ def record(results_dir: str | Path, preset: str, section: str,
     """
     path = numbers_dir(results_dir, preset) / f"{section}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    started = path.resolve() in _STARTED
-    current = json.loads(path.read_text()) if started and path.exists() else {}
+    resolved = path.resolve()
+    current = json.loads(path.read_text()) if resolved in _STARTED and path.exists() else {}
     for key, value in numbers.items():
         value = value.item() if hasattr(value, "item") else value
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{section}.{key} is {value}; record a finite number, or report.Undefined(reason)")
         current[key] = {"undefined": value.reason} if isinstance(value, Undefined) else value
     path.write_text(json.dumps(current, indent=1, sort_keys=True))
-    _STARTED.add(path.resolve())
+    _STARTED.add(resolved)
 
 
 def load_records(results_dir: str | Path, preset: str) -> pd.DataFrame:
